@@ -1,0 +1,247 @@
+// Package api is Candour's HTTP interface: routing on net/http.ServeMux, bearer
+// token verification, request ids, RFC 9457 problem+json errors and the JSON
+// handlers of the outside contract (shared API.md).
+//
+// Guarantees: every response carries Cache-Control: no-store; error bodies
+// never hold submitted text, tokens or subject identifiers; request logs name
+// the route pattern, never the path, so identifiers in a path stay out of
+// logs; a panic in a handler answers 500 and is logged without the request.
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/candour-vault/candour"
+)
+
+// FeedbackService records and reads feedback (vault.Service).
+type FeedbackService interface {
+	Submit(ctx context.Context, c candour.Caller, f candour.Feedback) (candour.Receipt, error)
+	Read(ctx context.Context, c candour.Caller, id string) (candour.Feedback, error)
+}
+
+// AuditService serves auditors' reads of the log (audit.Service).
+type AuditService interface {
+	Entries(ctx context.Context, c candour.Caller, f candour.AuditFilter) ([]candour.AuditLeaf, error)
+}
+
+// Authenticator turns a bearer token into a principal (Verifier).
+type Authenticator interface {
+	Verify(token string) (candour.Principal, error)
+}
+
+// Config wires a Server.
+type Config struct {
+	Feedback FeedbackService
+	Audit    AuditService
+	Auth     Authenticator
+	// JWKS, when set, is served at /.well-known/jwks.json (the dev issuer's keys).
+	JWKS []byte
+	// Ready names the dependencies /readyz checks.
+	Ready  map[string]candour.Pinger
+	Logger *slog.Logger
+}
+
+// Server is Candour's HTTP handler.
+type Server struct {
+	cfg     Config
+	handler http.Handler
+	log     *slog.Logger
+}
+
+// New returns the HTTP handler for c.
+func New(c Config) *Server {
+	s := &Server{cfg: c, log: c.Logger}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /livez", s.livez)
+	mux.HandleFunc("GET /readyz", s.readyz)
+	if c.JWKS != nil {
+		mux.HandleFunc("GET /.well-known/jwks.json", s.jwks)
+	}
+	mux.HandleFunc("POST /v1/feedback", s.authed(s.createFeedback))
+	mux.HandleFunc("GET /v1/feedback/{id}", s.authed(s.readFeedback))
+	mux.HandleFunc("GET /v1/audit/entries", s.authed(s.auditEntries))
+	s.handler = s.middleware(unmatched(mux))
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+type ctxKey int
+
+const (
+	requestIDKey ctxKey = iota
+	principalKey
+)
+
+func requestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey).(string)
+	return id
+}
+
+// statusRecorder remembers the status a handler wrote, for the request log.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+// middleware sets the request id and safety headers, recovers panics and logs
+// one line per request.
+func (s *Server) middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		b := make([]byte, 12)
+		rand.Read(b)
+		id := hex.EncodeToString(b)
+		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
+		h := w.Header()
+		h.Set("Cache-Control", "no-store")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Request-Id", id)
+		rec := &statusRecorder{ResponseWriter: w}
+		defer func() {
+			if v := recover(); v != nil {
+				s.log.Error("panic in handler", "request_id", id, "route", r.Pattern, "panic", v)
+				if rec.status == 0 {
+					writeProblem(rec, r, candour.Errorf(candour.EINTERNAL, "An internal error occurred."))
+				}
+			}
+			s.log.Info("request", "request_id", id, "method", r.Method, "route", r.Pattern,
+				"status", rec.status, "duration_ms", time.Since(start).Milliseconds())
+		}()
+		next.ServeHTTP(rec, r)
+	})
+}
+
+// unmatched answers requests no route matches with problem+json: 404 for an
+// unknown path, 405 (with Allow) for a known path and the wrong method.
+func unmatched(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h, pattern := mux.Handler(r)
+		if pattern != "" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		probe := &discardWriter{header: http.Header{}}
+		h.ServeHTTP(probe, r)
+		if probe.status == http.StatusMethodNotAllowed {
+			w.Header().Set("Allow", probe.header.Get("Allow"))
+			writeProblemStatus(w, r, http.StatusMethodNotAllowed, "Method not allowed", "method_not_allowed",
+				"This endpoint does not answer that method; see the Allow header.")
+			return
+		}
+		writeProblem(w, r, candour.Errorf(candour.ENOTFOUND, "No such endpoint."))
+	})
+}
+
+// discardWriter records the status and headers of ServeMux's own error
+// handlers and drops their plain-text body.
+type discardWriter struct {
+	header http.Header
+	status int
+}
+
+func (d *discardWriter) Header() http.Header         { return d.header }
+func (d *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (d *discardWriter) WriteHeader(status int)      { d.status = status }
+
+// authed requires a valid bearer token and passes the principal on.
+func (s *Server) authed(next func(http.ResponseWriter, *http.Request, candour.Principal)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || token == "" {
+			writeProblem(w, r, candour.Errorf(candour.EUNAUTHORIZED, "A valid bearer token is required."))
+			return
+		}
+		p, err := s.cfg.Auth.Verify(token)
+		if err != nil {
+			s.log.Info("token rejected", "request_id", requestID(r.Context()), "reason", err)
+			writeProblem(w, r, err)
+			return
+		}
+		next(w, r, p)
+	}
+}
+
+// fail answers err, logging internal causes server-side only.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	switch candour.ErrorCode(err) {
+	case candour.EINTERNAL, candour.EUNAVAILABLE:
+		s.log.Error("request failed", "request_id", requestID(r.Context()), "route", r.Pattern, "err", err)
+	}
+	writeProblem(w, r, err)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+func (s *Server) livez(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz answers 200 only when every dependency answers within two seconds.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	checks := map[string]string{}
+	ready := true
+	for name, p := range s.cfg.Ready {
+		if err := p.Ping(ctx); err != nil {
+			s.log.Warn("not ready", "check", name, "err", err)
+			checks[name], ready = "unavailable", false
+		} else {
+			checks[name] = "ok"
+		}
+	}
+	st := http.StatusOK
+	if !ready {
+		st = http.StatusServiceUnavailable
+	}
+	writeJSON(w, st, map[string]any{"ready": ready, "checks": checks})
+}
+
+func (s *Server) jwks(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/jwk-set+json")
+	w.Write(s.cfg.JWKS)
+}
+
+// caller builds the Caller of a request, parsing Candour-Purpose when sent.
+func caller(r *http.Request, p candour.Principal) (candour.Caller, error) {
+	c := candour.Caller{Principal: p, RequestID: requestID(r.Context())}
+	if v := r.Header.Get("Candour-Purpose"); v != "" {
+		purpose, err := candour.ParseRequestPurpose(v)
+		if err != nil {
+			return c, err
+		}
+		c.Purpose = purpose
+	}
+	return c, nil
+}

@@ -1,0 +1,310 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/candour-vault/candour"
+	"github.com/candour-vault/candour/api"
+	"github.com/candour-vault/candour/audit"
+	"github.com/candour-vault/candour/policy"
+	"github.com/candour-vault/candour/sqlite"
+	"github.com/candour-vault/candour/vault"
+	"github.com/candour-vault/candour/vault/keyring"
+)
+
+const secret = "Please do not tell my ex-partner John Smith where I live"
+
+type env struct {
+	url    string
+	issuer *api.Issuer
+}
+
+func newEnv(t *testing.T) env {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := sqlite.Open(ctx, filepath.Join(dir, "candour.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	keys, err := keyring.LoadOrCreate(filepath.Join(dir, "keyring.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	iss, err := api.LoadOrCreateIssuer(filepath.Join(dir, "issuer.key"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol, err := policy.Load(ctx, policy.Embedded())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(api.New(api.Config{
+		Feedback: vault.New(vault.Config{Store: db, Log: db, Keys: keys, Policy: pol}),
+		Audit:    audit.NewService(db, db, pol, nil),
+		Auth:     api.NewVerifier(iss, api.DevIssuer, api.DevAudience, nil),
+		JWKS:     iss.JWKS(),
+		Ready:    map[string]candour.Pinger{"database": db},
+	}))
+	t.Cleanup(srv.Close)
+	return env{url: srv.URL, issuer: iss}
+}
+
+func (e env) token(t *testing.T, role candour.Role, agency string) string {
+	t.Helper()
+	tok, err := e.issuer.Mint("dev-"+string(role), agency, []candour.Role{role}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+func (e env) do(t *testing.T, method, path, token string, header map[string]string, body string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, e.url+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, b
+}
+
+const validBody = `{"service":"victim-support/initial-contact","period":"2026-10","ratings":{"satisfaction":4},
+ "comment":"` + secret + `","subject_ref":"VS-2026-000999",
+ "consent":{"purposes":["service_improvement"],"method":"verbal","notice_version":"2026-01"}}`
+
+var jsonCT = map[string]string{"Content-Type": "application/json"}
+
+func TestCreateFeedbackRejects(t *testing.T) {
+	e := newEnv(t)
+	cw := e.token(t, candour.RoleCaseworker, "victim-support-north")
+	big := `{"comment":"` + strings.Repeat(secret, 2000) + `"}`
+	tests := []struct {
+		name   string
+		token  string
+		header map[string]string
+		body   string
+		status int
+	}{
+		{"no token", "", jsonCT, validBody, 401},
+		{"bad token", cw + "x", jsonCT, validBody, 401},
+		{"analyst", e.token(t, candour.RoleAnalyst, "victim-support-north"), jsonCT, validBody, 403},
+		{"caseworker of unknown agency", e.token(t, candour.RoleCaseworker, "nowhere-north"), jsonCT, validBody, 403},
+		{"no content type", cw, nil, validBody, 415},
+		{"text content type", cw, map[string]string{"Content-Type": "text/plain"}, validBody, 415},
+		{"too large", cw, jsonCT, big, 413},
+		{"empty", cw, jsonCT, "", 400},
+		{"not json", cw, jsonCT, "comment=" + secret, 400},
+		{"array", cw, jsonCT, `["` + secret + `"]`, 400},
+		{"truncated", cw, jsonCT, validBody[:60], 400},
+		{"trailing data", cw, jsonCT, validBody + `{"comment":"` + secret + `"}`, 400},
+		{"unknown field", cw, jsonCT, strings.Replace(validBody, `"period"`, `"agency":"police-north","period"`, 1), 400},
+		{"unknown field named with the secret", cw, jsonCT, strings.Replace(validBody, `"period"`, `"`+secret+`":1,"period"`, 1), 400},
+		{"wrong type", cw, jsonCT, strings.Replace(validBody, `"satisfaction":4`, `"satisfaction":"`+secret+`"`, 1), 400},
+		{"fraction", cw, jsonCT, strings.Replace(validBody, `"satisfaction":4`, `"satisfaction":4.5`, 1), 400},
+		{"out of range", cw, jsonCT, strings.Replace(validBody, `"satisfaction":4`, `"satisfaction":7`, 1), 400},
+		{"bad period", cw, jsonCT, strings.Replace(validBody, `"2026-10"`, `"October"`, 1), 400},
+		{"no consent", cw, jsonCT, `{"service":"a","period":"2026-10","comment":"` + secret + `"}`, 400},
+		{"equality without consent", cw, jsonCT, strings.Replace(validBody, `"period"`, `"equality":{"sex":"female"},"period"`, 1), 400},
+		{"bad purpose header", cw, map[string]string{"Content-Type": "application/json", "Candour-Purpose": "curiosity"}, validBody, 400},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, body := e.do(t, "POST", "/v1/feedback", tt.token, tt.header, tt.body)
+			if resp.StatusCode != tt.status {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.status, body)
+			}
+			checkProblem(t, resp, body, tt.status)
+		})
+	}
+}
+
+func checkProblem(t *testing.T, resp *http.Response, body []byte, status int) {
+	t.Helper()
+	if ct := resp.Header.Get("Content-Type"); ct != "application/problem+json" {
+		t.Errorf("Content-Type %q, want application/problem+json", ct)
+	}
+	if cc := resp.Header.Get("Cache-Control"); cc != "no-store" {
+		t.Errorf("Cache-Control %q, want no-store", cc)
+	}
+	var raw map[string]any
+	if err := json.Unmarshal(body, &raw); err != nil {
+		t.Fatalf("body is not JSON: %s", body)
+	}
+	for _, k := range []string{"type", "title", "status", "detail", "request_id"} {
+		if raw[k] == nil || raw[k] == "" {
+			t.Errorf("problem lacks %q: %s", k, body)
+		}
+	}
+	if int(raw["status"].(float64)) != status {
+		t.Errorf("problem status %v, want %d", raw["status"], status)
+	}
+	for _, leak := range []string{"John Smith", "VS-2026-000999", "eyJ"} {
+		if strings.Contains(string(body), leak) {
+			t.Errorf("problem echoes %q: %s", leak, body)
+		}
+	}
+}
+
+func TestReadFeedback(t *testing.T) {
+	e := newEnv(t)
+	cw := e.token(t, candour.RoleCaseworker, "victim-support-north")
+	resp, body := e.do(t, "POST", "/v1/feedback", cw, jsonCT, validBody)
+	if resp.StatusCode != 201 {
+		t.Fatalf("create: %d %s", resp.StatusCode, body)
+	}
+	var rc candour.Receipt
+	json.Unmarshal(body, &rc)
+	if loc := resp.Header.Get("Location"); loc != "/v1/feedback/"+rc.ID {
+		t.Errorf("Location %q", loc)
+	}
+	purpose := map[string]string{"Candour-Purpose": "case_management"}
+	tests := []struct {
+		name   string
+		token  string
+		header map[string]string
+		id     string
+		status int
+	}{
+		{"owner", cw, purpose, rc.ID, 200},
+		{"no purpose", cw, nil, rc.ID, 400},
+		{"other agency", e.token(t, candour.RoleCaseworker, "police-north"), purpose, rc.ID, 404},
+		{"auditor", e.token(t, candour.RoleAuditor, "victim-support-north"), purpose, rc.ID, 404},
+		{"missing", cw, purpose, "01a20db6-610d-704e-8661-01d15feb70cf", 404},
+		{"no token", "", purpose, rc.ID, 401},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, body := e.do(t, "GET", "/v1/feedback/"+tt.id, tt.token, tt.header, "")
+			if resp.StatusCode != tt.status {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.status, body)
+			}
+			if tt.status != 200 {
+				checkProblem(t, resp, body, tt.status)
+				return
+			}
+			var f candour.Feedback
+			if err := json.Unmarshal(body, &f); err != nil {
+				t.Fatal(err)
+			}
+			if f.Comment != secret || f.ID != rc.ID || f.Agency != "victim-support-north" || f.SubmittedAt.IsZero() {
+				t.Errorf("read back %+v", f)
+			}
+		})
+	}
+}
+
+func TestAuditEntries(t *testing.T) {
+	e := newEnv(t)
+	cw := e.token(t, candour.RoleCaseworker, "victim-support-north")
+	auditor := e.token(t, candour.RoleAuditor, "victim-support-north")
+	resp, body := e.do(t, "POST", "/v1/feedback", cw, jsonCT, validBody)
+	if resp.StatusCode != 201 {
+		t.Fatalf("create: %d %s", resp.StatusCode, body)
+	}
+	tests := []struct {
+		name   string
+		token  string
+		query  string
+		status int
+		want   []string // action:outcome of the entries returned
+	}{
+		{"auditor sees the create and their own read", auditor, "", 200, []string{"feedback.create:ok", "audit.read:ok"}},
+		{"filter by action", auditor, "?action=feedback.create", 200, []string{"feedback.create:ok"}},
+		{"after and limit", auditor, "?after=0&limit=1", 200, []string{"audit.read:ok"}},
+		{"caseworker is refused", cw, "", 403, nil},
+		{"unknown parameter", auditor, "?actr=x", 400, nil},
+		{"bad number", auditor, "?limit=ten", 400, nil},
+		{"limit too large", auditor, "?limit=100000", 400, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, body := e.do(t, "GET", "/v1/audit/entries"+tt.query, tt.token, nil, "")
+			if resp.StatusCode != tt.status {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.status, body)
+			}
+			if tt.status != 200 {
+				checkProblem(t, resp, body, tt.status)
+				return
+			}
+			var out struct {
+				Entries []struct {
+					Seq   int64
+					Leaf  []byte
+					Entry candour.AuditEntry
+				}
+			}
+			if err := json.Unmarshal(body, &out); err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, en := range out.Entries {
+				got = append(got, string(en.Entry.Action)+":"+en.Entry.Outcome)
+				if parsed, err := candour.ParseAuditLeaf(en.Leaf); err != nil || parsed.Action != en.Entry.Action {
+					t.Errorf("seq %d: leaf does not decode to the entry shown: %v", en.Seq, err)
+				}
+				if strings.Contains(string(en.Leaf), "John Smith") || strings.Contains(string(en.Leaf), "VS-2026-000999") {
+					t.Errorf("seq %d: audit leaf holds personal data", en.Seq)
+				}
+			}
+			if strings.Join(got, ",") != strings.Join(tt.want, ",") {
+				t.Errorf("entries %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestOperationalRoutes(t *testing.T) {
+	e := newEnv(t)
+	tests := []struct {
+		method, path string
+		status       int
+	}{
+		{"GET", "/livez", 200},
+		{"GET", "/readyz", 200},
+		{"GET", "/.well-known/jwks.json", 200},
+		{"GET", "/nope", 404},
+		{"DELETE", "/v1/feedback/abc", 405},
+		{"PUT", "/v1/feedback", 405},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
+			resp, body := e.do(t, tt.method, tt.path, "", nil, "")
+			if resp.StatusCode != tt.status {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.status, body)
+			}
+			if resp.Header.Get("Cache-Control") != "no-store" {
+				t.Error("no Cache-Control: no-store")
+			}
+			switch tt.status {
+			case 405:
+				if resp.Header.Get("Allow") == "" {
+					t.Error("405 without Allow")
+				}
+				fallthrough
+			case 404:
+				checkProblem(t, resp, body, tt.status)
+			}
+		})
+	}
+}

@@ -1,0 +1,229 @@
+// Package candour holds Candour's domain types and the small interfaces
+// between its packages. It imports nothing of the project; every other package
+// imports it.
+//
+// A feedback record has two halves. The analytical dimensions (agency,
+// service, touchpoint, channel, month, ratings, sensitivity, consent) are
+// stored in clear so that aggregates need no decryption. Everything that could
+// identify a person — the free-text comment, the subject reference and the
+// equality-monitoring answers — travels only inside a sealed envelope.
+package candour
+
+import (
+	"context"
+	"time"
+)
+
+// Role is what a principal may do, as carried in the token's "roles" claim.
+type Role string
+
+// The roles Candour knows.
+const (
+	RoleCaseworker Role = "caseworker"
+	RoleAnalyst    Role = "analyst"
+	RoleAuditor    Role = "auditor"
+	RoleAdmin      Role = "admin"
+)
+
+// Roles lists every role, in a stable order.
+func Roles() []Role { return []Role{RoleCaseworker, RoleAnalyst, RoleAuditor, RoleAdmin} }
+
+// Valid reports whether r is one of the known roles.
+func (r Role) Valid() bool {
+	for _, k := range Roles() {
+		if r == k {
+			return true
+		}
+	}
+	return false
+}
+
+// Principal is the authenticated caller, taken from a verified token.
+type Principal struct {
+	Issuer  string `json:"iss"`
+	Subject string `json:"sub"`
+	Agency  string `json:"agency"`
+	Roles   []Role `json:"roles"`
+}
+
+// Has reports whether the principal holds role r.
+func (p Principal) Has(r Role) bool {
+	for _, have := range p.Roles {
+		if have == r {
+			return true
+		}
+	}
+	return false
+}
+
+// Purpose is why a request reads data, sent in the Candour-Purpose header and
+// recorded in consent.
+type Purpose string
+
+// The purposes Candour knows.
+const (
+	PurposeCaseManagement     Purpose = "case_management"
+	PurposeServiceImprovement Purpose = "service_improvement"
+	PurposeInterAgency        Purpose = "inter_agency_insight"
+	PurposeResearch           Purpose = "research"
+	PurposeEqualityMonitoring Purpose = "equality_monitoring"
+	PurposeContactBack        Purpose = "contact_back"
+	PurposeAudit              Purpose = "audit"
+)
+
+// RequestPurposes lists the purposes a request may declare.
+func RequestPurposes() []Purpose {
+	return []Purpose{PurposeCaseManagement, PurposeServiceImprovement, PurposeInterAgency,
+		PurposeResearch, PurposeEqualityMonitoring, PurposeAudit}
+}
+
+// ConsentPurposes lists the purposes a person can consent to.
+func ConsentPurposes() []Purpose {
+	return []Purpose{PurposeServiceImprovement, PurposeInterAgency, PurposeResearch,
+		PurposeEqualityMonitoring, PurposeContactBack}
+}
+
+// Sensitivity classifies a record; it decides how far the record may travel.
+type Sensitivity string
+
+// The sensitivities Candour knows.
+const (
+	SensitivityStandard        Sensitivity = "standard"
+	SensitivitySpecialCategory Sensitivity = "special_category"
+	SensitivitySafeguarding    Sensitivity = "safeguarding"
+)
+
+// Ratings are the person's answers. Each is optional; nil means not asked or
+// not answered.
+type Ratings struct {
+	Satisfaction   *int   `json:"satisfaction,omitempty"`    // 1–5
+	Effort         *int   `json:"effort,omitempty"`          // 1–5
+	FeltSafe       string `json:"felt_safe,omitempty"`       // yes, no, partly
+	FeltBelieved   string `json:"felt_believed,omitempty"`   // yes, no, partly
+	WouldRecommend *int   `json:"would_recommend,omitempty"` // 0–10
+}
+
+// Empty reports whether no rating was given.
+func (r Ratings) Empty() bool {
+	return r.Satisfaction == nil && r.Effort == nil && r.FeltSafe == "" &&
+		r.FeltBelieved == "" && r.WouldRecommend == nil
+}
+
+// Consent is what the person agreed to, on every record.
+type Consent struct {
+	Purposes      []Purpose  `json:"purposes"`
+	ShareWith     []string   `json:"share_with,omitempty"`
+	Method        string     `json:"method"`
+	NoticeVersion string     `json:"notice_version"`
+	ExpiresAt     *time.Time `json:"expires_at,omitempty"`
+	CapturedAt    time.Time  `json:"captured_at"`
+	CapturedBy    string     `json:"captured_by"`
+	WithdrawnAt   *time.Time `json:"withdrawn_at,omitempty"`
+}
+
+// Covers reports whether the consent includes purpose p.
+func (c Consent) Covers(p Purpose) bool {
+	for _, have := range c.Purposes {
+		if have == p {
+			return true
+		}
+	}
+	return false
+}
+
+// Equality holds coarse equality-monitoring bands, given only under consent
+// to equality monitoring.
+type Equality struct {
+	AgeBand     string `json:"age_band,omitempty"`
+	Sex         string `json:"sex,omitempty"`
+	EthnicGroup string `json:"ethnic_group,omitempty"`
+	Disability  string `json:"disability,omitempty"`
+}
+
+// Feedback is one record as a caseworker submitted it, in the clear. It exists
+// only in memory on the request path; storage sees a Record.
+type Feedback struct {
+	ID          string      `json:"id"`
+	Agency      string      `json:"agency"`
+	SubmittedBy string      `json:"submitted_by"`
+	SubmittedAt time.Time   `json:"submitted_at"`
+	Service     string      `json:"service"`
+	Touchpoint  string      `json:"touchpoint,omitempty"`
+	Channel     string      `json:"channel,omitempty"`
+	Period      string      `json:"period"`
+	Ratings     Ratings     `json:"ratings"`
+	Comment     string      `json:"comment,omitempty"`
+	SubjectRef  string      `json:"subject_ref,omitempty"`
+	Sensitivity Sensitivity `json:"sensitivity"`
+	Consent     Consent     `json:"consent"`
+	Equality    *Equality   `json:"equality,omitempty"`
+}
+
+// Record is a feedback record as storage holds it: the analytical dimensions
+// in clear, the identifying content only as Sealed, and the subject reference
+// only as a keyed hash.
+type Record struct {
+	ID          string
+	Agency      string
+	SubmittedBy string
+	SubmittedAt time.Time
+	Service     string
+	Touchpoint  string
+	Channel     string
+	Period      string
+	Ratings     Ratings
+	Sensitivity Sensitivity
+	Consent     Consent
+	SubjectHash []byte // keyed hash of the subject reference; nil when none was given
+	Sealed      []byte // the envelope holding comment, subject reference and equality data
+}
+
+// Decision is the policy's answer to one request. The zero value denies.
+type Decision struct {
+	ID          string      `json:"id"`
+	Revision    string      `json:"revision"`
+	Allow       bool        `json:"allow"`
+	Reasons     []string    `json:"reasons,omitempty"`
+	Obligations Obligations `json:"obligations"`
+}
+
+// Obligations are what an allowing decision requires of the response.
+type Obligations struct {
+	Redaction   string   `json:"redaction,omitempty"` // none, redacted
+	MinCellSize int      `json:"min_cell_size,omitempty"`
+	Fields      []string `json:"fields,omitempty"`
+}
+
+// Action names what a request does, as policy and the audit log see it.
+type Action string
+
+// The actions Candour knows.
+const (
+	ActionFeedbackCreate Action = "feedback.create"
+	ActionFeedbackRead   Action = "feedback.read"
+	ActionAuditRead      Action = "audit.read"
+)
+
+// Resource describes the record a request touches, as policy sees it. It holds
+// only analytical dimensions and consent, never content.
+type Resource struct {
+	ID          string      `json:"id,omitempty"`
+	Agency      string      `json:"agency"`
+	Sensitivity Sensitivity `json:"sensitivity,omitempty"`
+	Consent     *Consent    `json:"consent,omitempty"`
+}
+
+// DecisionInput is one question to the policy.
+type DecisionInput struct {
+	Principal Principal `json:"principal"`
+	Action    Action    `json:"action"`
+	Purpose   Purpose   `json:"purpose,omitempty"`
+	Resource  *Resource `json:"resource,omitempty"`
+	Now       time.Time `json:"now"`
+}
+
+// Authorizer decides whether a request may proceed. Implementations fail
+// closed: an evaluation error returns a denying Decision and a non-nil error.
+type Authorizer interface {
+	Decide(ctx context.Context, in DecisionInput) (Decision, error)
+}

@@ -1,0 +1,193 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/candour-vault/candour"
+	"github.com/candour-vault/candour/api"
+	"github.com/candour-vault/candour/audit"
+	"github.com/candour-vault/candour/demo"
+	"github.com/candour-vault/candour/policy"
+	"github.com/candour-vault/candour/sqlite"
+	"github.com/candour-vault/candour/vault"
+	"github.com/candour-vault/candour/vault/keyring"
+)
+
+// devTokens are the tokens `candour dev` prints at start: one per role.
+var devTokens = []struct {
+	env    string
+	role   candour.Role
+	agency string
+}{
+	{"CASEWORKER", candour.RoleCaseworker, "victim-support-north"},
+	{"ANALYST", candour.RoleAnalyst, "police-north"},
+	{"AUDITOR", candour.RoleAuditor, "victim-support-north"},
+	{"ADMIN", candour.RoleAdmin, "victim-support-north"},
+}
+
+func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
+	addr := fs.String("addr", "127.0.0.1:8420", "loopback address to listen on")
+	dataDir := fs.String("data-dir", "", "directory for the database and keys (default: a new temporary directory)")
+	seed := fs.Int("seed", 0, "load this many synthetic feedback records at start")
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
+	}
+	if err := checkLoopback(*addr); err != nil {
+		return err
+	}
+	if *seed < 0 || *seed > 1_000_000 {
+		return usageError{"dev: --seed must be from 0 to 1000000"}
+	}
+	dir, err := prepareDataDir(*dataDir)
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+
+	db, err := sqlite.Open(ctx, filepath.Join(dir, "candour.db"))
+	if err != nil {
+		return fmt.Errorf("the database in %s could not be opened: %w", dir, err)
+	}
+	defer db.Close()
+	keys, err := keyring.LoadOrCreate(filepath.Join(dir, "keyring.json"))
+	if err != nil {
+		return fmt.Errorf("the key file could not be loaded: %w", err)
+	}
+	issuer, err := api.LoadOrCreateIssuer(filepath.Join(dir, issuerFile), nil)
+	if err != nil {
+		return fmt.Errorf("the dev token issuer could not be set up: %w", err)
+	}
+	pol, err := policy.Load(ctx, policy.Embedded())
+	if err != nil {
+		return fmt.Errorf("the embedded policy could not be loaded: %w", err)
+	}
+	svc := vault.New(vault.Config{Store: db, Log: db, Keys: keys, Policy: pol, Logger: logger})
+
+	if *seed > 0 {
+		if err := seedRecords(ctx, svc, *seed, stdout); err != nil {
+			return err
+		}
+	}
+
+	handler := api.New(api.Config{
+		Feedback: svc,
+		Audit:    audit.NewService(db, db, pol, nil),
+		Auth:     api.NewVerifier(issuer, api.DevIssuer, api.DevAudience, nil),
+		JWKS:     issuer.JWKS(),
+		Ready:    map[string]candour.Pinger{"database": db},
+		Logger:   logger,
+	})
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s: %w", *addr, err)
+	}
+	if err := printBanner(stdout, issuer, dir, ln.Addr().String(), pol.Revision()); err != nil {
+		ln.Close()
+		return err
+	}
+	return serve(ctx, ln, handler, logger)
+}
+
+// checkLoopback refuses any address that is not on the loopback interface:
+// dev mode has no real identity provider and must not be reachable.
+func checkLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return usageError{fmt.Sprintf("dev: --addr %q is not host:port", addr)}
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return usageError{fmt.Sprintf("dev: --addr must be a loopback address such as 127.0.0.1:8420, not %q; dev mode is not for a network", addr)}
+	}
+	return nil
+}
+
+func prepareDataDir(dir string) (string, error) {
+	if dir == "" {
+		d, err := os.MkdirTemp("", "candour-dev-")
+		if err != nil {
+			return "", fmt.Errorf("no temporary data directory could be made: %w", err)
+		}
+		return d, nil
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("the data directory %s could not be made: %w", dir, err)
+	}
+	return dir, nil
+}
+
+// seedRecords submits n synthetic records through the feedback service, so
+// they are sealed and audited exactly like a caseworker's.
+func seedRecords(ctx context.Context, svc *vault.Service, n int, stdout io.Writer) error {
+	start := time.Now()
+	for i, r := range demo.Generate(uint64(time.Now().UnixNano()), n, time.Now()) {
+		c := candour.Caller{Principal: candour.Principal{Issuer: api.DevIssuer, Subject: "dev-seed",
+			Agency: r.Agency, Roles: []candour.Role{candour.RoleCaseworker}}, RequestID: fmt.Sprintf("seed-%d", i)}
+		if _, err := svc.Submit(ctx, c, r.Feedback); err != nil {
+			return fmt.Errorf("seeding stopped after %d of %d records: %w", i, n, err)
+		}
+	}
+	fmt.Fprintf(stdout, "Seeded %d synthetic records in %s.\n", n, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+func printBanner(w io.Writer, iss *api.Issuer, dir, addr, revision string) error {
+	var b strings.Builder
+	line := strings.Repeat("!", 78)
+	fmt.Fprintf(&b, "%s\n!!  CANDOUR DEV MODE - NOT FOR REAL DATA.\n", line)
+	fmt.Fprintf(&b, "!!  Keys sit in a plain file, tokens come from a built-in issuer, and the\n")
+	fmt.Fprintf(&b, "!!  data directory may be temporary. Never record a real person's feedback here.\n%s\n\n", line)
+	fmt.Fprintf(&b, "Data directory: %s\nPolicy revision: %s\n\n", dir, revision)
+	fmt.Fprintf(&b, "Tokens (valid 12h); paste these lines into your shell:\n")
+	for _, t := range devTokens {
+		tok, err := iss.Mint("dev-"+string(t.role), t.agency, []candour.Role{t.role}, 12*time.Hour)
+		if err != nil {
+			return fmt.Errorf("minting the dev tokens failed: %w", err)
+		}
+		fmt.Fprintf(&b, "export %s=%s   # %s, %s\n", t.env, tok, t.role, t.agency)
+	}
+	fmt.Fprintf(&b, "\nMore: candour token --data-dir %s --role caseworker --agency police-north\n\n", dir)
+	fmt.Fprintf(&b, "Listening on http://%s\n", addr)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// serve runs the HTTP server on ln until ctx ends, then drains it.
+func serve(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger) error {
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("the HTTP server stopped: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,95 @@
+// Command candour is Candour's one binary, and the only place that reads
+// flags and wires the packages together.
+//
+//	candour dev    [--addr 127.0.0.1:8420] [--data-dir DIR] [--seed N]
+//	candour token  --data-dir DIR --role ROLE --agency AGENCY [--sub NAME] [--ttl 1h]
+//
+// Exit status: 0 on success, 1 on failure, 2 on bad usage. Errors are one
+// plain sentence on stderr.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `Candour: a privacy-first vault for feedback from people who use public services.
+
+Usage:
+  candour dev    [--addr 127.0.0.1:8420] [--data-dir DIR] [--seed N]
+                 run everything on embedded defaults, for trying Candour (not for real data)
+  candour token  --data-dir DIR --role ROLE --agency AGENCY [--sub NAME] [--ttl 1h]
+                 mint a token from the dev issuer whose key is in DIR
+
+Run 'candour COMMAND -h' for a command's flags.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// usageError is bad usage: exit status 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+// run executes one command and returns the exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "dev":
+		err = runDev(ctx, args[1:], stdout, stderr)
+	case "token":
+		err = runToken(args[1:], stdout)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		err = usageError{fmt.Sprintf("unknown command %q; run 'candour help' for the list", args[0])}
+	}
+	var ue usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "candour: %s.\n", ue.msg)
+		return 2
+	default:
+		fmt.Fprintf(stderr, "candour: %s.\n", err)
+		return 1
+	}
+}
+
+// parseFlags parses args into fs, turning flag errors into usage errors and
+// printing the flag list only when asked for.
+func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) error {
+	fs.SetOutput(io.Discard)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stdout)
+			fmt.Fprintf(stdout, "Usage of candour %s:\n", fs.Name())
+			fs.PrintDefaults()
+			return err
+		}
+		return usageError{fmt.Sprintf("%s: %v", fs.Name(), err)}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))}
+	}
+	return nil
+}

@@ -1,0 +1,145 @@
+// Package policy decides every request with Open Policy Agent, embedded as a
+// library. The Rego and its data are read once from a directory (or the
+// embedded defaults), compiled and prepared; each decision is one evaluation
+// of the prepared query data.candour.decision.
+//
+// Guarantees: default deny; a failed or malformed evaluation returns a denying
+// decision and an error; every decision carries a fresh id and the revision
+// (a SHA-256 digest) of the exact files that made it.
+package policy
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage/inmem"
+
+	"github.com/candour-vault/candour"
+)
+
+//go:embed rego/*.rego rego/data.json
+var embedded embed.FS
+
+// Embedded returns the built-in policy and demo data that `candour dev` uses.
+func Embedded() fs.FS {
+	sub, err := fs.Sub(embedded, "rego")
+	if err != nil {
+		panic(err) // the embedded directory is part of the binary
+	}
+	return sub
+}
+
+// query is the one query every decision evaluates.
+const query = "data.candour.decision"
+
+// Engine is a prepared policy. It is safe for concurrent use.
+type Engine struct {
+	prepared rego.PreparedEvalQuery
+	revision string
+	newID    func() string
+}
+
+var _ candour.Authorizer = (*Engine)(nil)
+
+// Load reads every .rego file (tests excluded from evaluation) and data.json
+// from the top of fsys, compiles them and prepares the decision query.
+func Load(ctx context.Context, fsys fs.FS) (*Engine, error) {
+	names, err := fs.Glob(fsys, "*")
+	if err != nil {
+		return nil, fmt.Errorf("policy: %w", err)
+	}
+	sort.Strings(names)
+	digest := sha256.New()
+	opts := []func(*rego.Rego){rego.Query(query)}
+	data := map[string]any{}
+	for _, name := range names {
+		if path.Ext(name) != ".rego" && name != "data.json" {
+			continue
+		}
+		b, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return nil, fmt.Errorf("policy: %w", err)
+		}
+		fmt.Fprintf(digest, "%s\x00%d\x00", name, len(b))
+		digest.Write(b)
+		switch {
+		case name == "data.json":
+			dec := json.NewDecoder(bytes.NewReader(b))
+			dec.UseNumber()
+			if err := dec.Decode(&data); err != nil {
+				return nil, fmt.Errorf("policy: %s: %w", name, err)
+			}
+		case !strings.HasSuffix(name, "_test.rego"):
+			opts = append(opts, rego.Module(name, string(b)))
+		}
+	}
+	opts = append(opts, rego.Store(inmem.NewFromObject(data)))
+	pq, err := rego.New(opts...).PrepareForEval(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("policy: compile: %w", err)
+	}
+	return &Engine{
+		prepared: pq,
+		revision: "sha256:" + hex.EncodeToString(digest.Sum(nil)),
+		newID:    uuid.NewString,
+	}, nil
+}
+
+// Revision returns the digest of the files the engine was loaded from.
+func (e *Engine) Revision() string { return e.revision }
+
+// Decide implements candour.Authorizer.
+func (e *Engine) Decide(ctx context.Context, in candour.DecisionInput) (candour.Decision, error) {
+	deny := candour.Decision{ID: e.newID(), Revision: e.revision}
+	input, err := toValue(in)
+	if err != nil {
+		return deny, fmt.Errorf("policy: input: %w", err)
+	}
+	rs, err := e.prepared.Eval(ctx, rego.EvalInput(input))
+	if err != nil {
+		return deny, fmt.Errorf("policy: evaluate: %w", err)
+	}
+	if len(rs) != 1 || len(rs[0].Expressions) != 1 {
+		return deny, fmt.Errorf("policy: %s gave %d results, want 1", query, len(rs))
+	}
+	b, err := json.Marshal(rs[0].Expressions[0].Value)
+	if err != nil {
+		return deny, fmt.Errorf("policy: result: %w", err)
+	}
+	var out struct {
+		Allow       *bool               `json:"allow"`
+		Reasons     []string            `json:"reasons"`
+		Obligations candour.Obligations `json:"obligations"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&out); err != nil || out.Allow == nil {
+		return deny, fmt.Errorf("policy: %s is not a decision", query)
+	}
+	d := deny
+	d.Allow, d.Reasons, d.Obligations = *out.Allow, out.Reasons, out.Obligations
+	return d, nil
+}
+
+// toValue turns in into the plain JSON shape Rego sees.
+func toValue(in candour.DecisionInput) (any, error) {
+	b, err := json.Marshal(in)
+	if err != nil {
+		return nil, err
+	}
+	var v any
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	return v, dec.Decode(&v)
+}

@@ -1,0 +1,298 @@
+// Package sqlite is Candour's embedded store: every storage interface of the
+// root package on SQLite, through the pure-Go driver modernc.org/sqlite, so
+// that `candour dev` needs nothing installed.
+//
+// Guarantees: a record and the audit entry that records its creation commit in
+// one transaction; audit sequence numbers are 0-based and gap-free because
+// every write transaction takes SQLite's write lock before it reads the next
+// number; the audit tables refuse UPDATE and DELETE through triggers.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/pressly/goose/v3"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+
+	"github.com/candour-vault/candour"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// DB is a Candour store on one SQLite database file. It is safe for
+// concurrent use.
+type DB struct {
+	db *sql.DB
+}
+
+var (
+	_ candour.FeedbackStore = (*DB)(nil)
+	_ candour.AuditLog      = (*DB)(nil)
+	_ candour.AuditReader   = (*DB)(nil)
+	_ candour.Pinger        = (*DB)(nil)
+)
+
+// Open opens (creating if need be) the database file at path and brings its
+// schema up to date. Write transactions take the write lock when they begin
+// (BEGIN IMMEDIATE) and wait up to ten seconds for it.
+func Open(ctx context.Context, path string) (*DB, error) {
+	q := url.Values{}
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(FULL)")
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	d := &DB{db: db}
+	if err := d.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+func (d *DB) migrate(ctx context.Context) error {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, d.db, sub)
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrate sqlite: %w", err)
+	}
+	return nil
+}
+
+// Close closes the database.
+func (d *DB) Close() error { return d.db.Close() }
+
+// Ping reports whether the database answers.
+func (d *DB) Ping(ctx context.Context) error {
+	var one int
+	return d.db.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+}
+
+// CreateFeedback implements candour.FeedbackStore.
+func (d *DB) CreateFeedback(ctx context.Context, rec candour.Record, e candour.AuditEntry) (int64, error) {
+	var seq int64
+	err := d.inTx(ctx, func(tx *sql.Tx) error {
+		purposes, _ := json.Marshal(rec.Consent.Purposes)
+		shareWith, _ := json.Marshal(nonNil(rec.Consent.ShareWith))
+		c := rec.Consent
+		_, err := tx.ExecContext(ctx, `INSERT INTO feedback (
+			id, agency, submitted_by, submitted_at, service, touchpoint, channel, period,
+			satisfaction, effort, felt_safe, felt_believed, would_recommend, sensitivity,
+			consent_purposes, consent_share_with, consent_method, consent_notice_version,
+			consent_expires_at, consent_captured_at, consent_captured_by, consent_withdrawn_at,
+			subject_hash, sealed)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+			rec.ID, rec.Agency, rec.SubmittedBy, formatTime(rec.SubmittedAt), rec.Service,
+			rec.Touchpoint, rec.Channel, rec.Period,
+			nullInt(rec.Ratings.Satisfaction), nullInt(rec.Ratings.Effort), rec.Ratings.FeltSafe,
+			rec.Ratings.FeltBelieved, nullInt(rec.Ratings.WouldRecommend), string(rec.Sensitivity),
+			string(purposes), string(shareWith), c.Method, c.NoticeVersion,
+			nullTime(c.ExpiresAt), formatTime(c.CapturedAt), c.CapturedBy, nullTime(c.WithdrawnAt),
+			rec.SubjectHash, rec.Sealed)
+		if err != nil {
+			if strings.Contains(err.Error(), "UNIQUE constraint failed") {
+				return candour.Errorf(candour.ECONFLICT, "A record with this id already exists.")
+			}
+			return fmt.Errorf("insert feedback: %w", err)
+		}
+		seq, err = appendAudit(ctx, tx, e)
+		return err
+	})
+	return seq, err
+}
+
+// Record implements candour.FeedbackStore.
+func (d *DB) Record(ctx context.Context, id string) (candour.Record, error) {
+	var (
+		r                                candour.Record
+		submittedAt, capturedAt          string
+		expiresAt, withdrawnAt           sql.NullString
+		sat, effort, recommend           sql.NullInt64
+		purposes, shareWith, sensitivity string
+	)
+	err := d.db.QueryRowContext(ctx, `SELECT id, agency, submitted_by, submitted_at, service,
+		touchpoint, channel, period, satisfaction, effort, felt_safe, felt_believed,
+		would_recommend, sensitivity, consent_purposes, consent_share_with, consent_method,
+		consent_notice_version, consent_expires_at, consent_captured_at, consent_captured_by,
+		consent_withdrawn_at, subject_hash, sealed FROM feedback WHERE id = ?`, id).Scan(
+		&r.ID, &r.Agency, &r.SubmittedBy, &submittedAt, &r.Service, &r.Touchpoint, &r.Channel,
+		&r.Period, &sat, &effort, &r.Ratings.FeltSafe, &r.Ratings.FeltBelieved, &recommend,
+		&sensitivity, &purposes, &shareWith, &r.Consent.Method, &r.Consent.NoticeVersion,
+		&expiresAt, &capturedAt, &r.Consent.CapturedBy, &withdrawnAt, &r.SubjectHash, &r.Sealed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return candour.Record{}, candour.Errorf(candour.ENOTFOUND, "No such record.")
+	}
+	if err != nil {
+		return candour.Record{}, fmt.Errorf("select feedback: %w", err)
+	}
+	r.Sensitivity = candour.Sensitivity(sensitivity)
+	r.Ratings.Satisfaction, r.Ratings.Effort, r.Ratings.WouldRecommend = intPtr(sat), intPtr(effort), intPtr(recommend)
+	var perr error
+	r.SubmittedAt, perr = parseTime(submittedAt)
+	if perr == nil {
+		r.Consent.CapturedAt, perr = parseTime(capturedAt)
+	}
+	if perr == nil {
+		r.Consent.ExpiresAt, perr = parseNullTime(expiresAt)
+	}
+	if perr == nil {
+		r.Consent.WithdrawnAt, perr = parseNullTime(withdrawnAt)
+	}
+	if perr == nil {
+		perr = json.Unmarshal([]byte(purposes), &r.Consent.Purposes)
+	}
+	if perr == nil {
+		perr = json.Unmarshal([]byte(shareWith), &r.Consent.ShareWith)
+	}
+	if perr != nil {
+		return candour.Record{}, fmt.Errorf("decode feedback row: %w", perr)
+	}
+	if len(r.Consent.ShareWith) == 0 {
+		r.Consent.ShareWith = nil
+	}
+	return r, nil
+}
+
+// AppendAudit implements candour.AuditLog.
+func (d *DB) AppendAudit(ctx context.Context, e candour.AuditEntry) (int64, error) {
+	var seq int64
+	err := d.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		seq, err = appendAudit(ctx, tx, e)
+		return err
+	})
+	return seq, err
+}
+
+// appendAudit writes e at the next sequence number inside tx, which must hold
+// the write lock.
+func appendAudit(ctx context.Context, tx *sql.Tx, e candour.AuditEntry) (int64, error) {
+	leaf, err := e.MarshalLeaf()
+	if err != nil {
+		return 0, fmt.Errorf("encode audit entry: %w", err)
+	}
+	var seq int64
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq) + 1, 0) FROM audit_log`).Scan(&seq); err != nil {
+		return 0, fmt.Errorf("next audit seq: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_log (seq, time, actor, action, leaf) VALUES (?,?,?,?,?)`,
+		seq, formatTime(e.Time), e.Actor.Subject, string(e.Action), leaf); err != nil {
+		return 0, fmt.Errorf("insert audit entry: %w", err)
+	}
+	for _, id := range e.Records {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO audit_records (record_id, seq) VALUES (?,?)`, id, seq); err != nil {
+			return 0, fmt.Errorf("insert audit record link: %w", err)
+		}
+	}
+	return seq, nil
+}
+
+// AuditEntries implements candour.AuditReader.
+func (d *DB) AuditEntries(ctx context.Context, f candour.AuditFilter) ([]candour.AuditLeaf, error) {
+	q := `SELECT l.seq, l.leaf FROM audit_log l WHERE l.seq > ?`
+	args := []any{f.After}
+	if f.Actor != "" {
+		q += ` AND l.actor = ?`
+		args = append(args, f.Actor)
+	}
+	if f.Action != "" {
+		q += ` AND l.action = ?`
+		args = append(args, string(f.Action))
+	}
+	if f.Record != "" {
+		q += ` AND l.seq IN (SELECT seq FROM audit_records WHERE record_id = ?)`
+		args = append(args, f.Record)
+	}
+	q += ` ORDER BY l.seq LIMIT ?`
+	args = append(args, f.Limit)
+	rows, err := d.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("select audit entries: %w", err)
+	}
+	defer rows.Close()
+	var out []candour.AuditLeaf
+	for rows.Next() {
+		var l candour.AuditLeaf
+		if err := rows.Scan(&l.Seq, &l.Leaf); err != nil {
+			return nil, fmt.Errorf("scan audit entry: %w", err)
+		}
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
+func (d *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+func parseTime(s string) (time.Time, error) { return time.Parse(time.RFC3339Nano, s) }
+
+func nullTime(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return formatTime(*t)
+}
+
+func parseNullTime(s sql.NullString) (*time.Time, error) {
+	if !s.Valid {
+		return nil, nil
+	}
+	t, err := parseTime(s.String)
+	return &t, err
+}
+
+func nullInt(v *int) any {
+	if v == nil {
+		return nil
+	}
+	return int64(*v)
+}
+
+func intPtr(v sql.NullInt64) *int {
+	if !v.Valid {
+		return nil
+	}
+	i := int(v.Int64)
+	return &i
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

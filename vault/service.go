@@ -1,0 +1,214 @@
+// Package vault is Candour's feedback service: it validates a submission, asks
+// the policy, seals the identifying content, stores the record and audits
+// every access. It talks to storage, keys and policy only through interfaces.
+//
+// Guarantees:
+//   - nothing that could identify a person reaches storage unsealed: the
+//     comment, subject reference and equality answers are sealed with age, and
+//     the subject reference is otherwise kept only as a keyed hash;
+//   - a record and the audit entry of its creation are stored together or not
+//     at all;
+//   - a read is audited before any content is returned, and returns nothing if
+//     the audit entry cannot be written;
+//   - no policy decision, no audit write, or no key means no data (fail closed);
+//   - a record the caller may not read looks exactly like one that does not
+//     exist.
+package vault
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/candour-vault/candour"
+)
+
+// Service is the feedback service. It is safe for concurrent use.
+type Service struct {
+	store  candour.FeedbackStore
+	log    candour.AuditLog
+	keys   Keys
+	policy candour.Authorizer
+	now    func() time.Time
+	newID  func() (string, error)
+	logger *slog.Logger
+}
+
+// Config wires a Service. Now and NewID default to the wall clock and UUIDv7;
+// Logger defaults to discarding.
+type Config struct {
+	Store  candour.FeedbackStore
+	Log    candour.AuditLog
+	Keys   Keys
+	Policy candour.Authorizer
+	Now    func() time.Time
+	NewID  func() (string, error)
+	Logger *slog.Logger
+}
+
+// New returns a Service built from c.
+func New(c Config) *Service {
+	s := &Service{store: c.Store, log: c.Log, keys: c.Keys, policy: c.Policy,
+		now: c.Now, newID: c.NewID, logger: c.Logger}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.newID == nil {
+		s.newID = func() (string, error) {
+			id, err := uuid.NewV7()
+			return id.String(), err
+		}
+	}
+	if s.logger == nil {
+		s.logger = slog.New(slog.DiscardHandler)
+	}
+	return s
+}
+
+// Submit validates f, and if policy allows the caller to record feedback for
+// their own agency, seals and stores it with its audit entry. The owning
+// agency and submitter are taken from the caller, never from f.
+func (s *Service) Submit(ctx context.Context, c candour.Caller, f candour.Feedback) (candour.Receipt, error) {
+	now := s.now().UTC()
+	if err := f.Validate(now); err != nil {
+		return candour.Receipt{}, err
+	}
+	p := c.Principal
+	f.Agency, f.SubmittedBy, f.SubmittedAt = p.Agency, p.Subject, now
+	f.Consent.CapturedAt, f.Consent.CapturedBy, f.Consent.WithdrawnAt = now, p.Subject, nil
+
+	res := &candour.Resource{Agency: f.Agency, Sensitivity: f.Sensitivity, Consent: &f.Consent}
+	d, err := s.decide(ctx, c, candour.ActionFeedbackCreate, res, now)
+	if err != nil {
+		return candour.Receipt{}, err
+	}
+	if !d.Allow {
+		if _, err := s.audit(ctx, c, candour.ActionFeedbackCreate, nil, d, candour.OutcomeDenied, now); err != nil {
+			return candour.Receipt{}, err
+		}
+		return candour.Receipt{}, candour.Errorf(candour.EFORBIDDEN, "Policy does not allow you to record feedback for this agency.")
+	}
+
+	id, err := s.newID()
+	if err != nil {
+		return candour.Receipt{}, fmt.Errorf("new record id: %w", err)
+	}
+	rec := candour.Record{ID: id, Agency: f.Agency, SubmittedBy: f.SubmittedBy, SubmittedAt: now,
+		Service: f.Service, Touchpoint: f.Touchpoint, Channel: f.Channel, Period: f.Period,
+		Ratings: f.Ratings, Sensitivity: f.Sensitivity, Consent: f.Consent}
+	if f.SubjectRef != "" {
+		if rec.SubjectHash, err = s.keys.SubjectHash(ctx, f.SubjectRef); err != nil {
+			return candour.Receipt{}, unavailable(err, "The key provider is unavailable; nothing was stored. Try again shortly.")
+		}
+	}
+	rec.Sealed, err = seal(ctx, s.keys, content{ID: id, Agency: f.Agency, Comment: f.Comment,
+		SubjectRef: f.SubjectRef, Equality: f.Equality})
+	if err != nil {
+		return candour.Receipt{}, unavailable(err, "The key provider is unavailable; nothing was stored. Try again shortly.")
+	}
+	seq, err := s.store.CreateFeedback(ctx, rec, s.entry(c, candour.ActionFeedbackCreate, []string{id}, d, candour.OutcomeOK, now))
+	if err != nil {
+		return candour.Receipt{}, unavailable(err, "The record store is unavailable; nothing was stored. Try again shortly.")
+	}
+	return candour.Receipt{ID: id, AuditSeq: seq}, nil
+}
+
+// Read returns the record with the given id if policy allows the caller to
+// read it for the declared purpose. The read is audited before the record is
+// returned; a record the caller may not read answers ENOTFOUND, like one that
+// does not exist.
+func (s *Service) Read(ctx context.Context, c candour.Caller, id string) (candour.Feedback, error) {
+	now := s.now().UTC()
+	if c.Purpose == "" {
+		return candour.Feedback{}, candour.Errorf(candour.EINVALID, "The Candour-Purpose header is required to read feedback.")
+	}
+	notFound := candour.Errorf(candour.ENOTFOUND, "No such record.")
+	if uuid.Validate(id) != nil {
+		return candour.Feedback{}, notFound
+	}
+	rec, err := s.store.Record(ctx, id)
+	switch {
+	case candour.ErrorCode(err) == candour.ENOTFOUND:
+		if _, err := s.audit(ctx, c, candour.ActionFeedbackRead, []string{id}, candour.Decision{}, candour.OutcomeNotFound, now); err != nil {
+			return candour.Feedback{}, err
+		}
+		return candour.Feedback{}, notFound
+	case err != nil:
+		return candour.Feedback{}, unavailable(err, "The record store is unavailable. Try again shortly.")
+	}
+
+	res := &candour.Resource{ID: rec.ID, Agency: rec.Agency, Sensitivity: rec.Sensitivity, Consent: &rec.Consent}
+	d, err := s.decide(ctx, c, candour.ActionFeedbackRead, res, now)
+	if err != nil {
+		return candour.Feedback{}, err
+	}
+	if !d.Allow {
+		if _, err := s.audit(ctx, c, candour.ActionFeedbackRead, []string{id}, d, candour.OutcomeDenied, now); err != nil {
+			return candour.Feedback{}, err
+		}
+		return candour.Feedback{}, notFound
+	}
+
+	cont, err := open(ctx, s.keys, rec.Sealed, rec.ID, rec.Agency)
+	if err != nil {
+		if _, aerr := s.audit(ctx, c, candour.ActionFeedbackRead, []string{id}, d, candour.OutcomeUnavailable, now); aerr != nil {
+			return candour.Feedback{}, aerr
+		}
+		if errors.Is(err, errEnvelope) {
+			s.logger.Error("sealed payload failed to open", "record", id, "request_id", c.RequestID, "err", err)
+			return candour.Feedback{}, fmt.Errorf("%w: %w", candour.Errorf(candour.EINTERNAL, "The record could not be opened."), err)
+		}
+		return candour.Feedback{}, unavailable(err, "The key provider is unavailable. Try again shortly.")
+	}
+	if _, err := s.audit(ctx, c, candour.ActionFeedbackRead, []string{id}, d, candour.OutcomeOK, now); err != nil {
+		return candour.Feedback{}, err
+	}
+	return candour.Feedback{
+		ID: rec.ID, Agency: rec.Agency, SubmittedBy: rec.SubmittedBy, SubmittedAt: rec.SubmittedAt,
+		Service: rec.Service, Touchpoint: rec.Touchpoint, Channel: rec.Channel, Period: rec.Period,
+		Ratings: rec.Ratings, Sensitivity: rec.Sensitivity, Consent: rec.Consent,
+		Comment: cont.Comment, SubjectRef: cont.SubjectRef, Equality: cont.Equality,
+	}, nil
+}
+
+// decide asks the policy. An evaluation failure is audited (best effort) and
+// answered EUNAVAILABLE: no decision, no data.
+func (s *Service) decide(ctx context.Context, c candour.Caller, a candour.Action, r *candour.Resource, now time.Time) (candour.Decision, error) {
+	d, err := s.policy.Decide(ctx, candour.DecisionInput{Principal: c.Principal, Action: a, Purpose: c.Purpose, Resource: r, Now: now})
+	if err == nil {
+		return d, nil
+	}
+	var records []string
+	if r != nil && r.ID != "" {
+		records = []string{r.ID}
+	}
+	if _, aerr := s.audit(ctx, c, a, records, candour.Decision{}, candour.OutcomeUnavailable, now); aerr != nil {
+		s.logger.Error("audit of a failed policy decision was not written", "request_id", c.RequestID, "err", aerr)
+	}
+	return candour.Decision{}, unavailable(err, "The policy engine could not decide; nothing was done. Try again shortly.")
+}
+
+// audit appends one entry; a failure is EUNAVAILABLE, so the caller returns no
+// data.
+func (s *Service) audit(ctx context.Context, c candour.Caller, a candour.Action, records []string, d candour.Decision, outcome string, now time.Time) (int64, error) {
+	seq, err := s.log.AppendAudit(ctx, s.entry(c, a, records, d, outcome, now))
+	if err != nil {
+		return 0, unavailable(err, "The audit log is unavailable, so nothing can be done. Try again shortly.")
+	}
+	return seq, nil
+}
+
+func (s *Service) entry(c candour.Caller, a candour.Action, records []string, d candour.Decision, outcome string, now time.Time) candour.AuditEntry {
+	return candour.AuditEntry{
+		Time: now, RequestID: c.RequestID, Actor: c.Principal, Action: a, Purpose: c.Purpose,
+		Records: records, Outcome: outcome,
+		Decision: candour.AuditDecision{ID: d.ID, Revision: d.Revision, Allow: d.Allow},
+	}
+}
+
+// unavailable marks err as EUNAVAILABLE with a client-safe message.
+func unavailable(err error, msg string) error { return candour.Wrap(candour.EUNAVAILABLE, err, msg) }

@@ -1,0 +1,316 @@
+package vault
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"filippo.io/age"
+
+	"github.com/candour-vault/candour"
+	"github.com/candour-vault/candour/policy"
+	"github.com/candour-vault/candour/sqlite"
+	"github.com/candour-vault/candour/vault/keyring"
+)
+
+const (
+	secretComment = "My neighbour Mrs Dawson keeps threatening me"
+	secretRef     = "VS-2026-424242"
+)
+
+type fixture struct {
+	svc  *Service
+	db   *sqlite.DB
+	keys *keyring.Keyring
+}
+
+func newFixture(t *testing.T, wrap func(*Config)) fixture {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := sqlite.Open(ctx, filepath.Join(dir, "candour.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	keys, err := keyring.LoadOrCreate(filepath.Join(dir, "keyring.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol, err := policy.Load(ctx, policy.Embedded())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := Config{Store: db, Log: db, Keys: keys, Policy: pol,
+		Now: func() time.Time { return time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC) }}
+	if wrap != nil {
+		wrap(&c)
+	}
+	return fixture{svc: New(c), db: db, keys: keys}
+}
+
+func caseworker(agency string) candour.Caller {
+	return candour.Caller{Principal: candour.Principal{Issuer: "test", Subject: "cw-" + agency, Agency: agency,
+		Roles: []candour.Role{candour.RoleCaseworker}}, RequestID: "req-1"}
+}
+
+func reading(c candour.Caller) candour.Caller {
+	c.Purpose = candour.PurposeCaseManagement
+	return c
+}
+
+func feedback() candour.Feedback {
+	four := 4
+	return candour.Feedback{Service: "victim-support/initial-contact", Period: "2026-10",
+		Ratings: candour.Ratings{Satisfaction: &four}, Comment: secretComment, SubjectRef: secretRef,
+		Consent: candour.Consent{Purposes: []candour.Purpose{candour.PurposeServiceImprovement, candour.PurposeEqualityMonitoring},
+			Method: "verbal", NoticeVersion: "2026-01"},
+		Equality: &candour.Equality{AgeBand: "35-44"}}
+}
+
+func auditOutcomes(t *testing.T, db *sqlite.DB) []string {
+	t.Helper()
+	leaves, err := db.AuditEntries(context.Background(), candour.AuditFilter{After: -1, Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, l := range leaves {
+		e, err := candour.ParseAuditLeaf(l.Leaf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, string(e.Action)+":"+e.Outcome)
+	}
+	return out
+}
+
+func TestSubmitAndRead(t *testing.T) {
+	ctx := context.Background()
+	fx := newFixture(t, nil)
+	cw := caseworker("victim-support-north")
+	f := feedback()
+	rc, err := fx.svc.Submit(ctx, cw, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rc.AuditSeq != 0 {
+		t.Errorf("audit_seq = %d, want 0 for the first entry", rc.AuditSeq)
+	}
+	got, err := fx.svc.Read(ctx, reading(cw), rc.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Comment != secretComment || got.SubjectRef != secretRef || got.Equality.AgeBand != "35-44" {
+		t.Errorf("read back %+v, want the submitted content", got)
+	}
+	if got.Agency != "victim-support-north" || got.SubmittedBy != "cw-victim-support-north" || got.Consent.CapturedBy != got.SubmittedBy {
+		t.Errorf("agency %q submitter %q captured_by %q: want them from the caller", got.Agency, got.SubmittedBy, got.Consent.CapturedBy)
+	}
+
+	rec, err := fx.db.Record(ctx, rc.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{secretComment, secretRef, "35-44"} {
+		if bytes.Contains(rec.Sealed, []byte(secret)) || bytes.Contains(rec.SubjectHash, []byte(secret)) {
+			t.Errorf("stored record holds %q in clear", secret)
+		}
+	}
+	want, _ := fx.keys.SubjectHash(ctx, secretRef)
+	if !bytes.Equal(rec.SubjectHash, want) {
+		t.Error("stored subject hash is not the keyed hash of the subject reference")
+	}
+	if got, want := auditOutcomes(t, fx.db), []string{"feedback.create:ok", "feedback.read:ok"}; strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("audit = %v, want %v", got, want)
+	}
+}
+
+func TestReadDeniedLooksLikeMissing(t *testing.T) {
+	ctx := context.Background()
+	fx := newFixture(t, nil)
+	rc, err := fx.svc.Submit(ctx, caseworker("victim-support-north"), feedback())
+	if err != nil {
+		t.Fatal(err)
+	}
+	analyst := candour.Caller{Principal: candour.Principal{Subject: "an", Agency: "victim-support-north",
+		Roles: []candour.Role{candour.RoleAnalyst}}, Purpose: candour.PurposeCaseManagement}
+	tests := []struct {
+		name string
+		c    candour.Caller
+		id   string
+	}{
+		{"other agency", reading(caseworker("police-north")), rc.ID},
+		{"analyst", analyst, rc.ID},
+		{"wrong purpose", func() candour.Caller { c := caseworker("victim-support-north"); c.Purpose = candour.PurposeResearch; return c }(), rc.ID},
+		{"no such id", reading(caseworker("victim-support-north")), "01a20db6-610d-704e-8661-01d15feb70cf"},
+		{"malformed id", reading(caseworker("victim-support-north")), "../../etc"},
+	}
+	var msgs []string
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, err := fx.svc.Read(ctx, tt.c, tt.id)
+			if got := candour.ErrorCode(err); got != candour.ENOTFOUND {
+				t.Fatalf("code = %q (%v), want %q", got, err, candour.ENOTFOUND)
+			}
+			if f.Comment != "" {
+				t.Error("content returned with an error")
+			}
+			msgs = append(msgs, err.Error())
+		})
+	}
+	for _, m := range msgs[1:] {
+		if m != msgs[0] {
+			t.Errorf("denied and missing differ: %q vs %q", m, msgs[0])
+		}
+	}
+	got := strings.Join(auditOutcomes(t, fx.db), ",")
+	want := "feedback.create:ok,feedback.read:denied,feedback.read:denied,feedback.read:denied,feedback.read:not_found"
+	if got != want {
+		t.Errorf("audit = %s, want %s (a malformed id is not looked up)", got, want)
+	}
+}
+
+func TestSubmitNeedsCaseworkerOfKnownAgency(t *testing.T) {
+	ctx := context.Background()
+	fx := newFixture(t, nil)
+	for _, c := range []candour.Caller{
+		caseworker("unknown-agency"),
+		{Principal: candour.Principal{Subject: "an", Agency: "police-north", Roles: []candour.Role{candour.RoleAnalyst}}},
+	} {
+		_, err := fx.svc.Submit(ctx, c, feedback())
+		if got := candour.ErrorCode(err); got != candour.EFORBIDDEN {
+			t.Errorf("%+v: code = %q (%v), want %q", c.Principal, got, err, candour.EFORBIDDEN)
+		}
+	}
+	if got := strings.Join(auditOutcomes(t, fx.db), ","); got != "feedback.create:denied,feedback.create:denied" {
+		t.Errorf("audit = %s, want two denials", got)
+	}
+}
+
+// failingLog is an audit log that cannot be written.
+type failingLog struct{}
+
+func (failingLog) AppendAudit(context.Context, candour.AuditEntry) (int64, error) {
+	return 0, errors.New("disk full")
+}
+
+// brokenPolicy cannot decide.
+type brokenPolicy struct{}
+
+func (brokenPolicy) Decide(context.Context, candour.DecisionInput) (candour.Decision, error) {
+	return candour.Decision{}, errors.New("rego: eval_conflict_error")
+}
+
+// lostKeys is a key provider that has gone away.
+type lostKeys struct{ Keys }
+
+func (lostKeys) Recipient(context.Context) (age.Recipient, error) { return nil, errors.New("connection refused") }
+func (lostKeys) Identity(context.Context) (age.Identity, error)   { return nil, errors.New("connection refused") }
+
+func TestFailClosed(t *testing.T) {
+	ctx := context.Background()
+	healthy := newFixture(t, nil)
+	rc, err := healthy.svc.Submit(ctx, caseworker("victim-support-north"), feedback())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		wrap func(*Config)
+	}{
+		{"no audit", func(c *Config) { c.Log = failingLog{} }},
+		{"no policy", func(c *Config) { c.Policy = brokenPolicy{} }},
+		{"no keys", func(c *Config) { c.Keys = lostKeys{c.Keys} }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Config{Store: healthy.db, Log: healthy.db, Keys: healthy.keys, Policy: healthy.svc.policy, Now: healthy.svc.now}
+			tt.wrap(&c)
+			svc := New(c)
+			f, err := svc.Read(ctx, reading(caseworker("victim-support-north")), rc.ID)
+			if got := candour.ErrorCode(err); got != candour.EUNAVAILABLE {
+				t.Errorf("Read code = %q (%v), want %q", got, err, candour.EUNAVAILABLE)
+			}
+			if f.Comment != "" || f.ID != "" {
+				t.Error("Read returned data while failing closed")
+			}
+			if tt.name == "no audit" {
+				return // submission with a broken log is the store's atomicity test
+			}
+			if _, err := svc.Submit(ctx, caseworker("victim-support-north"), feedback()); candour.ErrorCode(err) != candour.EUNAVAILABLE {
+				t.Errorf("Submit error %v, want EUNAVAILABLE", err)
+			}
+		})
+	}
+	leaves, _ := healthy.db.AuditEntries(ctx, candour.AuditFilter{After: -1, Limit: 100})
+	for _, l := range leaves[1:] {
+		e, _ := candour.ParseAuditLeaf(l.Leaf)
+		if e.Action == candour.ActionFeedbackCreate && e.Outcome == candour.OutcomeOK {
+			t.Errorf("entry %d: a submission was stored while a dependency was down", l.Seq)
+		}
+	}
+}
+
+func TestEnvelope(t *testing.T) {
+	ctx := context.Background()
+	k, err := keyring.LoadOrCreate(filepath.Join(t.TempDir(), "k.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := keyring.LoadOrCreate(filepath.Join(t.TempDir(), "k.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := content{ID: "rec-a", Agency: "police-north", Comment: secretComment, SubjectRef: secretRef}
+	sealed, err := seal(ctx, k, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flip := func(i int) []byte {
+		b := bytes.Clone(sealed)
+		b[i] ^= 1
+		return b
+	}
+	tests := []struct {
+		name   string
+		keys   Keys
+		sealed []byte
+		id     string
+		agency string
+		ok     bool
+	}{
+		{"valid", k, sealed, "rec-a", "police-north", true},
+		{"wrong key", other, sealed, "rec-a", "police-north", false},
+		{"moved to another row", k, sealed, "rec-b", "police-north", false},
+		{"moved to another agency", k, sealed, "rec-a", "victim-support-north", false},
+		{"unknown version", k, append([]byte("candour-envelope/v2\n"), sealed[len(envelopeV1):]...), "rec-a", "police-north", false},
+		{"truncated", k, sealed[:len(sealed)-10], "rec-a", "police-north", false},
+		{"header bit flipped", k, flip(len(envelopeV1) + 40), "rec-a", "police-north", false},
+		{"payload bit flipped", k, flip(len(sealed) - 5), "rec-a", "police-north", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := open(ctx, tt.keys, tt.sealed, tt.id, tt.agency)
+			if tt.ok {
+				if err != nil || got != c {
+					t.Errorf("open = %+v, %v; want %+v", got, err, c)
+				}
+				return
+			}
+			if !errors.Is(err, errEnvelope) {
+				t.Errorf("open error = %v, want errEnvelope", err)
+			}
+			if strings.Contains(err.Error(), secretComment) {
+				t.Error("error holds plaintext")
+			}
+		})
+	}
+	if bytes.Contains(sealed, []byte(secretComment)) || bytes.Contains(sealed, []byte(secretRef)) {
+		t.Error("sealed envelope holds plaintext")
+	}
+}
