@@ -146,7 +146,11 @@ func TestReadDeniedLooksLikeMissing(t *testing.T) {
 	}{
 		{"other agency", reading(caseworker("police-north")), rc.ID},
 		{"analyst", analyst, rc.ID},
-		{"wrong purpose", func() candour.Caller { c := caseworker("victim-support-north"); c.Purpose = candour.PurposeResearch; return c }(), rc.ID},
+		{"wrong purpose", func() candour.Caller {
+			c := caseworker("victim-support-north")
+			c.Purpose = candour.PurposeResearch
+			return c
+		}(), rc.ID},
 		{"no such id", reading(caseworker("victim-support-north")), "01a20db6-610d-704e-8661-01d15feb70cf"},
 		{"malformed id", reading(caseworker("victim-support-north")), "../../etc"},
 	}
@@ -209,8 +213,12 @@ func (brokenPolicy) Decide(context.Context, candour.DecisionInput) (candour.Deci
 // lostKeys is a key provider that has gone away.
 type lostKeys struct{ Keys }
 
-func (lostKeys) Recipient(context.Context) (age.Recipient, error) { return nil, errors.New("connection refused") }
-func (lostKeys) Identity(context.Context) (age.Identity, error)   { return nil, errors.New("connection refused") }
+func (lostKeys) Recipient(context.Context) (age.Recipient, error) {
+	return nil, errors.New("connection refused")
+}
+func (lostKeys) Identity(context.Context) (age.Identity, error) {
+	return nil, errors.New("connection refused")
+}
 
 func TestFailClosed(t *testing.T) {
 	ctx := context.Background()
