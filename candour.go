@@ -11,6 +11,7 @@ package candour
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -29,14 +30,7 @@ const (
 func Roles() []Role { return []Role{RoleCaseworker, RoleAnalyst, RoleAuditor, RoleAdmin} }
 
 // Valid reports whether r is one of the known roles.
-func (r Role) Valid() bool {
-	for _, k := range Roles() {
-		if r == k {
-			return true
-		}
-	}
-	return false
-}
+func (r Role) Valid() bool { return slices.Contains(Roles(), r) }
 
 // Principal is the authenticated caller, taken from a verified token.
 type Principal struct {
@@ -47,14 +41,7 @@ type Principal struct {
 }
 
 // Has reports whether the principal holds role r.
-func (p Principal) Has(r Role) bool {
-	for _, have := range p.Roles {
-		if have == r {
-			return true
-		}
-	}
-	return false
-}
+func (p Principal) Has(r Role) bool { return slices.Contains(p.Roles, r) }
 
 // Purpose is why a request reads data, sent in the Candour-Purpose header and
 // recorded in consent.
@@ -122,14 +109,7 @@ type Consent struct {
 }
 
 // Covers reports whether the consent includes purpose p.
-func (c Consent) Covers(p Purpose) bool {
-	for _, have := range c.Purposes {
-		if have == p {
-			return true
-		}
-	}
-	return false
-}
+func (c Consent) Covers(p Purpose) bool { return slices.Contains(c.Purposes, p) }
 
 // Equality holds coarse equality-monitoring bands, given only under consent
 // to equality monitoring.
