@@ -32,6 +32,7 @@ type AuditEntry struct {
 	Query     string        `json:"query,omitempty"` // hex SHA-256 of the canonical query, for list and aggregate reads
 	Decision  AuditDecision `json:"decision"`
 	Outcome   string        `json:"outcome"`
+	Flag      string        `json:"flag,omitempty"` // set by a policy obligation, e.g. admin_content_access
 }
 
 // AuditDecision is the part of a policy decision the log keeps.

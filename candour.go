@@ -165,6 +165,9 @@ type Decision struct {
 	Allow       bool        `json:"allow"`
 	Reasons     []string    `json:"reasons,omitempty"`
 	Obligations Obligations `json:"obligations"`
+	// Scope bounds list and aggregate queries: only rows it contains may be
+	// read. It is empty for single-record and non-data requests.
+	Scope Scope `json:"scope"`
 }
 
 // Obligations are what an allowing decision requires of the response.
@@ -172,6 +175,58 @@ type Obligations struct {
 	Redaction   string   `json:"redaction,omitempty"` // none, redacted
 	MinCellSize int      `json:"min_cell_size,omitempty"`
 	Fields      []string `json:"fields,omitempty"`
+	// AuditFlag, when set, is written into the audit entry so that the access
+	// stands out (an administrator reading content).
+	AuditFlag string `json:"audit_flag,omitempty"`
+}
+
+// Scope is the set of records a list or aggregate query may read: a record is
+// in scope when its consent is live and at least one grant contains it.
+type Scope struct {
+	Grants []ScopeGrant `json:"grants"`
+}
+
+// ScopeGrant admits the records of one agency whose sensitivity is listed,
+// whose consent includes every listed purpose and, when SharedWith is set,
+// whose consent names that agency among those it may be shared with.
+type ScopeGrant struct {
+	Agency        string        `json:"agency"`
+	Purposes      []Purpose     `json:"purposes"`
+	Sensitivities []Sensitivity `json:"sensitivities"`
+	SharedWith    string        `json:"shared_with,omitempty"`
+	Fields        []string      `json:"fields,omitempty"`
+}
+
+// Live reports whether consent is in force at now: not withdrawn and not
+// expired.
+func (c Consent) Live(now time.Time) bool {
+	return c.WithdrawnAt == nil && (c.ExpiresAt == nil || c.ExpiresAt.After(now))
+}
+
+// Contains reports whether r is in the scope at now. Stores turn the same
+// rule into SQL; this is its reference definition.
+func (s Scope) Contains(r Record, now time.Time) bool {
+	if !r.Consent.Live(now) {
+		return false
+	}
+	for _, g := range s.Grants {
+		if g.contains(r) {
+			return true
+		}
+	}
+	return false
+}
+
+func (g ScopeGrant) contains(r Record) bool {
+	if r.Agency != g.Agency || !slices.Contains(g.Sensitivities, r.Sensitivity) || len(g.Purposes) == 0 {
+		return false
+	}
+	for _, p := range g.Purposes {
+		if !r.Consent.Covers(p) {
+			return false
+		}
+	}
+	return g.SharedWith == "" || slices.Contains(r.Consent.ShareWith, g.SharedWith)
 }
 
 // Action names what a request does, as policy and the audit log see it.
@@ -182,6 +237,9 @@ const (
 	ActionFeedbackCreate Action = "feedback.create"
 	ActionFeedbackRead   Action = "feedback.read"
 	ActionAuditRead      Action = "audit.read"
+	ActionInsightSummary Action = "insight.summary"
+	ActionKeysRotate     Action = "keys.rotate"
+	ActionSubjectErase   Action = "subject.erase"
 )
 
 // Resource describes the record a request touches, as policy sees it. It holds
@@ -189,6 +247,7 @@ const (
 type Resource struct {
 	ID          string      `json:"id,omitempty"`
 	Agency      string      `json:"agency"`
+	Service     string      `json:"service,omitempty"`
 	Sensitivity Sensitivity `json:"sensitivity,omitempty"`
 	Consent     *Consent    `json:"consent,omitempty"`
 }

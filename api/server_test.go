@@ -25,13 +25,15 @@ const secret = "Please do not tell my ex-partner John Smith where I live"
 type env struct {
 	url    string
 	issuer *api.Issuer
+	dbPath string
 }
 
 func newEnv(t *testing.T) env {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	db, err := sqlite.Open(ctx, filepath.Join(dir, "candour.db"))
+	dbPath := filepath.Join(dir, "candour.db")
+	db, err := sqlite.Open(ctx, dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +58,7 @@ func newEnv(t *testing.T) env {
 		Ready:    map[string]candour.Pinger{"database": db},
 	}))
 	t.Cleanup(srv.Close)
-	return env{url: srv.URL, issuer: iss}
+	return env{url: srv.URL, issuer: iss, dbPath: dbPath}
 }
 
 func (e env) token(t *testing.T, role candour.Role, agency string) string {

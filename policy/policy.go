@@ -1,11 +1,12 @@
 // Package policy decides every request with Open Policy Agent, embedded as a
-// library. The Rego and its data are read once from a directory (or the
-// embedded defaults), compiled and prepared; each decision is one evaluation
-// of the prepared query data.candour.decision.
+// library. The Rego and its data are read from a directory (or the embedded
+// defaults), compiled and prepared once; each decision is one evaluation of
+// the prepared query data.candour.decision.
 //
 // Guarantees: default deny; a failed or malformed evaluation returns a denying
 // decision and an error; every decision carries a fresh id and the revision
-// (a SHA-256 digest) of the exact files that made it.
+// (a SHA-256 digest) of the exact files that made it; a Dynamic engine swaps
+// in a new policy only once it has compiled, keeping the last good one.
 package policy
 
 import (
@@ -43,7 +44,53 @@ func Embedded() fs.FS {
 // query is the one query every decision evaluates.
 const query = "data.candour.decision"
 
-// Engine is a prepared policy. It is safe for concurrent use.
+// Files is a policy as read from a directory: its Rego modules (tests
+// included), its data, and the revision digest of them all.
+type Files struct {
+	Modules  map[string]string // name → source, *_test.rego included
+	Data     map[string]any
+	Revision string
+}
+
+// ReadFiles reads every .rego file and data.json at the top of fsys. The
+// revision is the SHA-256 of the names and contents, so any change to any
+// file changes it.
+func ReadFiles(fsys fs.FS) (Files, error) {
+	names, err := fs.Glob(fsys, "*")
+	if err != nil {
+		return Files{}, fmt.Errorf("policy: %w", err)
+	}
+	sort.Strings(names)
+	f := Files{Modules: map[string]string{}, Data: map[string]any{}}
+	digest := sha256.New()
+	for _, name := range names {
+		if path.Ext(name) != ".rego" && name != "data.json" {
+			continue
+		}
+		b, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return Files{}, fmt.Errorf("policy: %w", err)
+		}
+		fmt.Fprintf(digest, "%s\x00%d\x00", name, len(b))
+		digest.Write(b)
+		if name == "data.json" {
+			dec := json.NewDecoder(bytes.NewReader(b))
+			dec.UseNumber()
+			if err := dec.Decode(&f.Data); err != nil {
+				return Files{}, fmt.Errorf("policy: %s is not valid JSON: %w", name, err)
+			}
+			continue
+		}
+		f.Modules[name] = string(b)
+	}
+	if len(f.Modules) == 0 {
+		return Files{}, fmt.Errorf("policy: no .rego files found")
+	}
+	f.Revision = "sha256:" + hex.EncodeToString(digest.Sum(nil))
+	return f, nil
+}
+
+// Engine is one prepared policy. It is safe for concurrent use.
 type Engine struct {
 	prepared rego.PreparedEvalQuery
 	revision string
@@ -52,48 +99,29 @@ type Engine struct {
 
 var _ candour.Authorizer = (*Engine)(nil)
 
-// Load reads every .rego file (tests excluded from evaluation) and data.json
-// from the top of fsys, compiles them and prepares the decision query.
+// Load reads the policy in fsys (see ReadFiles), compiles it without its
+// tests, and prepares the decision query.
 func Load(ctx context.Context, fsys fs.FS) (*Engine, error) {
-	names, err := fs.Glob(fsys, "*")
+	f, err := ReadFiles(fsys)
 	if err != nil {
-		return nil, fmt.Errorf("policy: %w", err)
+		return nil, err
 	}
-	sort.Strings(names)
-	digest := sha256.New()
-	opts := []func(*rego.Rego){rego.Query(query)}
-	data := map[string]any{}
-	for _, name := range names {
-		if path.Ext(name) != ".rego" && name != "data.json" {
-			continue
-		}
-		b, err := fs.ReadFile(fsys, name)
-		if err != nil {
-			return nil, fmt.Errorf("policy: %w", err)
-		}
-		fmt.Fprintf(digest, "%s\x00%d\x00", name, len(b))
-		digest.Write(b)
-		switch {
-		case name == "data.json":
-			dec := json.NewDecoder(bytes.NewReader(b))
-			dec.UseNumber()
-			if err := dec.Decode(&data); err != nil {
-				return nil, fmt.Errorf("policy: %s: %w", name, err)
-			}
-		case !strings.HasSuffix(name, "_test.rego"):
-			opts = append(opts, rego.Module(name, string(b)))
+	return Compile(ctx, f)
+}
+
+// Compile prepares the decision query over f.
+func Compile(ctx context.Context, f Files) (*Engine, error) {
+	opts := []func(*rego.Rego){rego.Query(query), rego.Store(inmem.NewFromObject(f.Data))}
+	for name, src := range f.Modules {
+		if !strings.HasSuffix(name, "_test.rego") {
+			opts = append(opts, rego.Module(name, src))
 		}
 	}
-	opts = append(opts, rego.Store(inmem.NewFromObject(data)))
 	pq, err := rego.New(opts...).PrepareForEval(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("policy: compile: %w", err)
 	}
-	return &Engine{
-		prepared: pq,
-		revision: "sha256:" + hex.EncodeToString(digest.Sum(nil)),
-		newID:    uuid.NewString,
-	}, nil
+	return &Engine{prepared: pq, revision: f.Revision, newID: uuid.NewString}, nil
 }
 
 // Revision returns the digest of the files the engine was loaded from.
@@ -121,14 +149,19 @@ func (e *Engine) Decide(ctx context.Context, in candour.DecisionInput) (candour.
 		Allow       *bool               `json:"allow"`
 		Reasons     []string            `json:"reasons"`
 		Obligations candour.Obligations `json:"obligations"`
+		Scope       candour.Scope       `json:"scope"`
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&out); err != nil || out.Allow == nil {
 		return deny, fmt.Errorf("policy: %s is not a decision", query)
 	}
+	if !*out.Allow {
+		deny.Reasons = out.Reasons
+		return deny, nil
+	}
 	d := deny
-	d.Allow, d.Reasons, d.Obligations = *out.Allow, out.Reasons, out.Obligations
+	d.Allow, d.Reasons, d.Obligations, d.Scope = true, out.Reasons, out.Obligations, out.Scope
 	return d, nil
 }
 

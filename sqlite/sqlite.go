@@ -173,6 +173,57 @@ func (d *DB) Record(ctx context.Context, id string) (candour.Record, error) {
 	return r, nil
 }
 
+// RecordsInScope returns the ids of the records in scope at now, oldest first.
+// The scope is applied in SQL: no out-of-scope row is read.
+func (d *DB) RecordsInScope(ctx context.Context, scope candour.Scope, now time.Time) ([]string, error) {
+	where, args := scopeWhere(scope, now)
+	rows, err := d.db.QueryContext(ctx, `SELECT id FROM feedback WHERE `+where+` ORDER BY id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("select in scope: %w", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("scan in scope: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// scopeWhere turns a policy scope into a WHERE clause over feedback, with the
+// same meaning as candour.Scope.Contains. An empty scope matches nothing.
+func scopeWhere(scope candour.Scope, now time.Time) (string, []any) {
+	var grants []string
+	args := []any{formatTime(now)}
+	for _, g := range scope.Grants {
+		if len(g.Purposes) == 0 || len(g.Sensitivities) == 0 {
+			continue // admits nothing
+		}
+		conds := []string{"agency = ?", "sensitivity IN (?" + strings.Repeat(",?", len(g.Sensitivities)-1) + ")"}
+		args = append(args, g.Agency)
+		for _, s := range g.Sensitivities {
+			args = append(args, string(s))
+		}
+		for _, p := range g.Purposes {
+			conds = append(conds, "EXISTS (SELECT 1 FROM json_each(consent_purposes) WHERE value = ?)")
+			args = append(args, string(p))
+		}
+		if g.SharedWith != "" {
+			conds = append(conds, "EXISTS (SELECT 1 FROM json_each(consent_share_with) WHERE value = ?)")
+			args = append(args, g.SharedWith)
+		}
+		grants = append(grants, "("+strings.Join(conds, " AND ")+")")
+	}
+	if len(grants) == 0 {
+		return "0", nil
+	}
+	return "consent_withdrawn_at IS NULL AND (consent_expires_at IS NULL OR consent_expires_at > ?) AND (" +
+		strings.Join(grants, " OR ") + ")", args
+}
+
 // AppendAudit implements candour.AuditLog.
 func (d *DB) AppendAudit(ctx context.Context, e candour.AuditEntry) (int64, error) {
 	var seq int64
@@ -256,7 +307,10 @@ func (d *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	return nil
 }
 
-func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+// timeLayout is fixed-width UTC, so that text order is time order in SQL.
+const timeLayout = "2006-01-02T15:04:05.000000000Z"
+
+func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
 
 func parseTime(s string) (time.Time, error) { return time.Parse(time.RFC3339Nano, s) }
 

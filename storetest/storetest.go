@@ -5,7 +5,9 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"reflect"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -18,6 +20,9 @@ type Store interface {
 	candour.FeedbackStore
 	candour.AuditLog
 	candour.AuditReader
+	// RecordsInScope returns the ids of the records in scope at now, applying
+	// the scope in the database.
+	RecordsInScope(ctx context.Context, scope candour.Scope, now time.Time) ([]string, error)
 }
 
 // Run runs the suite. newStore must return an empty store of its own for each
@@ -32,6 +37,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"DuplicateIDStoresNothing", testDuplicateID},
 		{"AuditSequenceGapFree", testAuditSequence},
 		{"AuditFilters", testAuditFilters},
+		{"ScopeMatchesReference", testScope},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore(t)) })
@@ -213,5 +219,111 @@ func testAuditFilters(t *testing.T, s Store) {
 				t.Errorf("seqs = %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+// testScope stores varied records and checks that the store's SQL selects
+// exactly the records candour.Scope.Contains admits, for scopes like those the
+// policy issues and for random ones.
+func testScope(t *testing.T, s Store) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	r := rand.New(rand.NewPCG(1, 2))
+	agencies := []string{"victim-support-north", "police-north", "council-north-social-care", "housing-north"}
+	purposes := candour.ConsentPurposes()
+	sens := candour.Sensitivities()
+	var recs []candour.Record
+	for i := range 300 {
+		rec := Record(fmt.Sprintf("s-%03d", i))
+		rec.Agency = agencies[r.IntN(len(agencies))]
+		rec.Sensitivity = sens[r.IntN(len(sens))]
+		rec.Consent.Purposes = nil
+		for _, p := range purposes {
+			if r.IntN(2) == 0 {
+				rec.Consent.Purposes = append(rec.Consent.Purposes, p)
+			}
+		}
+		rec.Consent.ShareWith = nil
+		for _, a := range agencies {
+			if a != rec.Agency && r.IntN(2) == 0 {
+				rec.Consent.ShareWith = append(rec.Consent.ShareWith, a)
+			}
+		}
+		rec.Consent.ExpiresAt, rec.Consent.WithdrawnAt = nil, nil
+		switch r.IntN(6) {
+		case 0:
+			at := now.Add(-time.Duration(1+r.IntN(1000)) * time.Hour)
+			rec.Consent.WithdrawnAt = &at
+		case 1:
+			at := now.Add(-time.Duration(r.IntN(1000)) * time.Nanosecond) // expired, some by a hair
+			rec.Consent.ExpiresAt = &at
+		case 2:
+			at := now.Add(time.Duration(1+r.IntN(1000)) * time.Nanosecond) // live, some by a hair
+			rec.Consent.ExpiresAt = &at
+		}
+		if _, err := s.CreateFeedback(ctx, rec, Entry("cw", candour.ActionFeedbackCreate, rec.ID)); err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, rec)
+	}
+	policyLike := candour.Scope{Grants: []candour.ScopeGrant{
+		{Agency: "police-north", Purposes: []candour.Purpose{candour.PurposeServiceImprovement},
+			Sensitivities: sens},
+		{Agency: "victim-support-north", Purposes: []candour.Purpose{candour.PurposeServiceImprovement},
+			Sensitivities: []candour.Sensitivity{candour.SensitivityStandard}, SharedWith: "police-north"},
+	}}
+	scopes := map[string]candour.Scope{
+		"empty":       {},
+		"policy-like": policyLike,
+		"grant without purposes": {Grants: []candour.ScopeGrant{{Agency: "police-north", Sensitivities: sens}}},
+	}
+	for i := range 40 {
+		var sc candour.Scope
+		for range 1 + r.IntN(3) {
+			g := candour.ScopeGrant{Agency: agencies[r.IntN(len(agencies))]}
+			for _, se := range sens {
+				if r.IntN(2) == 0 {
+					g.Sensitivities = append(g.Sensitivities, se)
+				}
+			}
+			for _, p := range purposes {
+				if r.IntN(3) == 0 {
+					g.Purposes = append(g.Purposes, p)
+				}
+			}
+			if r.IntN(2) == 0 {
+				g.SharedWith = agencies[r.IntN(len(agencies))]
+			}
+			sc.Grants = append(sc.Grants, g)
+		}
+		scopes[fmt.Sprintf("random-%02d", i)] = sc
+	}
+	nonEmpty := 0
+	for name, sc := range scopes {
+		t.Run(name, func(t *testing.T) {
+			want := []string{}
+			for _, rec := range recs {
+				if sc.Contains(rec, now) {
+					want = append(want, rec.ID)
+				}
+			}
+			got, err := s.RecordsInScope(ctx, sc, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got == nil {
+				got = []string{}
+			}
+			slices.Sort(got)
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("store selected %d records, reference %d:\n got %v\nwant %v", len(got), len(want), got, want)
+			}
+			if len(want) > 0 {
+				nonEmpty++
+			}
+		})
+	}
+	if nonEmpty < 10 {
+		t.Errorf("only %d scopes selected anything; the comparison proves little", nonEmpty)
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -81,7 +82,7 @@ func (s *Service) Submit(ctx context.Context, c candour.Caller, f candour.Feedba
 	f.Agency, f.SubmittedBy, f.SubmittedAt = p.Agency, p.Subject, now
 	f.Consent.CapturedAt, f.Consent.CapturedBy, f.Consent.WithdrawnAt = now, p.Subject, nil
 
-	res := &candour.Resource{Agency: f.Agency, Sensitivity: f.Sensitivity, Consent: &f.Consent}
+	res := &candour.Resource{Agency: f.Agency, Service: f.Service, Sensitivity: f.Sensitivity, Consent: &f.Consent}
 	d, err := s.decide(ctx, c, candour.ActionFeedbackCreate, res, now)
 	if err != nil {
 		return candour.Receipt{}, err
@@ -90,7 +91,7 @@ func (s *Service) Submit(ctx context.Context, c candour.Caller, f candour.Feedba
 		if _, err := s.audit(ctx, c, candour.ActionFeedbackCreate, nil, d, candour.OutcomeDenied, now); err != nil {
 			return candour.Receipt{}, err
 		}
-		return candour.Receipt{}, candour.Errorf(candour.EFORBIDDEN, "Policy does not allow you to record feedback for this agency.")
+		return candour.Receipt{}, candour.Errorf(candour.EFORBIDDEN, "Policy does not allow you to record this feedback: %s.", strings.Join(d.Reasons, "; "))
 	}
 
 	id, err := s.newID()
@@ -207,6 +208,7 @@ func (s *Service) entry(c candour.Caller, a candour.Action, records []string, d 
 		Time: now, RequestID: c.RequestID, Actor: c.Principal, Action: a, Purpose: c.Purpose,
 		Records: records, Outcome: outcome,
 		Decision: candour.AuditDecision{ID: d.ID, Revision: d.Revision, Allow: d.Allow},
+		Flag:     d.Obligations.AuditFlag,
 	}
 }
 

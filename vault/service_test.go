@@ -322,3 +322,29 @@ func TestEnvelope(t *testing.T) {
 		t.Error("sealed envelope holds plaintext")
 	}
 }
+
+func TestAdminReadIsFlagged(t *testing.T) {
+	ctx := context.Background()
+	fx := newFixture(t, nil)
+	rc, err := fx.svc.Submit(ctx, caseworker("victim-support-north"), feedback())
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := candour.Caller{Principal: candour.Principal{Subject: "dpo", Agency: "victim-support-north",
+		Roles: []candour.Role{candour.RoleAdmin}}, Purpose: candour.PurposeCaseManagement}
+	if _, err := fx.svc.Read(ctx, admin, rc.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fx.svc.Read(ctx, reading(caseworker("victim-support-north")), rc.ID); err != nil {
+		t.Fatal(err)
+	}
+	leaves, _ := fx.db.AuditEntries(ctx, candour.AuditFilter{After: -1, Limit: 10})
+	var flags []string
+	for _, l := range leaves {
+		e, _ := candour.ParseAuditLeaf(l.Leaf)
+		flags = append(flags, e.Flag)
+	}
+	if got, want := strings.Join(flags, ","), ",admin_content_access,"; got != want {
+		t.Errorf("flags of create, admin read, caseworker read = %q, want %q", got, want)
+	}
+}

@@ -1,62 +1,203 @@
 # Candour's access policy. One query per request: data.candour.decision.
 #
 # Input:  principal {iss, sub, agency, roles}, action, purpose,
-#         resource {id, agency, sensitivity, consent}, now (RFC 3339).
-# Output: allow, reasons, obligations {redaction, ...}.
+#         resource {id, agency, service, sensitivity, consent}, now (RFC 3339).
+# Output: allow, reasons, obligations {redaction, min_cell_size, fields,
+#         audit_flag}, scope {grants} for list and aggregate queries.
 #
-# Default deny: a request is allowed only when some rule below grants it.
-# Policy data (data.agencies, data.agreements) sits beside this file in
-# data.json.
+# Default deny: a request is allowed only when a rule below grants it.
+# Policy data (roles, agencies, services, agreements, defaults) is data.json
+# beside this file.
 package candour
 
 default allow := false
 
 allow if count(grants) > 0
 
+principal := input.principal
+
+now_ns := time.parse_rfc3339_ns(input.now)
+
+is(role) if role in principal.roles
+
 known_agency(id) if data.agencies[id]
 
-is(role) if role in input.principal.roles
+# The declared purpose is one the role may use.
+purpose_for(role) if input.purpose in data.roles[role].purposes
 
-# Caseworkers record feedback for their own agency, and only for an agency
-# the policy knows.
-grants contains "caseworker records feedback for their own agency" if {
-	input.action == "feedback.create"
-	is("caseworker")
-	known_agency(input.principal.agency)
-	input.resource.agency == input.principal.agency
+own_record if {
+	known_agency(principal.agency)
+	input.resource.agency == principal.agency
 }
 
+withdrawn(consent) if consent.withdrawn_at
+
+# ---------------------------------------------------------------- recording
+
+grants contains "caseworker records feedback on a service of their own agency" if {
+	input.action == "feedback.create"
+	is("caseworker")
+	own_record
+	data.services[input.resource.service].agency == principal.agency
+}
+
+why_not contains "only caseworkers record feedback" if {
+	input.action == "feedback.create"
+	not is("caseworker")
+}
+
+why_not contains "your agency is not one the policy knows" if {
+	input.action == "feedback.create"
+	not known_agency(principal.agency)
+}
+
+why_not contains "the service is not in your agency's service catalogue" if {
+	input.action == "feedback.create"
+	not data.services[input.resource.service].agency == principal.agency
+}
+
+# ---------------------------------------------------------- reading records
+
 # Caseworkers read their own agency's records for case management; never
-# another agency's.
+# another agency's, and never once consent is withdrawn. Expiry limits the
+# purposes the person agreed to, not the agency's own case record.
 grants contains "caseworker reads their own agency's record for case management" if {
 	input.action == "feedback.read"
 	is("caseworker")
-	input.purpose == "case_management"
-	known_agency(input.principal.agency)
-	input.resource.agency == input.principal.agency
+	purpose_for("caseworker")
+	own_record
+	not withdrawn(input.resource.consent)
 }
 
-# Auditors read the audit log, and nothing else.
+# Administrators may read their own agency's content, and every such read is
+# flagged in the audit log.
+grants contains "administrator reads their own agency's record; flagged in the audit log" if {
+	input.action == "feedback.read"
+	is("admin")
+	purpose_for("admin")
+	own_record
+	not withdrawn(input.resource.consent)
+}
+
+# ---------------------------------------------------------------- the log
+
 grants contains "auditor reads the audit log" if {
 	input.action == "audit.read"
 	is("auditor")
+	purpose_for("auditor")
 }
+
+# ------------------------------------------------------- keys and erasure
+
+grants contains "administrator manages keys" if {
+	input.action == "keys.rotate"
+	is("admin")
+}
+
+grants contains "administrator erases a subject's records in their own agency" if {
+	input.action == "subject.erase"
+	is("admin")
+	own_record
+}
+
+# ----------------------------------------------------------------- insight
+
+insight_actions := {"insight.summary", "insight.comments", "insight.export"}
+
+analyst_asks if {
+	input.action in insight_actions
+	is("analyst")
+	purpose_for("analyst")
+	known_agency(principal.agency)
+}
+
+active_agreements contains a if {
+	some a in data.agreements
+	time.parse_rfc3339_ns(a.start) <= now_ns
+	now_ns < time.parse_rfc3339_ns(a.expires)
+}
+
+# An analyst sees their own agency's records whose consent covers the purpose,
+# of any sensitivity: safeguarding records stay inside the owning agency.
+scope_grants contains g if {
+	analyst_asks
+	g := {
+		"agency": principal.agency,
+		"purposes": [input.purpose],
+		"sensitivities": ["safeguarding", "special_category", "standard"],
+		"fields": ["comments", "equality", "ratings"],
+	}
+}
+
+# A partner's analyst sees the owner's records only under an agreement in
+# force that names the purpose, only where the person's consent covers the
+# purpose and names the partner, never safeguarding records, and special
+# category records only for a purpose the agreement names for them.
+scope_grants contains g if {
+	analyst_asks
+	some a in active_agreements
+	principal.agency in a.partners
+	input.purpose in a.purposes
+	g := {
+		"agency": a.owner,
+		"purposes": [input.purpose],
+		"sensitivities": partner_sensitivities(a),
+		"shared_with": principal.agency,
+		"fields": sort(a.data_items),
+	}
+}
+
+partner_sensitivities(a) := ["special_category", "standard"] if {
+	input.purpose in a.special_category_purposes
+} else := ["standard"]
+
+grants contains "analyst sees redacted insight within the scope of consent and agreements" if {
+	count(scope_grants) > 0
+}
+
+min_cell_size := max({data.defaults.min_cell_size} | {a.min_cell_size |
+	some a in active_agreements
+	principal.agency in a.partners
+})
+
+# ------------------------------------------------------------- the answer
 
 default obligations := {}
 
-obligations := {"redaction": "none"} if {
+obligations := {"redaction": "none", "fields": ["comments", "equality", "ratings"]} if {
 	allow
 	input.action == "feedback.read"
+	not is("admin")
 }
+
+obligations := {"redaction": "none", "fields": ["comments", "equality", "ratings"], "audit_flag": "admin_content_access"} if {
+	allow
+	input.action == "feedback.read"
+	is("admin")
+}
+
+obligations := {"redaction": "redacted", "min_cell_size": min_cell_size, "fields": shown_everywhere} if {
+	allow
+	input.action in insight_actions
+}
+
+# The fields every granted agency allows.
+shown_everywhere := [f |
+	some f in ["comments", "equality", "ratings"]
+	every g in scope_grants { f in g.fields }
+]
+
+scope := {"grants": [g | some g in scope_grants]} if allow
+
+default scope := {"grants": []}
 
 reasons := grants if allow
 
-reasons := {"no rule allows this request"} if not allow
+reasons := {"no rule allows this request"} | why_not if not allow
 
 decision := {
 	"allow": allow,
 	"reasons": sort(reasons),
 	"obligations": obligations,
+	"scope": scope,
 }
-
-sort(s) := [x | some x in s]

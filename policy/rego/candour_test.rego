@@ -2,70 +2,219 @@ package candour_test
 
 import data.candour
 
-caseworker(agency) := {"iss": "test", "sub": "cw-1", "agency": agency, "roles": ["caseworker"]}
+now := "2026-11-24T12:00:00Z"
 
-test_caseworker_creates_for_own_agency if {
-	candour.allow with input as {
-		"principal": caseworker("victim-support-north"),
-		"action": "feedback.create",
-		"resource": {"agency": "victim-support-north"},
+p(role, agency) := {"iss": "test", "sub": sprintf("%s-1", [role]), "agency": agency, "roles": [role]}
+
+given := {"purposes": ["service_improvement", "inter_agency_insight"], "share_with": ["police-north"]}
+
+withdrawn := object.union(given, {"withdrawn_at": "2026-11-01T00:00:00Z"})
+
+expired := object.union(given, {"expires_at": "2026-11-01T00:00:00Z"})
+
+record(agency, consent) := {"id": "r1", "agency": agency, "sensitivity": "standard", "consent": consent}
+
+decide(req) := d if {
+	d := candour.decision with input as req
+}
+
+read(principal, purpose, resource) := decide({
+	"principal": principal, "action": "feedback.read", "purpose": purpose,
+	"resource": resource, "now": now,
+})
+
+create(principal, service) := decide({
+	"principal": principal, "action": "feedback.create",
+	"resource": {"agency": principal.agency, "service": service}, "now": now,
+})
+
+ask(action, principal, purpose) := decide({"principal": principal, "action": action, "purpose": purpose, "now": now})
+
+erase(agency) := decide({
+	"principal": p("admin", "police-north"), "action": "subject.erase",
+	"resource": {"agency": agency}, "now": now,
+})
+
+# ---------------------------------------------------------------- recording
+
+test_caseworker_records_own_service if {
+	d := create(p("caseworker", "victim-support-north"), "victim-support/initial-contact")
+	d.allow
+	d.scope == {"grants": []}
+}
+
+test_caseworker_cannot_record_another_agencys_service if {
+	d := create(p("caseworker", "police-north"), "victim-support/initial-contact")
+	not d.allow
+	"the service is not in your agency's service catalogue" in d.reasons
+}
+
+test_caseworker_cannot_record_unknown_service if {
+	not create(p("caseworker", "police-north"), "police/made-up").allow
+}
+
+test_unknown_agency_cannot_record if {
+	d := create(p("caseworker", "nowhere-north"), "victim-support/initial-contact")
+	not d.allow
+	"your agency is not one the policy knows" in d.reasons
+}
+
+test_only_caseworkers_record if {
+	every role in ["analyst", "auditor", "admin"] {
+		d := create(p(role, "victim-support-north"), "victim-support/initial-contact")
+		not d.allow
+		"only caseworkers record feedback" in d.reasons
 	}
 }
 
-test_caseworker_cannot_create_for_unknown_agency if {
-	not candour.allow with input as {
-		"principal": caseworker("nowhere"),
-		"action": "feedback.create",
-		"resource": {"agency": "nowhere"},
-	}
-}
+# ---------------------------------------------------------- reading records
 
-test_caseworker_reads_own_record_for_case_management if {
-	d := candour.decision with input as {
-		"principal": caseworker("police-north"),
-		"action": "feedback.read",
-		"purpose": "case_management",
-		"resource": {"agency": "police-north"},
-	}
+test_caseworker_reads_own_record if {
+	d := read(p("caseworker", "police-north"), "case_management", record("police-north", given))
 	d.allow
 	d.obligations.redaction == "none"
+	not d.obligations.audit_flag
 }
 
-test_caseworker_cannot_read_other_agency if {
-	not candour.allow with input as {
-		"principal": caseworker("police-north"),
-		"action": "feedback.read",
-		"purpose": "case_management",
-		"resource": {"agency": "victim-support-north"},
+test_caseworker_reads_own_record_after_expiry if {
+	read(p("caseworker", "police-north"), "case_management", record("police-north", expired)).allow
+}
+
+test_caseworker_never_reads_withdrawn if {
+	not read(p("caseworker", "police-north"), "case_management", record("police-north", withdrawn)).allow
+}
+
+test_caseworker_never_reads_other_agency if {
+	not read(p("caseworker", "police-north"), "case_management", record("victim-support-north", given)).allow
+}
+
+test_caseworker_needs_case_management if {
+	every purpose in ["service_improvement", "research", "audit", "inter_agency_insight", "equality_monitoring"] {
+		not read(p("caseworker", "police-north"), purpose, record("police-north", given)).allow
 	}
 }
 
-test_caseworker_needs_case_management_purpose if {
-	not candour.allow with input as {
-		"principal": caseworker("police-north"),
-		"action": "feedback.read",
-		"purpose": "research",
-		"resource": {"agency": "police-north"},
+test_admin_read_is_flagged if {
+	d := read(p("admin", "police-north"), "case_management", record("police-north", given))
+	d.allow
+	d.obligations.audit_flag == "admin_content_access"
+}
+
+test_admin_cannot_read_other_agency_or_withdrawn if {
+	not read(p("admin", "police-north"), "case_management", record("victim-support-north", given)).allow
+	not read(p("admin", "police-north"), "case_management", record("police-north", withdrawn)).allow
+	not read(p("admin", "police-north"), "research", record("police-north", given)).allow
+}
+
+test_analysts_and_auditors_never_read_records if {
+	every role in ["analyst", "auditor"] {
+		every purpose in ["case_management", "service_improvement", "audit"] {
+			d := read(p(role, "police-north"), purpose, record("police-north", given))
+			not d.allow
+			d.reasons == ["no rule allows this request"]
+		}
 	}
 }
 
-test_analyst_cannot_read_records if {
-	d := candour.decision with input as {
-		"principal": {"sub": "a", "agency": "police-north", "roles": ["analyst"]},
-		"action": "feedback.read",
-		"purpose": "case_management",
-		"resource": {"agency": "police-north"},
-	}
-	not d.allow
-	d.reasons == ["no rule allows this request"]
+# ---------------------------------------------------------------- the log
+
+test_auditor_reads_audit_log if {
+	ask("audit.read", p("auditor", "victim-support-north"), "audit").allow
 }
 
-test_auditor_reads_audit_log_only if {
-	auditor := {"sub": "au", "agency": "oversight", "roles": ["auditor"]}
-	candour.allow with input as {"principal": auditor, "action": "audit.read"}
-	not candour.allow with input as {"principal": auditor, "action": "feedback.read", "resource": {"agency": "oversight"}}
+test_auditor_needs_audit_purpose if {
+	not ask("audit.read", p("auditor", "victim-support-north"), "research").allow
+}
+
+test_only_auditors_read_the_log if {
+	every role in ["caseworker", "analyst", "admin"] {
+		not ask("audit.read", p(role, "victim-support-north"), "audit").allow
+	}
+}
+
+# ------------------------------------------------------- keys and erasure
+
+test_admin_manages_keys if {
+	ask("keys.rotate", p("admin", "police-north"), "").allow
+	not ask("keys.rotate", p("caseworker", "police-north"), "").allow
+}
+
+test_admin_erases_own_agency_only if {
+	erase("police-north").allow
+	not erase("victim-support-north").allow
+}
+
+# ----------------------------------------------------------------- insight
+
+grant_for(d, agency) := g if {
+	some g in d.scope.grants
+	g.agency == agency
+}
+
+test_partner_analyst_sees_agreement_scope if {
+	d := ask("insight.summary", p("analyst", "police-north"), "service_improvement")
+	d.allow
+	count(d.scope.grants) == 2
+	own := grant_for(d, "police-north")
+	own.sensitivities == ["safeguarding", "special_category", "standard"]
+	not own.shared_with
+	partner := grant_for(d, "victim-support-north")
+	partner.sensitivities == ["standard"]
+	partner.shared_with == "police-north"
+	partner.purposes == ["service_improvement"]
+	d.obligations == {"redaction": "redacted", "min_cell_size": 10, "fields": ["comments", "ratings"]}
+}
+
+test_purpose_outside_agreement_gives_own_agency_only if {
+	d := ask("insight.summary", p("analyst", "police-north"), "research")
+	d.allow
+	[g.agency | some g in d.scope.grants] == ["police-north"]
+	d.obligations.fields == ["comments", "equality", "ratings"]
+}
+
+test_agreement_not_in_force_gives_own_agency_only if {
+	every at in ["2025-12-31T23:59:59Z", "2028-01-01T00:00:00Z"] {
+		d := decide({
+			"principal": p("analyst", "police-north"), "action": "insight.summary",
+			"purpose": "service_improvement", "now": at,
+		})
+		[g.agency | some g in d.scope.grants] == ["police-north"]
+	}
+}
+
+test_owner_analyst_sees_only_own_agency if {
+	d := ask("insight.summary", p("analyst", "victim-support-north"), "inter_agency_insight")
+	[g.agency | some g in d.scope.grants] == ["victim-support-north"]
+}
+
+test_special_category_needs_explicit_purpose if {
+	agreements := [object.union(data.agreements[0], {"special_category_purposes": ["service_improvement"]})]
+	d := ask("insight.summary", p("analyst", "police-north"), "service_improvement") with data.agreements as agreements
+	grant_for(d, "victim-support-north").sensitivities == ["special_category", "standard"]
+	d2 := ask("insight.summary", p("analyst", "police-north"), "inter_agency_insight") with data.agreements as agreements
+	grant_for(d2, "victim-support-north").sensitivities == ["standard"]
+}
+
+test_largest_min_cell_size_wins if {
+	agreements := [object.union(data.agreements[0], {"min_cell_size": 25})]
+	d := ask("insight.summary", p("analyst", "police-north"), "service_improvement") with data.agreements as agreements
+	d.obligations.min_cell_size == 25
+}
+
+test_analyst_needs_analyst_purpose_and_known_agency if {
+	not ask("insight.summary", p("analyst", "police-north"), "case_management").allow
+	not ask("insight.summary", p("analyst", "police-north"), "audit").allow
+	not ask("insight.summary", p("analyst", "nowhere-north"), "service_improvement").allow
+}
+
+test_only_analysts_see_insight if {
+	every role in ["caseworker", "auditor", "admin"] {
+		d := ask("insight.summary", p(role, "police-north"), "service_improvement")
+		not d.allow
+		d.scope == {"grants": []}
+	}
 }
 
 test_unknown_action_denied if {
-	not candour.allow with input as {"principal": caseworker("police-north"), "action": "feedback.delete"}
+	not ask("feedback.delete", p("admin", "police-north"), "case_management").allow
 }

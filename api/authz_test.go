@@ -1,0 +1,162 @@
+package api_test
+
+import (
+	"bufio"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/candour-vault/candour"
+)
+
+// matrixCell is one row of testdata/authz_matrix.txt.
+type matrixCell struct {
+	method, path, role, relation, purpose, consent string
+	status                                         int
+	line                                           int
+}
+
+func (c matrixCell) key() string {
+	return strings.Join([]string{c.method, c.path, c.role, c.relation, c.purpose, c.consent}, " ")
+}
+
+func readMatrix(t *testing.T) []matrixCell {
+	t.Helper()
+	f, err := os.Open("testdata/authz_matrix.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var cells []matrixCell
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		fields := strings.Fields(line)
+		if len(fields) != 7 {
+			t.Fatalf("authz_matrix.txt:%d: %d columns, want 7", n, len(fields))
+		}
+		st, err := strconv.Atoi(fields[6])
+		if err != nil {
+			t.Fatalf("authz_matrix.txt:%d: status %q", n, fields[6])
+		}
+		cells = append(cells, matrixCell{fields[0], fields[1], fields[2], fields[3], fields[4], fields[5], st, n})
+	}
+	return cells
+}
+
+// TestAuthorizationMatrix sends every request of the matrix and checks the
+// answer. It first checks that the matrix holds every cell exactly once.
+func TestAuthorizationMatrix(t *testing.T) {
+	cells := readMatrix(t)
+	endpoints := []string{"POST /v1/feedback", "GET /v1/feedback/{id}", "GET /v1/audit/entries?record={id}"}
+	relations := map[string]string{"own": "victim-support-north", "partner": "police-north", "unrelated": "housing-north"}
+	consents := []string{"given", "withdrawn", "expired"}
+	want := map[string]bool{}
+	for _, ep := range endpoints {
+		for _, role := range candour.Roles() {
+			for rel := range relations {
+				for _, p := range candour.RequestPurposes() {
+					for _, c := range consents {
+						want[strings.Join([]string{ep, string(role), rel, string(p), c}, " ")] = true
+					}
+				}
+			}
+		}
+	}
+	seen := map[string]int{}
+	for _, c := range cells {
+		if !want[c.key()] {
+			t.Errorf("authz_matrix.txt:%d: %q is not a cell of the matrix", c.line, c.key())
+		}
+		if prev, dup := seen[c.key()]; dup {
+			t.Errorf("authz_matrix.txt:%d: %q repeats line %d", c.line, c.key(), prev)
+		}
+		seen[c.key()] = c.line
+	}
+	for k := range want {
+		if _, ok := seen[k]; !ok {
+			t.Errorf("authz_matrix.txt lacks the cell %q", k)
+		}
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+
+	e := newEnv(t)
+	records := e.matrixRecords(t)
+	tokens := map[string]string{}
+	for _, role := range candour.Roles() {
+		for rel, agency := range relations {
+			tokens[string(role)+"/"+rel] = e.token(t, role, agency)
+		}
+	}
+	for _, c := range cells {
+		t.Run(c.key(), func(t *testing.T) {
+			header := map[string]string{"Candour-Purpose": c.purpose}
+			body := ""
+			path := strings.ReplaceAll(c.path, "{id}", records[c.consent])
+			if c.method == "POST" {
+				header["Content-Type"] = "application/json"
+				body = matrixBody(c.consent)
+			}
+			resp, got := e.do(t, c.method, path, tokens[c.role+"/"+c.relation], header, body)
+			if resp.StatusCode != c.status {
+				t.Errorf("authz_matrix.txt:%d: status %d, want %d: %s", c.line, resp.StatusCode, c.status, got)
+			}
+		})
+	}
+}
+
+// matrixRecords makes one record of victim-support-north per consent state
+// and returns their ids. Withdrawal and expiry are set in the database
+// directly: expiry because the API refuses consent that has already expired.
+func (e env) matrixRecords(t *testing.T) map[string]string {
+	t.Helper()
+	cw := e.token(t, candour.RoleCaseworker, "victim-support-north")
+	ids := map[string]string{}
+	for _, state := range []string{"given", "withdrawn", "expired"} {
+		resp, body := e.do(t, "POST", "/v1/feedback", cw, jsonCT, matrixBody("given"))
+		if resp.StatusCode != 201 {
+			t.Fatalf("creating the %s record: %d %s", state, resp.StatusCode, body)
+		}
+		var rc candour.Receipt
+		json.Unmarshal(body, &rc)
+		ids[state] = rc.ID
+	}
+	db, err := sql.Open("sqlite", "file:"+e.dbPath+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for stmt, id := range map[string]string{
+		`UPDATE feedback SET consent_withdrawn_at = '2026-11-01T00:00:00.000000000Z' WHERE id = ?`: ids["withdrawn"],
+		`UPDATE feedback SET consent_expires_at = '2026-01-01T00:00:00.000000000Z' WHERE id = ?`:   ids["expired"],
+	} {
+		if _, err := db.Exec(stmt, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return ids
+}
+
+func matrixBody(consent string) string {
+	extra := ""
+	switch consent {
+	case "withdrawn":
+		extra = `, "withdrawn_at": "2026-11-01T00:00:00Z"`
+	case "expired":
+		extra = `, "expires_at": "2026-01-01T00:00:00Z"`
+	}
+	return fmt.Sprintf(`{"service": "victim-support/initial-contact", "period": "2026-10",
+		"ratings": {"satisfaction": 3}, "comment": "They kept me updated.",
+		"consent": {"purposes": ["service_improvement", "inter_agency_insight"],
+		"share_with": ["police-north", "council-north-social-care"],
+		"method": "verbal", "notice_version": "2026-01"%s}}`, extra)
+}

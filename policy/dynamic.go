@@ -1,0 +1,87 @@
+package policy
+
+import (
+	"context"
+	"io/fs"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/candour-vault/candour"
+)
+
+// Dynamic is a policy that can be replaced while the server runs. Decisions
+// always use one whole, compiled policy: a new one is swapped in only after it
+// has compiled, so a broken change leaves the last good policy in force.
+type Dynamic struct {
+	fsys   fs.FS
+	cur    atomic.Pointer[Engine]
+	mu     sync.Mutex // serialises reloads
+	logger *slog.Logger
+}
+
+var _ candour.Authorizer = (*Dynamic)(nil)
+
+// NewDynamic loads the policy in fsys. The first load must succeed.
+func NewDynamic(ctx context.Context, fsys fs.FS, logger *slog.Logger) (*Dynamic, error) {
+	e, err := Load(ctx, fsys)
+	if err != nil {
+		return nil, err
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	d := &Dynamic{fsys: fsys, logger: logger}
+	d.cur.Store(e)
+	return d, nil
+}
+
+// Decide implements candour.Authorizer with the policy in force.
+func (d *Dynamic) Decide(ctx context.Context, in candour.DecisionInput) (candour.Decision, error) {
+	return d.cur.Load().Decide(ctx, in)
+}
+
+// Revision returns the revision of the policy in force.
+func (d *Dynamic) Revision() string { return d.cur.Load().Revision() }
+
+// Reload reads the files again and, if they changed and compile, puts them in
+// force. It reports whether the policy in force changed. On error the last
+// good policy stays in force.
+func (d *Dynamic) Reload(ctx context.Context) (bool, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	f, err := ReadFiles(d.fsys)
+	if err != nil {
+		d.logger.Error("policy reload failed; keeping the policy in force", "revision", d.Revision(), "err", err)
+		return false, err
+	}
+	if f.Revision == d.Revision() {
+		return false, nil
+	}
+	e, err := Compile(ctx, f)
+	if err != nil {
+		d.logger.Error("policy reload failed; keeping the policy in force", "revision", d.Revision(), "rejected", f.Revision, "err", err)
+		return false, err
+	}
+	old := d.Revision()
+	d.cur.Store(e)
+	d.logger.Info("policy reloaded", "from", old, "to", e.Revision())
+	return true, nil
+}
+
+// Watch reloads whenever the files change, checking every interval, and
+// whenever a value arrives on signals (SIGHUP in cmd/candour), until ctx ends.
+func (d *Dynamic) Watch(ctx context.Context, interval time.Duration, signals <-chan struct{}) {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		case <-signals:
+		}
+		d.Reload(ctx) // errors are logged; the last good policy stays
+	}
+}
