@@ -7,7 +7,6 @@ import (
 	"testing/fstest"
 	"time"
 
-
 	"github.com/candour-vault/candour"
 	"github.com/candour-vault/candour/policy"
 )

@@ -273,8 +273,8 @@ func testScope(t *testing.T, s Store) {
 			Sensitivities: []candour.Sensitivity{candour.SensitivityStandard}, SharedWith: "police-north"},
 	}}
 	scopes := map[string]candour.Scope{
-		"empty":       {},
-		"policy-like": policyLike,
+		"empty":                  {},
+		"policy-like":            policyLike,
 		"grant without purposes": {Grants: []candour.ScopeGrant{{Agency: "police-north", Sensitivities: sens}}},
 	}
 	for i := range 40 {
