@@ -130,49 +130,21 @@ func (e *Engine) Revision() string { return e.revision }
 // Decide implements candour.Authorizer.
 func (e *Engine) Decide(ctx context.Context, in candour.DecisionInput) (candour.Decision, error) {
 	deny := candour.Decision{ID: e.newID(), Revision: e.revision}
-	input, err := toValue(in)
-	if err != nil {
-		return deny, fmt.Errorf("policy: input: %w", err)
-	}
-	rs, err := e.prepared.Eval(ctx, rego.EvalInput(input))
+	rs, err := e.prepared.Eval(ctx, rego.EvalParsedInput(inputValue(in)))
 	if err != nil {
 		return deny, fmt.Errorf("policy: evaluate: %w", err)
 	}
 	if len(rs) != 1 || len(rs[0].Expressions) != 1 {
 		return deny, fmt.Errorf("policy: %s gave %d results, want 1", query, len(rs))
 	}
-	b, err := json.Marshal(rs[0].Expressions[0].Value)
+	d, err := decisionFrom(rs[0].Expressions[0].Value)
 	if err != nil {
-		return deny, fmt.Errorf("policy: result: %w", err)
+		return deny, fmt.Errorf("policy: %s: %w", query, err)
 	}
-	var out struct {
-		Allow       *bool               `json:"allow"`
-		Reasons     []string            `json:"reasons"`
-		Obligations candour.Obligations `json:"obligations"`
-		Scope       candour.Scope       `json:"scope"`
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&out); err != nil || out.Allow == nil {
-		return deny, fmt.Errorf("policy: %s is not a decision", query)
-	}
-	if !*out.Allow {
-		deny.Reasons = out.Reasons
+	if !d.Allow {
+		deny.Reasons = d.Reasons
 		return deny, nil
 	}
-	d := deny
-	d.Allow, d.Reasons, d.Obligations, d.Scope = true, out.Reasons, out.Obligations, out.Scope
+	d.ID, d.Revision = deny.ID, deny.Revision
 	return d, nil
-}
-
-// toValue turns in into the plain JSON shape Rego sees.
-func toValue(in candour.DecisionInput) (any, error) {
-	b, err := json.Marshal(in)
-	if err != nil {
-		return nil, err
-	}
-	var v any
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	return v, dec.Decode(&v)
 }

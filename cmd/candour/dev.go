@@ -10,8 +10,10 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/candour-vault/candour"
@@ -41,6 +43,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	addr := fs.String("addr", "127.0.0.1:8420", "loopback address to listen on")
 	dataDir := fs.String("data-dir", "", "directory for the database and keys (default: a new temporary directory)")
 	seed := fs.Int("seed", 0, "load this many synthetic feedback records at start")
+	policyDir := fs.String("policy-dir", "", "policy directory (Rego and data.json) to use instead of the embedded one; reloaded on change and on SIGHUP")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
@@ -69,9 +72,9 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return fmt.Errorf("the dev token issuer could not be set up: %w", err)
 	}
-	pol, err := policy.Load(ctx, policy.Embedded())
+	pol, err := loadPolicy(ctx, *policyDir, logger)
 	if err != nil {
-		return fmt.Errorf("the embedded policy could not be loaded: %w", err)
+		return err
 	}
 	svc := vault.New(vault.Config{Store: db, Log: db, Keys: keys, Policy: pol, Logger: logger})
 
@@ -98,6 +101,42 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	return serve(ctx, ln, handler, logger)
+}
+
+// loadPolicy loads the embedded policy, or the one in dir; a directory is
+// watched for changes and reloaded on SIGHUP until ctx ends.
+func loadPolicy(ctx context.Context, dir string, logger *slog.Logger) (*policy.Dynamic, error) {
+	if dir == "" {
+		pol, err := policy.NewDynamic(ctx, policy.Embedded(), logger)
+		if err != nil {
+			return nil, fmt.Errorf("the embedded policy could not be loaded: %w", err)
+		}
+		return pol, nil
+	}
+	pol, err := policy.NewDynamic(ctx, os.DirFS(dir), logger)
+	if err != nil {
+		return nil, fmt.Errorf("the policy in %s could not be loaded (try 'candour policy check %s'): %w", dir, dir, err)
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	reload := make(chan struct{})
+	go func() {
+		defer signal.Stop(hup)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				select {
+				case reload <- struct{}{}:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+	}()
+	go pol.Watch(ctx, 2*time.Second, reload)
+	return pol, nil
 }
 
 // checkLoopback refuses any address that is not on the loopback interface:

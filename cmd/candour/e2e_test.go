@@ -79,8 +79,13 @@ type devServer struct {
 
 func startDev(t *testing.T, seed int) *devServer {
 	t.Helper()
+	return startDevArgs(t, "--seed", fmt.Sprint(seed))
+}
+
+func startDevArgs(t *testing.T, extra ...string) *devServer {
+	t.Helper()
 	dir := filepath.Join(t.TempDir(), "data")
-	cmd := exec.Command(binary, "dev", "--addr", "127.0.0.1:0", "--data-dir", dir, "--seed", fmt.Sprint(seed))
+	cmd := exec.Command(binary, append([]string{"dev", "--addr", "127.0.0.1:0", "--data-dir", dir}, extra...)...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -328,5 +333,119 @@ func TestCommandLine(t *testing.T) {
 				t.Errorf("stderr %q, want it to contain %q", stderr, tt.inStderr)
 			}
 		})
+	}
+}
+
+func TestPolicyCheck(t *testing.T) {
+	good := filepath.Join(t.TempDir(), "policy")
+	copyDir(t, "../../policy/rego", good)
+	broken := filepath.Join(t.TempDir(), "policy")
+	copyDir(t, "../../policy/rego", broken)
+	os.WriteFile(filepath.Join(broken, "extra_test.rego"), []byte("package candour_test\ntest_wrong if { 1 == 2 }\n"), 0o644)
+	badData := filepath.Join(t.TempDir(), "policy")
+	copyDir(t, "../../policy/rego", badData)
+	b, _ := os.ReadFile(filepath.Join(badData, "data.json"))
+	os.WriteFile(filepath.Join(badData, "data.json"), bytes.Replace(b, []byte(`"owner": "victim-support-north"`), []byte(`"owner": "nobody"`), 1), 0o644)
+	noCompile := filepath.Join(t.TempDir(), "policy")
+	copyDir(t, "../../policy/rego", noCompile)
+	os.WriteFile(filepath.Join(noCompile, "candour.rego"), []byte("package candour\ndecision := {\n"), 0o644)
+
+	tests := []struct {
+		name     string
+		dir      string
+		code     int
+		inStdout string
+		inStderr string
+	}{
+		{"valid", good, 0, "is valid", ""},
+		{"failing test", broken, 1, "test_wrong: failed", "1 problem(s)"},
+		{"bad data", badData, 1, `owner "nobody" is not a known agency`, "problem(s)"},
+		{"does not compile", noCompile, 1, "rego_parse_error", "does not compile"},
+		{"no such directory", filepath.Join(good, "nope"), 1, "", "is not a directory"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stdout, stderr, code := runCLI(t, "policy", "check", tt.dir)
+			if code != tt.code || !strings.Contains(stdout, tt.inStdout) || !strings.Contains(stderr, tt.inStderr) {
+				t.Errorf("exit %d stdout %q stderr %q; want exit %d, %q in stdout, %q in stderr",
+					code, stdout, stderr, tt.code, tt.inStdout, tt.inStderr)
+			}
+		})
+	}
+}
+
+func copyDir(t *testing.T, from, to string) {
+	t.Helper()
+	if err := os.CopyFS(to, os.DirFS(from)); err != nil {
+		t.Fatal(err)
+	}
+	filepath.Walk(to, func(p string, info os.FileInfo, err error) error {
+		if err == nil && !info.IsDir() {
+			os.Chmod(p, 0o644)
+		}
+		return err
+	})
+}
+
+// TestDevPolicyReload changes the policy under a running server: SIGHUP puts
+// the new policy in force at once, and the audit log names each revision.
+func TestDevPolicyReload(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "policy")
+	copyDir(t, "../../policy/rego", dir)
+	s := startDevArgs(t, "--policy-dir", dir)
+	cw := s.tokens["CASEWORKER"]
+	status, body := call(t, "POST", s.url+"/v1/feedback", cw, "", strings.Replace(apiExample, `"inter_agency_insight"]`, `"inter_agency_insight", "equality_monitoring"]`, 1))
+	if status != 201 {
+		t.Fatalf("submit: %d %s", status, body)
+	}
+	var rc struct{ ID string }
+	json.Unmarshal(body, &rc)
+	read := func() int {
+		st, _ := call(t, "GET", s.url+"/v1/feedback/"+rc.ID, cw, "case_management", "")
+		return st
+	}
+	if st := read(); st != 200 {
+		t.Fatalf("read before the change: %d", st)
+	}
+	// Take case_management away from caseworkers.
+	b, _ := os.ReadFile(filepath.Join(dir, "data.json"))
+	b = bytes.Replace(b, []byte(`"purposes": ["case_management"]`), []byte(`"purposes": []`), 1)
+	if err := os.WriteFile(filepath.Join(dir, "data.json"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.cmd.Process.Signal(syscall.SIGHUP)
+	deadline := time.Now().Add(10 * time.Second)
+	for read() != 404 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if st := read(); st != 404 {
+		t.Fatalf("read after the change: %d, want 404", st)
+	}
+	// A broken policy is refused and the last good one stays in force.
+	os.WriteFile(filepath.Join(dir, "candour.rego"), []byte("package candour\ndecision := {\n"), 0o644)
+	s.cmd.Process.Signal(syscall.SIGHUP)
+	time.Sleep(300 * time.Millisecond)
+	if st := read(); st != 404 {
+		t.Errorf("read with a broken policy on disk: %d, want 404 from the last good policy", st)
+	}
+	status, body = call(t, "GET", s.url+"/v1/audit/entries?record="+rc.ID, s.tokens["AUDITOR"], "", "")
+	if status != 200 {
+		t.Fatalf("audit: %d %s", status, body)
+	}
+	var log struct {
+		Entries []struct {
+			Entry struct {
+				Outcome  string
+				Decision struct{ Revision string }
+			}
+		}
+	}
+	json.Unmarshal(body, &log)
+	revisions := map[string]bool{}
+	for _, e := range log.Entries {
+		revisions[e.Entry.Decision.Revision] = true
+	}
+	if len(revisions) != 2 {
+		t.Errorf("audit entries name %d policy revisions, want 2 (before and after the reload)", len(revisions))
 	}
 }

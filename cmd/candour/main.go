@@ -1,8 +1,9 @@
 // Command candour is Candour's one binary, and the only place that reads
 // flags and wires the packages together.
 //
-//	candour dev    [--addr 127.0.0.1:8420] [--data-dir DIR] [--seed N]
+//	candour dev    [--addr 127.0.0.1:8420] [--data-dir DIR] [--seed N] [--policy-dir DIR]
 //	candour token  --data-dir DIR --role ROLE --agency AGENCY [--sub NAME] [--ttl 1h]
+//	candour policy check DIR
 //
 // Exit status: 0 on success, 1 on failure, 2 on bad usage. Errors are one
 // plain sentence on stderr.
@@ -22,10 +23,12 @@ import (
 const usage = `Candour: a privacy-first vault for feedback from people who use public services.
 
 Usage:
-  candour dev    [--addr 127.0.0.1:8420] [--data-dir DIR] [--seed N]
+  candour dev    [--addr 127.0.0.1:8420] [--data-dir DIR] [--seed N] [--policy-dir DIR]
                  run everything on embedded defaults, for trying Candour (not for real data)
   candour token  --data-dir DIR --role ROLE --agency AGENCY [--sub NAME] [--ttl 1h]
                  mint a token from the dev issuer whose key is in DIR
+  candour policy check DIR
+                 compile a policy directory, check its data and run its Rego tests
 
 Run 'candour COMMAND -h' for a command's flags.
 `
@@ -54,6 +57,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runDev(ctx, args[1:], stdout, stderr)
 	case "token":
 		err = runToken(args[1:], stdout)
+	case "policy":
+		err = runPolicy(ctx, args[1:], stdout)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

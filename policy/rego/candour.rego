@@ -18,37 +18,32 @@ principal := input.principal
 
 now_ns := time.parse_rfc3339_ns(input.now)
 
-is(role) if role in principal.roles
-
-known_agency(id) if data.agencies[id]
-
-# The declared purpose is one the role may use.
-purpose_for(role) if input.purpose in data.roles[role].purposes
+# The caller's roles as a set, so that a role check is one lookup.
+roles := {r | some r in principal.roles}
 
 own_record if {
-	known_agency(principal.agency)
 	input.resource.agency == principal.agency
+	data.agencies[principal.agency]
 }
 
-withdrawn(consent) if consent.withdrawn_at
 
 # ---------------------------------------------------------------- recording
 
 grants contains "caseworker records feedback on a service of their own agency" if {
 	input.action == "feedback.create"
-	is("caseworker")
+	roles.caseworker
 	own_record
 	data.services[input.resource.service].agency == principal.agency
 }
 
 why_not contains "only caseworkers record feedback" if {
 	input.action == "feedback.create"
-	not is("caseworker")
+	not roles.caseworker
 }
 
 why_not contains "your agency is not one the policy knows" if {
 	input.action == "feedback.create"
-	not known_agency(principal.agency)
+	not data.agencies[principal.agency]
 }
 
 why_not contains "the service is not in your agency's service catalogue" if {
@@ -63,52 +58,57 @@ why_not contains "the service is not in your agency's service catalogue" if {
 # purposes the person agreed to, not the agency's own case record.
 grants contains "caseworker reads their own agency's record for case management" if {
 	input.action == "feedback.read"
-	is("caseworker")
-	purpose_for("caseworker")
+	roles.caseworker
+	input.purpose in data.roles.caseworker.purposes
 	own_record
-	not withdrawn(input.resource.consent)
+	not input.resource.consent.withdrawn_at
 }
 
 # Administrators may read their own agency's content, and every such read is
 # flagged in the audit log.
 grants contains "administrator reads their own agency's record; flagged in the audit log" if {
 	input.action == "feedback.read"
-	is("admin")
-	purpose_for("admin")
+	roles.admin
+	input.purpose in data.roles.admin.purposes
 	own_record
-	not withdrawn(input.resource.consent)
+	not input.resource.consent.withdrawn_at
 }
 
 # ---------------------------------------------------------------- the log
 
 grants contains "auditor reads the audit log" if {
 	input.action == "audit.read"
-	is("auditor")
-	purpose_for("auditor")
+	roles.auditor
+	input.purpose in data.roles.auditor.purposes
 }
 
 # ------------------------------------------------------- keys and erasure
 
 grants contains "administrator manages keys" if {
 	input.action == "keys.rotate"
-	is("admin")
+	roles.admin
 }
 
 grants contains "administrator erases a subject's records in their own agency" if {
 	input.action == "subject.erase"
-	is("admin")
+	roles.admin
 	own_record
 }
 
 # ----------------------------------------------------------------- insight
 
-insight_actions := {"insight.summary", "insight.comments", "insight.export"}
+# Indexed on input.action, so other requests never evaluate the insight rules.
+insight if input.action == "insight.summary"
+
+insight if input.action == "insight.comments"
+
+insight if input.action == "insight.export"
 
 analyst_asks if {
-	input.action in insight_actions
-	is("analyst")
-	purpose_for("analyst")
-	known_agency(principal.agency)
+	insight
+	roles.analyst
+	input.purpose in data.roles.analyst.purposes
+	data.agencies[principal.agency]
 }
 
 active_agreements contains a if {
@@ -152,6 +152,7 @@ partner_sensitivities(a) := ["special_category", "standard"] if {
 } else := ["standard"]
 
 grants contains "analyst sees redacted insight within the scope of consent and agreements" if {
+	insight
 	count(scope_grants) > 0
 }
 
@@ -165,20 +166,20 @@ min_cell_size := max({data.defaults.min_cell_size} | {a.min_cell_size |
 default obligations := {}
 
 obligations := {"redaction": "none", "fields": ["comments", "equality", "ratings"]} if {
-	allow
 	input.action == "feedback.read"
-	not is("admin")
+	allow
+	not roles.admin
 }
 
 obligations := {"redaction": "none", "fields": ["comments", "equality", "ratings"], "audit_flag": "admin_content_access"} if {
-	allow
 	input.action == "feedback.read"
-	is("admin")
+	allow
+	roles.admin
 }
 
 obligations := {"redaction": "redacted", "min_cell_size": min_cell_size, "fields": shown_everywhere} if {
+	insight
 	allow
-	input.action in insight_actions
 }
 
 # The fields every granted agency allows.
@@ -187,7 +188,10 @@ shown_everywhere := [f |
 	every g in scope_grants { f in g.fields }
 ]
 
-scope := {"grants": [g | some g in scope_grants]} if allow
+scope := {"grants": scope_grants} if { # a set: it reaches Go as a sorted array
+	insight
+	allow
+}
 
 default scope := {"grants": []}
 
@@ -197,7 +201,7 @@ reasons := {"no rule allows this request"} | why_not if not allow
 
 decision := {
 	"allow": allow,
-	"reasons": sort(reasons),
+	"reasons": reasons, # a set: it reaches Go as a sorted array
 	"obligations": obligations,
 	"scope": scope,
 }

@@ -111,7 +111,7 @@ test_analysts_and_auditors_never_read_records if {
 		every purpose in ["case_management", "service_improvement", "audit"] {
 			d := read(p(role, "police-north"), purpose, record("police-north", given))
 			not d.allow
-			d.reasons == ["no rule allows this request"]
+			d.reasons == {"no rule allows this request"}
 		}
 	}
 }

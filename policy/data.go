@@ -1,0 +1,126 @@
+package policy
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/candour-vault/candour"
+)
+
+// policyData is the shape data.json must have.
+type policyData struct {
+	Defaults struct {
+		MinCellSize int `json:"min_cell_size"`
+	} `json:"defaults"`
+	Roles    map[string]struct{ Purposes []candour.Purpose } `json:"roles"`
+	Agencies map[string]struct{ Name string }                `json:"agencies"`
+	Services map[string]struct{ Agency string }              `json:"services"`
+	Agreements []struct {
+		ID                      string            `json:"id"`
+		Owner                   string            `json:"owner"`
+		Partners                []string          `json:"partners"`
+		Purposes                []candour.Purpose `json:"purposes"`
+		SpecialCategoryPurposes []candour.Purpose `json:"special_category_purposes"`
+		DataItems               []string          `json:"data_items"`
+		MinCellSize             int               `json:"min_cell_size"`
+		Start, Expires, Review  string
+	} `json:"agreements"`
+}
+
+// CheckData returns every problem with the shape of f's data, each as a plain
+// sentence; none means the data is fit for the policy.
+func CheckData(f Files) []string {
+	var probs []string
+	bad := func(format string, args ...any) { probs = append(probs, fmt.Sprintf(format, args...)) }
+	b, err := json.Marshal(f.Data)
+	if err != nil {
+		return []string{"data.json cannot be encoded: " + err.Error()}
+	}
+	var d policyData
+	if err := json.Unmarshal(b, &d); err != nil {
+		return []string{"data.json does not have the expected shape: " + err.Error()}
+	}
+	if d.Defaults.MinCellSize < 1 {
+		bad("defaults.min_cell_size must be at least 1")
+	}
+	for _, r := range candour.Roles() {
+		if _, ok := d.Roles[string(r)]; !ok {
+			bad("roles.%s is missing", r)
+		}
+	}
+	for name, r := range d.Roles {
+		if !candour.Role(name).Valid() {
+			bad("roles.%s is not a role Candour knows", name)
+		}
+		for _, p := range r.Purposes {
+			if !slices.Contains(candour.RequestPurposes(), p) {
+				bad("roles.%s names the unknown purpose %q", name, p)
+			}
+		}
+	}
+	if len(d.Agencies) == 0 {
+		bad("agencies is empty")
+	}
+	for id := range d.Agencies {
+		if !candour.ValidAgencyID(id) {
+			bad("agency id %q must be lowercase words joined by hyphens", id)
+		}
+	}
+	known := func(id string) bool { _, ok := d.Agencies[id]; return ok }
+	for svc, s := range d.Services {
+		if !known(s.Agency) {
+			bad("services.%s belongs to the unknown agency %q", svc, s.Agency)
+		}
+	}
+	for i, a := range d.Agreements {
+		at := fmt.Sprintf("agreements[%d] (%s)", i, a.ID)
+		if a.ID == "" {
+			bad("agreements[%d] has no id", i)
+		}
+		if !known(a.Owner) {
+			bad("%s: owner %q is not a known agency", at, a.Owner)
+		}
+		if len(a.Partners) == 0 {
+			bad("%s: partners is empty", at)
+		}
+		for _, p := range a.Partners {
+			if !known(p) || p == a.Owner {
+				bad("%s: partner %q must be a known agency other than the owner", at, p)
+			}
+		}
+		if len(a.Purposes) == 0 {
+			bad("%s: purposes is empty", at)
+		}
+		for _, p := range append(slices.Clone(a.Purposes), a.SpecialCategoryPurposes...) {
+			if !slices.Contains(candour.ConsentPurposes(), p) {
+				bad("%s: %q is not a purpose a person can consent to", at, p)
+			}
+		}
+		for _, p := range a.SpecialCategoryPurposes {
+			if !slices.Contains(a.Purposes, p) {
+				bad("%s: special-category purpose %q is not among the agreement's purposes", at, p)
+			}
+		}
+		for _, item := range a.DataItems {
+			if !slices.Contains([]string{"comments", "equality", "ratings"}, item) {
+				bad("%s: data item %q must be comments, equality or ratings", at, item)
+			}
+		}
+		if a.MinCellSize < d.Defaults.MinCellSize {
+			bad("%s: min_cell_size %d is below the default %d", at, a.MinCellSize, d.Defaults.MinCellSize)
+		}
+		start, err1 := time.Parse(time.RFC3339, a.Start)
+		expires, err2 := time.Parse(time.RFC3339, a.Expires)
+		_, err3 := time.Parse(time.RFC3339, a.Review)
+		if err1 != nil || err2 != nil || err3 != nil {
+			bad("%s: start, expires and review must be RFC 3339 times such as 2027-12-31T23:59:59Z", at)
+		} else if !expires.After(start) {
+			bad("%s: expires must be after start", at)
+		}
+	}
+	sort.Strings(probs)
+	return probs
+}
