@@ -15,9 +15,9 @@ type policyData struct {
 	Defaults struct {
 		MinCellSize int `json:"min_cell_size"`
 	} `json:"defaults"`
-	Roles    map[string]struct{ Purposes []candour.Purpose } `json:"roles"`
-	Agencies map[string]struct{ Name string }                `json:"agencies"`
-	Services map[string]struct{ Agency string }              `json:"services"`
+	Roles      map[string]struct{ Purposes []candour.Purpose } `json:"roles"`
+	Agencies   map[string]struct{ Name string }                `json:"agencies"`
+	Services   map[string]struct{ Agency string }              `json:"services"`
 	Agreements []struct {
 		ID                      string            `json:"id"`
 		Owner                   string            `json:"owner"`
