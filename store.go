@@ -1,6 +1,9 @@
 package candour
 
-import "context"
+import (
+	"context"
+	"regexp"
+)
 
 // Caller is who is asking and why: the verified principal, the declared
 // purpose (empty where none applies) and the request id that ties log lines
@@ -14,9 +17,11 @@ type Caller struct {
 // FeedbackStore keeps sealed records. Implementations never see plaintext.
 type FeedbackStore interface {
 	// CreateFeedback stores rec and appends e to the audit log in one
-	// transaction: both are stored, or neither is. It returns e's sequence
-	// number.
-	CreateFeedback(ctx context.Context, rec Record, e AuditEntry) (seq int64, err error)
+	// transaction: both are stored, or neither is. With an idempotency key
+	// (idem.Key != ""), a retry of the same request by the same principal
+	// returns the first receipt with Replayed set and stores nothing; the same
+	// key with another request hash is ECONFLICT.
+	CreateFeedback(ctx context.Context, rec Record, e AuditEntry, idem Idempotency) (Receipt, error)
 	// Record returns the record with the given id, or an *Error with code
 	// ENOTFOUND.
 	Record(ctx context.Context, id string) (Record, error)
@@ -32,4 +37,36 @@ type Pinger interface {
 type Receipt struct {
 	ID       string `json:"id"`
 	AuditSeq int64  `json:"audit_seq"`
+	// Replayed is set when the receipt answers a retry of an earlier request.
+	Replayed bool `json:"-"`
+}
+
+// Idempotency identifies a request that may be retried: the client's key, the
+// principal it is scoped to, and a hash of the request body.
+type Idempotency struct {
+	Key         string
+	Issuer      string
+	Subject     string
+	RequestHash []byte
+}
+
+var idempotencyKey = regexp.MustCompile(`^[\x21-\x7e]{1,255}$`)
+
+// ValidIdempotencyKey reports whether k is 1 to 255 printable ASCII characters.
+func ValidIdempotencyKey(k string) bool { return idempotencyKey.MatchString(k) }
+
+type agenciesKey struct{}
+
+// WithAgencies returns a context whose storage operations may see only the
+// rows of the given agencies. Stores with row-level security (PostgreSQL)
+// enforce it as a second line behind the policy; a context without agencies
+// sees no rows there.
+func WithAgencies(ctx context.Context, agencies ...string) context.Context {
+	return context.WithValue(ctx, agenciesKey{}, agencies)
+}
+
+// AgenciesFrom returns the agencies set by WithAgencies.
+func AgenciesFrom(ctx context.Context) []string {
+	a, _ := ctx.Value(agenciesKey{}).([]string)
+	return a
 }

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"bytes"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -45,7 +47,8 @@ type consentInput struct {
 
 func (s *Server) createFeedback(w http.ResponseWriter, r *http.Request, p candour.Principal) {
 	var in feedbackInput
-	if err := decodeJSON(w, r, &in); err != nil {
+	body, err := decodeJSON(w, r, &in)
+	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -65,10 +68,18 @@ func (s *Server) createFeedback(w http.ResponseWriter, r *http.Request, p candou
 		Consent: candour.Consent{Purposes: in.Consent.Purposes, ShareWith: in.Consent.ShareWith,
 			Method: in.Consent.Method, NoticeVersion: in.Consent.NoticeVersion, ExpiresAt: in.Consent.ExpiresAt},
 	}
-	rc, err := s.cfg.Feedback.Submit(r.Context(), c, f)
+	var idem candour.Idempotency
+	if key := r.Header.Get("Idempotency-Key"); key != "" {
+		sum := sha256.Sum256(body)
+		idem = candour.Idempotency{Key: key, RequestHash: sum[:]}
+	}
+	rc, err := s.cfg.Feedback.Submit(r.Context(), c, f, idem)
 	if err != nil {
 		s.fail(w, r, err)
 		return
+	}
+	if rc.Replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
 	}
 	w.Header().Set("Location", "/v1/feedback/"+rc.ID)
 	writeJSON(w, http.StatusCreated, rc)
@@ -165,30 +176,39 @@ func safeName(s string) string {
 }
 
 // decodeJSON reads one JSON object of at most MaxBodyBytes into v, rejecting
-// other content types, unknown fields and trailing data. Its errors never
-// repeat a value from the body.
-func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
+// other content types, unknown fields and trailing data, and returns the raw
+// body. Its errors never repeat a value from the body.
+func decodeJSON(w http.ResponseWriter, r *http.Request, v any) ([]byte, error) {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {
-		return candour.Errorf(candour.EUNSUPPORTED, "The body must be sent as application/json.")
+		return nil, candour.Errorf(candour.EUNSUPPORTED, "The body must be sent as application/json.")
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
-	dec.DisallowUnknownFields()
-	err = dec.Decode(v)
-	if err == nil {
-		if dec.Decode(&struct{}{}) != io.EOF {
-			return candour.Errorf(candour.EINVALID, "The body must hold exactly one JSON object.")
-		}
-		return nil
-	}
-	var (
-		tooLarge *http.MaxBytesError
-		syntax   *json.SyntaxError
-		typ      *json.UnmarshalTypeError
-	)
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
-		return candour.Errorf(candour.ETOOLARGE, "The body must be at most %d bytes.", MaxBodyBytes)
+		return nil, candour.Errorf(candour.ETOOLARGE, "The body must be at most %d bytes.", MaxBodyBytes)
+	case err != nil:
+		return nil, candour.Errorf(candour.EINVALID, "The body could not be read.")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return nil, jsonError(err)
+	}
+	if dec.Decode(&struct{}{}) != io.EOF {
+		return nil, candour.Errorf(candour.EINVALID, "The body must hold exactly one JSON object.")
+	}
+	return body, nil
+}
+
+// jsonError turns a decoding error into a client-safe EINVALID.
+func jsonError(err error) error {
+	var (
+		syntax *json.SyntaxError
+		typ    *json.UnmarshalTypeError
+	)
+	switch {
 	case errors.Is(err, io.EOF):
 		return candour.Errorf(candour.EINVALID, "The body is empty; it must be a JSON object.")
 	case errors.As(err, &syntax), errors.Is(err, io.ErrUnexpectedEOF):

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"crypto"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
@@ -139,9 +138,9 @@ func (i *Issuer) Mint(sub, agency string, roles []candour.Role, ttl time.Duratio
 	return t.SignedString(i.key)
 }
 
-// PublicKey implements KeySet.
-func (i *Issuer) PublicKey(kid string) (crypto.PublicKey, error) {
-	if kid != i.kid {
+// Keyfunc implements KeySet.
+func (i *Issuer) Keyfunc(t *jwt.Token) (any, error) {
+	if kid, _ := t.Header["kid"].(string); kid != i.kid {
 		return nil, errors.New("unknown key id")
 	}
 	return i.key.Public(), nil

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"crypto"
 	"errors"
 	"fmt"
 	"slices"
@@ -12,9 +11,10 @@ import (
 	"github.com/candour-vault/candour"
 )
 
-// KeySet finds a token-signing public key by its key id.
+// KeySet finds the key that verifies a token, by the token's key id: the dev
+// Issuer, or a JWKS cache of an OIDC issuer (keyfunc.Keyfunc).
 type KeySet interface {
-	PublicKey(kid string) (crypto.PublicKey, error)
+	Keyfunc(t *jwt.Token) (any, error)
 }
 
 // Algorithms are the only JWT signing algorithms Candour accepts.
@@ -64,11 +64,10 @@ var errBadToken = candour.Errorf(candour.EUNAUTHORIZED, "A valid bearer token is
 func (v *Verifier) Verify(token string) (candour.Principal, error) {
 	var c claims
 	_, err := v.parser.ParseWithClaims(token, &c, func(t *jwt.Token) (any, error) {
-		kid, _ := t.Header["kid"].(string)
-		if kid == "" {
+		if kid, _ := t.Header["kid"].(string); kid == "" {
 			return nil, errors.New("token has no kid")
 		}
-		return v.keys.PublicKey(kid)
+		return v.keys.Keyfunc(t)
 	})
 	if err != nil {
 		return candour.Principal{}, fmt.Errorf("%w: %w", errBadToken, err)

@@ -23,7 +23,7 @@ import (
 
 // FeedbackService records and reads feedback (vault.Service).
 type FeedbackService interface {
-	Submit(ctx context.Context, c candour.Caller, f candour.Feedback) (candour.Receipt, error)
+	Submit(ctx context.Context, c candour.Caller, f candour.Feedback, idem candour.Idempotency) (candour.Receipt, error)
 	Read(ctx context.Context, c candour.Caller, id string) (candour.Feedback, error)
 }
 

@@ -310,3 +310,34 @@ func TestOperationalRoutes(t *testing.T) {
 		})
 	}
 }
+
+func TestIdempotencyKey(t *testing.T) {
+	e := newEnv(t)
+	cw := e.token(t, candour.RoleCaseworker, "victim-support-north")
+	post := func(key, body string) (*http.Response, candour.Receipt, []byte) {
+		t.Helper()
+		h := map[string]string{"Content-Type": "application/json", "Idempotency-Key": key}
+		resp, b := e.do(t, "POST", "/v1/feedback", cw, h, body)
+		var rc candour.Receipt
+		json.Unmarshal(b, &rc)
+		return resp, rc, b
+	}
+	resp, first, b := post("visit-2026-11-24-a", validBody)
+	if resp.StatusCode != 201 || resp.Header.Get("Idempotent-Replayed") != "" {
+		t.Fatalf("first: %d %s", resp.StatusCode, b)
+	}
+	resp, again, _ := post("visit-2026-11-24-a", validBody)
+	if resp.StatusCode != 201 || again != first || resp.Header.Get("Idempotent-Replayed") != "true" {
+		t.Errorf("retry: %d %+v replayed=%q; want 201 with %+v", resp.StatusCode, again, resp.Header.Get("Idempotent-Replayed"), first)
+	}
+	resp, _, b = post("visit-2026-11-24-a", strings.Replace(validBody, `"satisfaction":4`, `"satisfaction":5`, 1))
+	if resp.StatusCode != 409 {
+		t.Errorf("same key, other body: %d, want 409", resp.StatusCode)
+	}
+	checkProblem(t, resp, b, 409)
+	resp, _, b = post("key with spaces", validBody)
+	if resp.StatusCode != 400 {
+		t.Errorf("bad key: %d, want 400", resp.StatusCode)
+	}
+	checkProblem(t, resp, b, 400)
+}

@@ -9,6 +9,7 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"embed"
@@ -89,9 +90,23 @@ func (d *DB) Ping(ctx context.Context) error {
 }
 
 // CreateFeedback implements candour.FeedbackStore.
-func (d *DB) CreateFeedback(ctx context.Context, rec candour.Record, e candour.AuditEntry) (int64, error) {
-	var seq int64
+func (d *DB) CreateFeedback(ctx context.Context, rec candour.Record, e candour.AuditEntry, idem candour.Idempotency) (candour.Receipt, error) {
+	var rc candour.Receipt
 	err := d.inTx(ctx, func(tx *sql.Tx) error {
+		if idem.Key != "" {
+			var hash []byte
+			err := tx.QueryRowContext(ctx, `SELECT request_hash, record_id, audit_seq FROM idempotency
+				WHERE issuer = ? AND subject = ? AND key = ?`, idem.Issuer, idem.Subject, idem.Key).Scan(&hash, &rc.ID, &rc.AuditSeq)
+			switch {
+			case err == nil && bytes.Equal(hash, idem.RequestHash):
+				rc.Replayed = true
+				return nil
+			case err == nil:
+				return candour.Errorf(candour.ECONFLICT, "This Idempotency-Key was already used with a different request.")
+			case !errors.Is(err, sql.ErrNoRows):
+				return fmt.Errorf("select idempotency key: %w", err)
+			}
+		}
 		purposes, _ := json.Marshal(rec.Consent.Purposes)
 		shareWith, _ := json.Marshal(nonNil(rec.Consent.ShareWith))
 		c := rec.Consent
@@ -115,10 +130,22 @@ func (d *DB) CreateFeedback(ctx context.Context, rec candour.Record, e candour.A
 			}
 			return fmt.Errorf("insert feedback: %w", err)
 		}
-		seq, err = appendAudit(ctx, tx, e)
-		return err
+		rc.ID = rec.ID
+		if rc.AuditSeq, err = appendAudit(ctx, tx, e); err != nil {
+			return err
+		}
+		if idem.Key != "" {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO idempotency (issuer, subject, key, request_hash, record_id, audit_seq, created_at)
+				VALUES (?,?,?,?,?,?,?)`, idem.Issuer, idem.Subject, idem.Key, idem.RequestHash, rc.ID, rc.AuditSeq, formatTime(e.Time)); err != nil {
+				return fmt.Errorf("insert idempotency key: %w", err)
+			}
+		}
+		return nil
 	})
-	return seq, err
+	if err != nil {
+		return candour.Receipt{}, err
+	}
+	return rc, nil
 }
 
 // Record implements candour.FeedbackStore.

@@ -44,7 +44,7 @@ func raw(t *testing.T, path string) *sql.DB {
 func TestAuditTablesRefuseChange(t *testing.T) {
 	ctx := context.Background()
 	db, path := open(t)
-	if _, err := db.CreateFeedback(ctx, storetest.Record("r1"), storetest.Entry("cw", candour.ActionFeedbackCreate, "r1")); err != nil {
+	if _, err := db.CreateFeedback(ctx, storetest.Record("r1"), storetest.Entry("cw", candour.ActionFeedbackCreate, "r1"), candour.Idempotency{}); err != nil {
 		t.Fatal(err)
 	}
 	conn := raw(t, path)
@@ -71,7 +71,7 @@ func TestRecordNotStoredWhenAuditFails(t *testing.T) {
 	if _, err := conn.ExecContext(ctx, `ALTER TABLE audit_log RENAME TO audit_log_gone`); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.CreateFeedback(ctx, storetest.Record("r1"), storetest.Entry("cw", candour.ActionFeedbackCreate, "r1")); err == nil {
+	if _, err := db.CreateFeedback(ctx, storetest.Record("r1"), storetest.Entry("cw", candour.ActionFeedbackCreate, "r1"), candour.Idempotency{}); err == nil {
 		t.Fatal("CreateFeedback succeeded with no audit table")
 	}
 	var n int
@@ -90,7 +90,7 @@ func TestReopenKeepsData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.CreateFeedback(ctx, storetest.Record("r1"), storetest.Entry("cw", candour.ActionFeedbackCreate, "r1")); err != nil {
+	if _, err := db.CreateFeedback(ctx, storetest.Record("r1"), storetest.Entry("cw", candour.ActionFeedbackCreate, "r1"), candour.Idempotency{}); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()

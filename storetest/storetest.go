@@ -38,6 +38,8 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"AuditSequenceGapFree", testAuditSequence},
 		{"AuditFilters", testAuditFilters},
 		{"ScopeMatchesReference", testScope},
+		{"IdempotentRetry", testIdempotency},
+		{"IdempotentConcurrentRetries", testIdempotencyConcurrent},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore(t)) })
@@ -46,7 +48,17 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 
 func intp(v int) *int { return &v }
 
-// Record returns a fully populated record with the given id.
+// Agencies are the agencies the suite's records belong to.
+func Agencies() []string {
+	return []string{"victim-support-north", "police-north", "council-north-social-care", "housing-north"}
+}
+
+// Context returns a context that may see the rows of every agency the suite
+// uses (stores with row-level security show nothing without one).
+func Context() context.Context { return candour.WithAgencies(context.Background(), Agencies()...) }
+
+// Record returns a fully populated record with the given id. Times are whole
+// microseconds: stores keep microsecond precision.
 func Record(id string) candour.Record {
 	at := time.Date(2026, 11, 24, 13, 1, 2, 345678000, time.UTC)
 	exp := time.Date(2027, 10, 31, 0, 0, 0, 0, time.UTC)
@@ -78,7 +90,7 @@ func Entry(sub string, a candour.Action, records ...string) candour.AuditEntry {
 
 func all(t *testing.T, s Store) []candour.AuditLeaf {
 	t.Helper()
-	leaves, err := s.AuditEntries(context.Background(), candour.AuditFilter{After: -1, Limit: 100000})
+	leaves, err := s.AuditEntries(Context(), candour.AuditFilter{After: -1, Limit: 100000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +98,7 @@ func all(t *testing.T, s Store) []candour.AuditLeaf {
 }
 
 func testRecordRoundTrip(t *testing.T, s Store) {
-	ctx := context.Background()
+	ctx := Context()
 	minimal := candour.Record{ID: "rec-min", Agency: "police-north", SubmittedBy: "cw-2",
 		SubmittedAt: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Service: "police/report-a-crime", Period: "2026-01",
 		Sensitivity: candour.SensitivityStandard,
@@ -94,7 +106,7 @@ func testRecordRoundTrip(t *testing.T, s Store) {
 			NoticeVersion: "1", CapturedAt: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), CapturedBy: "cw-2"},
 		Sealed: []byte("x")}
 	for _, want := range []candour.Record{Record("rec-full"), minimal} {
-		seq, err := s.CreateFeedback(ctx, want, Entry("cw-1", candour.ActionFeedbackCreate, want.ID))
+		rc, err := s.CreateFeedback(ctx, want, Entry("cw-1", candour.ActionFeedbackCreate, want.ID), candour.Idempotency{})
 		if err != nil {
 			t.Fatalf("CreateFeedback(%s): %v", want.ID, err)
 		}
@@ -106,27 +118,27 @@ func testRecordRoundTrip(t *testing.T, s Store) {
 			t.Errorf("Record(%s):\n got %+v\nwant %+v", want.ID, got, want)
 		}
 		leaves := all(t, s)
-		if last := leaves[len(leaves)-1]; last.Seq != seq {
-			t.Errorf("CreateFeedback returned seq %d, last entry is %d", seq, last.Seq)
+		if last := leaves[len(leaves)-1]; last.Seq != rc.AuditSeq || rc.ID != want.ID || rc.Replayed {
+			t.Errorf("CreateFeedback returned %+v, last entry is %d", rc, last.Seq)
 		}
 	}
 }
 
 func testMissingRecord(t *testing.T, s Store) {
-	_, err := s.Record(context.Background(), "no-such-id")
+	_, err := s.Record(Context(), "no-such-id")
 	if got := candour.ErrorCode(err); got != candour.ENOTFOUND {
 		t.Errorf("Record(missing) code = %q (%v), want %q", got, err, candour.ENOTFOUND)
 	}
 }
 
 func testDuplicateID(t *testing.T, s Store) {
-	ctx := context.Background()
-	if _, err := s.CreateFeedback(ctx, Record("dup"), Entry("cw-1", candour.ActionFeedbackCreate, "dup")); err != nil {
+	ctx := Context()
+	if _, err := s.CreateFeedback(ctx, Record("dup"), Entry("cw-1", candour.ActionFeedbackCreate, "dup"), candour.Idempotency{}); err != nil {
 		t.Fatal(err)
 	}
 	second := Record("dup")
 	second.Service = "other/service"
-	_, err := s.CreateFeedback(ctx, second, Entry("cw-1", candour.ActionFeedbackCreate, "dup"))
+	_, err := s.CreateFeedback(ctx, second, Entry("cw-1", candour.ActionFeedbackCreate, "dup"), candour.Idempotency{})
 	if got := candour.ErrorCode(err); got != candour.ECONFLICT {
 		t.Errorf("second CreateFeedback code = %q (%v), want %q", got, err, candour.ECONFLICT)
 	}
@@ -140,7 +152,7 @@ func testDuplicateID(t *testing.T, s Store) {
 }
 
 func testAuditSequence(t *testing.T, s Store) {
-	ctx := context.Background()
+	ctx := Context()
 	const writers, each = 8, 25
 	var wg sync.WaitGroup
 	errs := make(chan error, writers*each)
@@ -154,7 +166,7 @@ func testAuditSequence(t *testing.T, s Store) {
 					errs <- err
 				} else {
 					id := fmt.Sprintf("r-%d-%d", w, i)
-					_, err := s.CreateFeedback(ctx, Record(id), Entry(fmt.Sprintf("w%d", w), candour.ActionFeedbackCreate, id))
+					_, err := s.CreateFeedback(ctx, Record(id), Entry(fmt.Sprintf("w%d", w), candour.ActionFeedbackCreate, id), candour.Idempotency{})
 					errs <- err
 				}
 			}
@@ -182,8 +194,8 @@ func testAuditSequence(t *testing.T, s Store) {
 }
 
 func testAuditFilters(t *testing.T, s Store) {
-	ctx := context.Background()
-	s.CreateFeedback(ctx, Record("a"), Entry("alice", candour.ActionFeedbackCreate, "a")) // 0
+	ctx := Context()
+	s.CreateFeedback(ctx, Record("a"), Entry("alice", candour.ActionFeedbackCreate, "a"), candour.Idempotency{}) // 0
 	s.AppendAudit(ctx, Entry("bob", candour.ActionFeedbackRead, "a"))                     // 1
 	s.AppendAudit(ctx, Entry("bob", candour.ActionFeedbackRead, "b"))                     // 2
 	s.AppendAudit(ctx, Entry("carol", candour.ActionAuditRead))                           // 3
@@ -226,10 +238,10 @@ func testAuditFilters(t *testing.T, s Store) {
 // exactly the records candour.Scope.Contains admits, for scopes like those the
 // policy issues and for random ones.
 func testScope(t *testing.T, s Store) {
-	ctx := context.Background()
+	ctx := Context()
 	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
 	r := rand.New(rand.NewPCG(1, 2))
-	agencies := []string{"victim-support-north", "police-north", "council-north-social-care", "housing-north"}
+	agencies := Agencies()
 	purposes := candour.ConsentPurposes()
 	sens := candour.Sensitivities()
 	var recs []candour.Record
@@ -255,13 +267,13 @@ func testScope(t *testing.T, s Store) {
 			at := now.Add(-time.Duration(1+r.IntN(1000)) * time.Hour)
 			rec.Consent.WithdrawnAt = &at
 		case 1:
-			at := now.Add(-time.Duration(r.IntN(1000)) * time.Nanosecond) // expired, some by a hair
+			at := now.Add(-time.Duration(r.IntN(1000)) * time.Microsecond) // expired, some by a hair
 			rec.Consent.ExpiresAt = &at
 		case 2:
-			at := now.Add(time.Duration(1+r.IntN(1000)) * time.Nanosecond) // live, some by a hair
+			at := now.Add(time.Duration(1+r.IntN(1000)) * time.Microsecond) // live, some by a hair
 			rec.Consent.ExpiresAt = &at
 		}
-		if _, err := s.CreateFeedback(ctx, rec, Entry("cw", candour.ActionFeedbackCreate, rec.ID)); err != nil {
+		if _, err := s.CreateFeedback(ctx, rec, Entry("cw", candour.ActionFeedbackCreate, rec.ID), candour.Idempotency{}); err != nil {
 			t.Fatal(err)
 		}
 		recs = append(recs, rec)
@@ -325,5 +337,70 @@ func testScope(t *testing.T, s Store) {
 	}
 	if nonEmpty < 10 {
 		t.Errorf("only %d scopes selected anything; the comparison proves little", nonEmpty)
+	}
+}
+
+func testIdempotency(t *testing.T, s Store) {
+	ctx := Context()
+	idem := func(sub, key, body string) candour.Idempotency {
+		return candour.Idempotency{Key: key, Issuer: "test", Subject: sub, RequestHash: []byte(body)}
+	}
+	first, err := s.CreateFeedback(ctx, Record("i-1"), Entry("cw", candour.ActionFeedbackCreate, "i-1"), idem("cw", "k1", "body-a"))
+	if err != nil || first.Replayed {
+		t.Fatalf("first: %+v, %v", first, err)
+	}
+	again, err := s.CreateFeedback(ctx, Record("i-2"), Entry("cw", candour.ActionFeedbackCreate, "i-2"), idem("cw", "k1", "body-a"))
+	if err != nil || !again.Replayed || again.ID != first.ID || again.AuditSeq != first.AuditSeq {
+		t.Errorf("retry: %+v, %v; want the first receipt %+v, replayed", again, err, first)
+	}
+	if _, err := s.Record(ctx, "i-2"); candour.ErrorCode(err) != candour.ENOTFOUND {
+		t.Errorf("the retry stored a second record: %v", err)
+	}
+	_, err = s.CreateFeedback(ctx, Record("i-3"), Entry("cw", candour.ActionFeedbackCreate, "i-3"), idem("cw", "k1", "body-b"))
+	if candour.ErrorCode(err) != candour.ECONFLICT {
+		t.Errorf("same key, other body: %v, want ECONFLICT", err)
+	}
+	other, err := s.CreateFeedback(ctx, Record("i-4"), Entry("cw2", candour.ActionFeedbackCreate, "i-4"), idem("cw2", "k1", "body-a"))
+	if err != nil || other.Replayed || other.ID != "i-4" {
+		t.Errorf("same key from another principal: %+v, %v; want a new record", other, err)
+	}
+	if n := len(all(t, s)); n != 2 {
+		t.Errorf("%d audit entries, want 2: retries and conflicts append nothing", n)
+	}
+}
+
+func testIdempotencyConcurrent(t *testing.T, s Store) {
+	ctx := Context()
+	const n = 12
+	var wg sync.WaitGroup
+	receipts := make([]candour.Receipt, n)
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			id := fmt.Sprintf("c-%02d", i)
+			receipts[i], errs[i] = s.CreateFeedback(ctx, Record(id), Entry("cw", candour.ActionFeedbackCreate, id),
+				candour.Idempotency{Key: "same", Issuer: "test", Subject: "cw", RequestHash: []byte("body")})
+		}()
+	}
+	wg.Wait()
+	fresh := 0
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatalf("attempt %d: %v", i, errs[i])
+		}
+		if receipts[i].ID != receipts[0].ID {
+			t.Errorf("attempt %d got record %s, attempt 0 got %s", i, receipts[i].ID, receipts[0].ID)
+		}
+		if !receipts[i].Replayed {
+			fresh++
+		}
+	}
+	if fresh != 1 {
+		t.Errorf("%d attempts created a record, want exactly 1", fresh)
+	}
+	if got := len(all(t, s)); got != 1 {
+		t.Errorf("%d audit entries, want 1", got)
 	}
 }

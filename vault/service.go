@@ -72,13 +72,20 @@ func New(c Config) *Service {
 
 // Submit validates f, and if policy allows the caller to record feedback for
 // their own agency, seals and stores it with its audit entry. The owning
-// agency and submitter are taken from the caller, never from f.
-func (s *Service) Submit(ctx context.Context, c candour.Caller, f candour.Feedback) (candour.Receipt, error) {
-	now := s.now().UTC()
+// agency and submitter are taken from the caller, never from f. With an
+// idempotency key, a retry of the same request returns the first receipt and
+// stores nothing new.
+func (s *Service) Submit(ctx context.Context, c candour.Caller, f candour.Feedback, idem candour.Idempotency) (candour.Receipt, error) {
+	now := s.clock()
 	if err := f.Validate(now); err != nil {
 		return candour.Receipt{}, err
 	}
+	if idem.Key != "" && !candour.ValidIdempotencyKey(idem.Key) {
+		return candour.Receipt{}, candour.Errorf(candour.EINVALID, "Idempotency-Key must be 1 to 255 printable ASCII characters.")
+	}
 	p := c.Principal
+	idem.Issuer, idem.Subject = p.Issuer, p.Subject
+	ctx = candour.WithAgencies(ctx, p.Agency)
 	f.Agency, f.SubmittedBy, f.SubmittedAt = p.Agency, p.Subject, now
 	f.Consent.CapturedAt, f.Consent.CapturedBy, f.Consent.WithdrawnAt = now, p.Subject, nil
 
@@ -111,11 +118,11 @@ func (s *Service) Submit(ctx context.Context, c candour.Caller, f candour.Feedba
 	if err != nil {
 		return candour.Receipt{}, unavailable(err, "The key provider is unavailable; nothing was stored. Try again shortly.")
 	}
-	seq, err := s.store.CreateFeedback(ctx, rec, s.entry(c, candour.ActionFeedbackCreate, []string{id}, d, candour.OutcomeOK, now))
+	rc, err := s.store.CreateFeedback(ctx, rec, s.entry(c, candour.ActionFeedbackCreate, []string{id}, d, candour.OutcomeOK, now), idem)
 	if err != nil {
 		return candour.Receipt{}, unavailable(err, "The record store is unavailable; nothing was stored. Try again shortly.")
 	}
-	return candour.Receipt{ID: id, AuditSeq: seq}, nil
+	return rc, nil
 }
 
 // Read returns the record with the given id if policy allows the caller to
@@ -123,7 +130,8 @@ func (s *Service) Submit(ctx context.Context, c candour.Caller, f candour.Feedba
 // returned; a record the caller may not read answers ENOTFOUND, like one that
 // does not exist.
 func (s *Service) Read(ctx context.Context, c candour.Caller, id string) (candour.Feedback, error) {
-	now := s.now().UTC()
+	now := s.clock()
+	ctx = candour.WithAgencies(ctx, c.Principal.Agency)
 	if c.Purpose == "" {
 		return candour.Feedback{}, candour.Errorf(candour.EINVALID, "The Candour-Purpose header is required to read feedback.")
 	}
@@ -175,6 +183,9 @@ func (s *Service) Read(ctx context.Context, c candour.Caller, id string) (candou
 		Comment: cont.Comment, SubjectRef: cont.SubjectRef, Equality: cont.Equality,
 	}, nil
 }
+
+// clock returns the time in UTC at the microsecond precision every store keeps.
+func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
 
 // decide asks the policy. An evaluation failure is audited (best effort) and
 // answered EUNAVAILABLE: no decision, no data.

@@ -94,7 +94,7 @@ func TestSubmitAndRead(t *testing.T) {
 	fx := newFixture(t, nil)
 	cw := caseworker("victim-support-north")
 	f := feedback()
-	rc, err := fx.svc.Submit(ctx, cw, f)
+	rc, err := fx.svc.Submit(ctx, cw, f, candour.Idempotency{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +133,7 @@ func TestSubmitAndRead(t *testing.T) {
 func TestReadDeniedLooksLikeMissing(t *testing.T) {
 	ctx := context.Background()
 	fx := newFixture(t, nil)
-	rc, err := fx.svc.Submit(ctx, caseworker("victim-support-north"), feedback())
+	rc, err := fx.svc.Submit(ctx, caseworker("victim-support-north"), feedback(), candour.Idempotency{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +186,7 @@ func TestSubmitNeedsCaseworkerOfKnownAgency(t *testing.T) {
 		caseworker("unknown-agency"),
 		{Principal: candour.Principal{Subject: "an", Agency: "police-north", Roles: []candour.Role{candour.RoleAnalyst}}},
 	} {
-		_, err := fx.svc.Submit(ctx, c, feedback())
+		_, err := fx.svc.Submit(ctx, c, feedback(), candour.Idempotency{})
 		if got := candour.ErrorCode(err); got != candour.EFORBIDDEN {
 			t.Errorf("%+v: code = %q (%v), want %q", c.Principal, got, err, candour.EFORBIDDEN)
 		}
@@ -223,7 +223,7 @@ func (lostKeys) Identity(context.Context) (age.Identity, error) {
 func TestFailClosed(t *testing.T) {
 	ctx := context.Background()
 	healthy := newFixture(t, nil)
-	rc, err := healthy.svc.Submit(ctx, caseworker("victim-support-north"), feedback())
+	rc, err := healthy.svc.Submit(ctx, caseworker("victim-support-north"), feedback(), candour.Idempotency{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,7 +250,7 @@ func TestFailClosed(t *testing.T) {
 			if tt.name == "no audit" {
 				return // submission with a broken log is the store's atomicity test
 			}
-			if _, err := svc.Submit(ctx, caseworker("victim-support-north"), feedback()); candour.ErrorCode(err) != candour.EUNAVAILABLE {
+			if _, err := svc.Submit(ctx, caseworker("victim-support-north"), feedback(), candour.Idempotency{}); candour.ErrorCode(err) != candour.EUNAVAILABLE {
 				t.Errorf("Submit error %v, want EUNAVAILABLE", err)
 			}
 		})
@@ -326,7 +326,7 @@ func TestEnvelope(t *testing.T) {
 func TestAdminReadIsFlagged(t *testing.T) {
 	ctx := context.Background()
 	fx := newFixture(t, nil)
-	rc, err := fx.svc.Submit(ctx, caseworker("victim-support-north"), feedback())
+	rc, err := fx.svc.Submit(ctx, caseworker("victim-support-north"), feedback(), candour.Idempotency{})
 	if err != nil {
 		t.Fatal(err)
 	}

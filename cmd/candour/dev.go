@@ -176,7 +176,7 @@ func seedRecords(ctx context.Context, svc *vault.Service, n int, stdout io.Write
 	for i, r := range demo.Generate(uint64(time.Now().UnixNano()), n, time.Now()) {
 		c := candour.Caller{Principal: candour.Principal{Issuer: api.DevIssuer, Subject: "dev-seed",
 			Agency: r.Agency, Roles: []candour.Role{candour.RoleCaseworker}}, RequestID: fmt.Sprintf("seed-%d", i)}
-		if _, err := svc.Submit(ctx, c, r.Feedback); err != nil {
+		if _, err := svc.Submit(ctx, c, r.Feedback, candour.Idempotency{}); err != nil {
 			return fmt.Errorf("seeding stopped after %d of %d records: %w", i, n, err)
 		}
 	}
