@@ -196,9 +196,9 @@ func testAuditSequence(t *testing.T, s Store) {
 func testAuditFilters(t *testing.T, s Store) {
 	ctx := Context()
 	s.CreateFeedback(ctx, Record("a"), Entry("alice", candour.ActionFeedbackCreate, "a"), candour.Idempotency{}) // 0
-	s.AppendAudit(ctx, Entry("bob", candour.ActionFeedbackRead, "a"))                     // 1
-	s.AppendAudit(ctx, Entry("bob", candour.ActionFeedbackRead, "b"))                     // 2
-	s.AppendAudit(ctx, Entry("carol", candour.ActionAuditRead))                           // 3
+	s.AppendAudit(ctx, Entry("bob", candour.ActionFeedbackRead, "a"))                                            // 1
+	s.AppendAudit(ctx, Entry("bob", candour.ActionFeedbackRead, "b"))                                            // 2
+	s.AppendAudit(ctx, Entry("carol", candour.ActionAuditRead))                                                  // 3
 	seqs := func(f candour.AuditFilter) []int64 {
 		t.Helper()
 		leaves, err := s.AuditEntries(ctx, f)
