@@ -1,0 +1,458 @@
+// Package postgres is Candour's production store: every storage interface of
+// the root package on PostgreSQL through a pgx pool. It passes the same
+// conformance suite (storetest) as the embedded SQLite store.
+//
+// Guarantees: a record, its creation's audit entry and its idempotency key
+// commit in one transaction; audit sequence numbers are 0-based and gap-free
+// across any number of replicas (one row lock hands them out); the service
+// role cannot change or remove audit rows (no grant, and triggers refuse even
+// the owner); every transaction names the agencies it may see, and row-level
+// security hides every other agency's feedback.
+package postgres
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+
+	"github.com/candour-vault/candour"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// DB is a Candour store on PostgreSQL. It is safe for concurrent use.
+type DB struct {
+	pool *pgxpool.Pool
+}
+
+var (
+	_ candour.FeedbackStore = (*DB)(nil)
+	_ candour.AuditLog      = (*DB)(nil)
+	_ candour.AuditReader   = (*DB)(nil)
+	_ candour.Pinger        = (*DB)(nil)
+)
+
+// SchemaError reports a database whose schema is not the one this binary was
+// built for.
+type SchemaError struct{ Current, Target int64 }
+
+func (e *SchemaError) Error() string {
+	if e.Current < e.Target {
+		return fmt.Sprintf("the database schema is at version %d but this Candour needs %d; run 'candour migrate up' first", e.Current, e.Target)
+	}
+	return fmt.Sprintf("the database schema is at version %d, newer than the %d this Candour knows; upgrade Candour", e.Current, e.Target)
+}
+
+// Open connects to the database at url and refuses, with a *SchemaError, a
+// schema that is not exactly at this binary's latest migration.
+func Open(ctx context.Context, url string) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("the database URL is not valid: %w", redact(err))
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect: %w", err)
+	}
+	current, target, err := versions(ctx, pool)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	if current != target {
+		pool.Close()
+		return nil, &SchemaError{Current: current, Target: target}
+	}
+	return &DB{pool: pool}, nil
+}
+
+// redact replaces an error about a connection string, which may quote the
+// string and its password, with a plain one.
+func redact(error) error { return errors.New("it cannot be parsed (the URL is not repeated here)") }
+
+func provider(db *sql.DB) (*goose.Provider, error) {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	return goose.NewProvider(goose.DialectPostgres, db, sub)
+}
+
+func versions(ctx context.Context, pool *pgxpool.Pool) (current, target int64, err error) {
+	db := stdlib.OpenDBFromPool(pool)
+	defer db.Close()
+	p, err := provider(db)
+	if err != nil {
+		return 0, 0, fmt.Errorf("migrations: %w", err)
+	}
+	sources := p.ListSources()
+	target = sources[len(sources)-1].Version
+	var exists bool
+	if err := pool.QueryRow(ctx, `SELECT to_regclass('goose_db_version') IS NOT NULL`).Scan(&exists); err != nil {
+		return 0, 0, fmt.Errorf("read schema version: %w", err)
+	}
+	if !exists {
+		return 0, target, nil
+	}
+	current, err = p.GetDBVersion(ctx)
+	if err != nil {
+		return 0, 0, fmt.Errorf("read schema version: %w", err)
+	}
+	return current, target, nil
+}
+
+// MigrationStatus is one migration and whether it is applied.
+type MigrationStatus struct {
+	Version   int64
+	Name      string
+	AppliedAt time.Time // zero when pending
+}
+
+// Migrate applies every pending migration, connected as the migration role,
+// and returns the versions it applied.
+func Migrate(ctx context.Context, url string) ([]int64, error) {
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		return nil, fmt.Errorf("the database URL is not valid: %w", redact(err))
+	}
+	defer db.Close()
+	p, err := provider(db)
+	if err != nil {
+		return nil, fmt.Errorf("migrations: %w", err)
+	}
+	res, err := p.Up(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	var applied []int64
+	for _, r := range res {
+		applied = append(applied, r.Source.Version)
+	}
+	return applied, nil
+}
+
+// Status lists every migration this binary knows and whether it is applied.
+func Status(ctx context.Context, url string) ([]MigrationStatus, error) {
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		return nil, fmt.Errorf("the database URL is not valid: %w", redact(err))
+	}
+	defer db.Close()
+	p, err := provider(db)
+	if err != nil {
+		return nil, fmt.Errorf("migrations: %w", err)
+	}
+	st, err := p.Status(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("migration status: %w", err)
+	}
+	out := make([]MigrationStatus, len(st))
+	for i, s := range st {
+		out[i] = MigrationStatus{Version: s.Source.Version, Name: s.Source.Path, AppliedAt: s.AppliedAt}
+	}
+	return out, nil
+}
+
+// Close closes the pool.
+func (d *DB) Close() { d.pool.Close() }
+
+// Ping reports whether the database answers.
+func (d *DB) Ping(ctx context.Context) error { return d.pool.Ping(ctx) }
+
+// inTx runs fn in a transaction that may see the agencies of ctx
+// (candour.WithAgencies) and commits it if fn returns nil.
+func (d *DB) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
+	return pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT set_config('candour.agencies', $1, true)`,
+			strings.Join(candour.AgenciesFrom(ctx), ",")); err != nil {
+			return fmt.Errorf("set agencies: %w", err)
+		}
+		return fn(tx)
+	})
+}
+
+// errReplay rolls back a transaction whose idempotency key was taken first by
+// another.
+var errReplay = errors.New("idempotency key already used")
+
+// CreateFeedback implements candour.FeedbackStore.
+func (d *DB) CreateFeedback(ctx context.Context, rec candour.Record, e candour.AuditEntry, idem candour.Idempotency) (candour.Receipt, error) {
+	if idem.Key != "" {
+		if rc, err := d.replay(ctx, idem); !errors.Is(err, pgx.ErrNoRows) {
+			return rc, err
+		}
+	}
+	rc := candour.Receipt{ID: rec.ID}
+	err := d.inTx(ctx, func(tx pgx.Tx) error {
+		c := rec.Consent
+		_, err := tx.Exec(ctx, `INSERT INTO feedback (
+			id, agency, submitted_by, submitted_at, service, touchpoint, channel, period,
+			satisfaction, effort, felt_safe, felt_believed, would_recommend, sensitivity,
+			consent_purposes, consent_share_with, consent_method, consent_notice_version,
+			consent_expires_at, consent_captured_at, consent_captured_by, consent_withdrawn_at,
+			subject_hash, sealed)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24)`,
+			rec.ID, rec.Agency, rec.SubmittedBy, rec.SubmittedAt, rec.Service, rec.Touchpoint, rec.Channel, rec.Period,
+			rec.Ratings.Satisfaction, rec.Ratings.Effort, rec.Ratings.FeltSafe, rec.Ratings.FeltBelieved,
+			rec.Ratings.WouldRecommend, string(rec.Sensitivity),
+			purposeStrings(c.Purposes), nonNil(c.ShareWith), c.Method, c.NoticeVersion,
+			c.ExpiresAt, c.CapturedAt, c.CapturedBy, c.WithdrawnAt, rec.SubjectHash, rec.Sealed)
+		if isUniqueViolation(err) {
+			return candour.Errorf(candour.ECONFLICT, "A record with this id already exists.")
+		}
+		if err != nil {
+			return fmt.Errorf("insert feedback: %w", err)
+		}
+		if rc.AuditSeq, err = appendAudit(ctx, tx, e); err != nil {
+			return err
+		}
+		if idem.Key == "" {
+			return nil
+		}
+		tag, err := tx.Exec(ctx, `INSERT INTO idempotency (issuer, subject, key, request_hash, record_id, audit_seq, created_at)
+			VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT DO NOTHING`,
+			idem.Issuer, idem.Subject, idem.Key, idem.RequestHash, rc.ID, rc.AuditSeq, e.Time)
+		if err != nil {
+			return fmt.Errorf("insert idempotency key: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return errReplay // a concurrent request with the key committed first
+		}
+		return nil
+	})
+	if errors.Is(err, errReplay) {
+		return d.replay(ctx, idem)
+	}
+	if err != nil {
+		return candour.Receipt{}, err
+	}
+	return rc, nil
+}
+
+// replay answers a request whose idempotency key is already stored:
+// pgx.ErrNoRows when it is not.
+func (d *DB) replay(ctx context.Context, idem candour.Idempotency) (candour.Receipt, error) {
+	var (
+		hash []byte
+		rc   = candour.Receipt{Replayed: true}
+	)
+	err := d.pool.QueryRow(ctx, `SELECT request_hash, record_id, audit_seq FROM idempotency
+		WHERE issuer = $1 AND subject = $2 AND key = $3`, idem.Issuer, idem.Subject, idem.Key).Scan(&hash, &rc.ID, &rc.AuditSeq)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return candour.Receipt{}, err
+	case err != nil:
+		return candour.Receipt{}, fmt.Errorf("select idempotency key: %w", err)
+	case !bytes.Equal(hash, idem.RequestHash):
+		return candour.Receipt{}, candour.Errorf(candour.ECONFLICT, "This Idempotency-Key was already used with a different request.")
+	}
+	return rc, nil
+}
+
+// Record implements candour.FeedbackStore.
+func (d *DB) Record(ctx context.Context, id string) (candour.Record, error) {
+	var r candour.Record
+	err := d.inTx(ctx, func(tx pgx.Tx) error {
+		var (
+			sensitivity            string
+			purposes               []string
+			sat, effort, recommend *int16
+		)
+		err := tx.QueryRow(ctx, `SELECT id, agency, submitted_by, submitted_at, service,
+			touchpoint, channel, period, satisfaction, effort, felt_safe, felt_believed,
+			would_recommend, sensitivity, consent_purposes, consent_share_with, consent_method,
+			consent_notice_version, consent_expires_at, consent_captured_at, consent_captured_by,
+			consent_withdrawn_at, subject_hash, sealed FROM feedback WHERE id = $1`, id).Scan(
+			&r.ID, &r.Agency, &r.SubmittedBy, &r.SubmittedAt, &r.Service, &r.Touchpoint, &r.Channel,
+			&r.Period, &sat, &effort, &r.Ratings.FeltSafe, &r.Ratings.FeltBelieved, &recommend,
+			&sensitivity, &purposes, &r.Consent.ShareWith, &r.Consent.Method, &r.Consent.NoticeVersion,
+			&r.Consent.ExpiresAt, &r.Consent.CapturedAt, &r.Consent.CapturedBy, &r.Consent.WithdrawnAt,
+			&r.SubjectHash, &r.Sealed)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return candour.Errorf(candour.ENOTFOUND, "No such record.")
+		}
+		if err != nil {
+			return fmt.Errorf("select feedback: %w", err)
+		}
+		r.Sensitivity = candour.Sensitivity(sensitivity)
+		r.Ratings.Satisfaction, r.Ratings.Effort, r.Ratings.WouldRecommend = intPtr(sat), intPtr(effort), intPtr(recommend)
+		for _, p := range purposes {
+			r.Consent.Purposes = append(r.Consent.Purposes, candour.Purpose(p))
+		}
+		if len(r.Consent.ShareWith) == 0 {
+			r.Consent.ShareWith = nil
+		}
+		r.SubmittedAt, r.Consent.CapturedAt = r.SubmittedAt.UTC(), r.Consent.CapturedAt.UTC()
+		r.Consent.ExpiresAt, r.Consent.WithdrawnAt = utc(r.Consent.ExpiresAt), utc(r.Consent.WithdrawnAt)
+		return nil
+	})
+	return r, err
+}
+
+// RecordsInScope returns the ids of the records in scope at now, oldest first.
+// The scope is applied in SQL: no out-of-scope row is read.
+func (d *DB) RecordsInScope(ctx context.Context, scope candour.Scope, now time.Time) ([]string, error) {
+	where, args := scopeWhere(scope, now)
+	var ids []string
+	err := d.inTx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT id FROM feedback WHERE `+where+` ORDER BY id`, args...)
+		if err != nil {
+			return fmt.Errorf("select in scope: %w", err)
+		}
+		ids, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		return err
+	})
+	return ids, err
+}
+
+// scopeWhere turns a policy scope into a WHERE clause over feedback, with the
+// same meaning as candour.Scope.Contains. An empty scope matches nothing.
+func scopeWhere(scope candour.Scope, now time.Time) (string, []any) {
+	args := []any{now}
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	var grants []string
+	for _, g := range scope.Grants {
+		if len(g.Purposes) == 0 || len(g.Sensitivities) == 0 {
+			continue // admits nothing
+		}
+		sens := make([]string, len(g.Sensitivities))
+		for i, s := range g.Sensitivities {
+			sens[i] = string(s)
+		}
+		conds := []string{
+			"agency = " + arg(g.Agency),
+			"sensitivity = ANY(" + arg(sens) + "::text[])",
+			"consent_purposes @> " + arg(purposeStrings(g.Purposes)) + "::text[]",
+		}
+		if g.SharedWith != "" {
+			conds = append(conds, arg(g.SharedWith)+" = ANY(consent_share_with)")
+		}
+		grants = append(grants, "("+strings.Join(conds, " AND ")+")")
+	}
+	if len(grants) == 0 {
+		return "false", nil
+	}
+	return "consent_withdrawn_at IS NULL AND (consent_expires_at IS NULL OR consent_expires_at > $1) AND (" +
+		strings.Join(grants, " OR ") + ")", args
+}
+
+// AppendAudit implements candour.AuditLog.
+func (d *DB) AppendAudit(ctx context.Context, e candour.AuditEntry) (int64, error) {
+	var seq int64
+	err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+		var err error
+		seq, err = appendAudit(ctx, tx, e)
+		return err
+	})
+	return seq, err
+}
+
+// appendAudit writes e at the next sequence number inside tx. The row lock on
+// audit_head, held until tx ends, keeps the sequence gap-free.
+func appendAudit(ctx context.Context, tx pgx.Tx, e candour.AuditEntry) (int64, error) {
+	leaf, err := e.MarshalLeaf()
+	if err != nil {
+		return 0, fmt.Errorf("encode audit entry: %w", err)
+	}
+	var seq int64
+	if err := tx.QueryRow(ctx, `UPDATE audit_head SET next = next + 1 WHERE id = 1 RETURNING next - 1`).Scan(&seq); err != nil {
+		return 0, fmt.Errorf("next audit seq: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO audit_log (seq, time, actor, action, leaf) VALUES ($1,$2,$3,$4,$5)`,
+		seq, e.Time, e.Actor.Subject, string(e.Action), leaf); err != nil {
+		return 0, fmt.Errorf("insert audit entry: %w", err)
+	}
+	if len(e.Records) > 0 {
+		if _, err := tx.Exec(ctx, `INSERT INTO audit_records (record_id, seq) SELECT unnest($1::text[]), $2`,
+			e.Records, seq); err != nil {
+			return 0, fmt.Errorf("insert audit record links: %w", err)
+		}
+	}
+	return seq, nil
+}
+
+// AuditEntries implements candour.AuditReader.
+func (d *DB) AuditEntries(ctx context.Context, f candour.AuditFilter) ([]candour.AuditLeaf, error) {
+	q := `SELECT l.seq, l.leaf FROM audit_log l WHERE l.seq > $1`
+	args := []any{f.After}
+	if f.Actor != "" {
+		args = append(args, f.Actor)
+		q += ` AND l.actor = $` + strconv.Itoa(len(args))
+	}
+	if f.Action != "" {
+		args = append(args, string(f.Action))
+		q += ` AND l.action = $` + strconv.Itoa(len(args))
+	}
+	if f.Record != "" {
+		args = append(args, f.Record)
+		q += ` AND l.seq IN (SELECT seq FROM audit_records WHERE record_id = $` + strconv.Itoa(len(args)) + `)`
+	}
+	args = append(args, f.Limit)
+	q += ` ORDER BY l.seq LIMIT $` + strconv.Itoa(len(args))
+	rows, err := d.pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("select audit entries: %w", err)
+	}
+	leaves, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (candour.AuditLeaf, error) {
+		var l candour.AuditLeaf
+		err := r.Scan(&l.Seq, &l.Leaf)
+		return l, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("scan audit entries: %w", err)
+	}
+	return leaves, nil
+}
+
+func isUniqueViolation(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505"
+}
+
+func purposeStrings(ps []candour.Purpose) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = string(p)
+	}
+	return out
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func intPtr(v *int16) *int {
+	if v == nil {
+		return nil
+	}
+	i := int(*v)
+	return &i
+}
+
+func utc(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}

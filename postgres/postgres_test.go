@@ -1,0 +1,158 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/candour-vault/candour"
+	"github.com/candour-vault/candour/postgres"
+	"github.com/candour-vault/candour/postgres/pgtest"
+	"github.com/candour-vault/candour/storetest"
+)
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+// open returns a store connected as the application role to a fresh, migrated
+// database.
+func open(t *testing.T) (*postgres.DB, pgtest.Database) {
+	t.Helper()
+	d := pgtest.NewMigratedDatabase(t)
+	db, err := postgres.Open(context.Background(), d.AppURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(db.Close)
+	return db, d
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) storetest.Store {
+		db, _ := open(t)
+		return db
+	})
+}
+
+func exec(t *testing.T, url, stmt string, args ...any) error {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, stmt, args...)
+	return err
+}
+
+func TestAppRoleCannotAlterAudit(t *testing.T) {
+	ctx := storetest.Context()
+	db, d := open(t)
+	if _, err := db.CreateFeedback(ctx, storetest.Record("r1"), storetest.Entry("cw", candour.ActionFeedbackCreate, "r1"), candour.Idempotency{}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, url, stmt string
+	}{
+		{"app updates an entry", d.AppURL, `UPDATE audit_log SET actor = 'someone-else'`},
+		{"app deletes an entry", d.AppURL, `DELETE FROM audit_log`},
+		{"app truncates the log", d.AppURL, `TRUNCATE audit_log CASCADE`},
+		{"app deletes record links", d.AppURL, `DELETE FROM audit_records`},
+		{"app rewinds the head", d.AppURL, `UPDATE audit_head SET next = 0`},
+		{"app deletes feedback", d.AppURL, `DELETE FROM feedback`},
+		{"owner updates an entry", d.OwnerURL, `UPDATE audit_log SET actor = 'someone-else'`},
+		{"owner deletes an entry", d.OwnerURL, `DELETE FROM audit_log`},
+		{"owner truncates the log", d.OwnerURL, `TRUNCATE audit_log CASCADE`},
+		{"owner rewinds the head", d.OwnerURL, `UPDATE audit_head SET next = 0`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := exec(t, tt.url, tt.stmt); err == nil {
+				t.Errorf("%s succeeded", tt.stmt)
+			}
+		})
+	}
+	leaves, err := db.AuditEntries(ctx, candour.AuditFilter{After: -1, Limit: 10})
+	if err != nil || len(leaves) != 1 {
+		t.Fatalf("after the attempts: %d entries, %v; want the one entry intact", len(leaves), err)
+	}
+	if e, _ := candour.ParseAuditLeaf(leaves[0].Leaf); e.Actor.Subject != "cw" {
+		t.Errorf("entry changed: %+v", e)
+	}
+}
+
+func TestRowLevelSecurity(t *testing.T) {
+	db, _ := open(t)
+	police := candour.WithAgencies(context.Background(), "police-north")
+	victim := candour.WithAgencies(context.Background(), "victim-support-north")
+	rec := storetest.Record("rls-1") // belongs to victim-support-north
+	if _, err := db.CreateFeedback(police, rec, storetest.Entry("cw", candour.ActionFeedbackCreate, rec.ID), candour.Idempotency{}); err == nil {
+		t.Fatal("a transaction for police-north stored a victim-support-north record")
+	}
+	if _, err := db.CreateFeedback(victim, rec, storetest.Entry("cw", candour.ActionFeedbackCreate, rec.ID), candour.Idempotency{}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		ctx  context.Context
+		want string
+	}{
+		{"own agency", victim, ""},
+		{"other agency", police, candour.ENOTFOUND},
+		{"no agencies named", context.Background(), candour.ENOTFOUND},
+		{"several including own", candour.WithAgencies(context.Background(), "police-north", "victim-support-north"), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := db.Record(tt.ctx, rec.ID)
+			if got := candour.ErrorCode(err); got != tt.want {
+				t.Errorf("Record: code %q (%v), want %q", got, err, tt.want)
+			}
+		})
+	}
+	// A scope wider than the transaction's agencies still sees only them.
+	scope := candour.Scope{Grants: []candour.ScopeGrant{{Agency: "victim-support-north",
+		Purposes: rec.Consent.Purposes[:1], Sensitivities: candour.Sensitivities()}}}
+	ids, err := db.RecordsInScope(police, scope, rec.SubmittedAt)
+	if err != nil || len(ids) != 0 {
+		t.Errorf("RecordsInScope for police-north: %v, %v; want nothing", ids, err)
+	}
+}
+
+func TestSchemaVersionChecked(t *testing.T) {
+	ctx := context.Background()
+	d := pgtest.NewDatabase(t)
+	_, err := postgres.Open(ctx, d.OwnerURL)
+	var se *postgres.SchemaError
+	if !errors.As(err, &se) || se.Current != 0 || !strings.Contains(err.Error(), "candour migrate up") {
+		t.Fatalf("Open on an empty database: %v, want a SchemaError asking for candour migrate up", err)
+	}
+	st, err := postgres.Status(ctx, d.OwnerURL)
+	if err != nil || len(st) == 0 || !st[0].AppliedAt.IsZero() {
+		t.Fatalf("Status before migrating: %+v, %v", st, err)
+	}
+	applied, err := postgres.Migrate(ctx, d.OwnerURL)
+	if err != nil || len(applied) != len(st) {
+		t.Fatalf("Migrate: %v, %v; want %d migrations applied", applied, err, len(st))
+	}
+	if again, err := postgres.Migrate(ctx, d.OwnerURL); err != nil || len(again) != 0 {
+		t.Fatalf("Migrate again: %v, %v; want nothing to do", again, err)
+	}
+	db, err := postgres.Open(ctx, d.AppURL)
+	if err != nil {
+		t.Fatalf("Open after migrating: %v", err)
+	}
+	db.Close()
+	// A schema newer than the binary: the server must refuse it too.
+	if err := exec(t, d.OwnerURL, `INSERT INTO goose_db_version (version_id, is_applied) VALUES (999, true)`); err != nil {
+		t.Fatal(err)
+	}
+	_, err = postgres.Open(ctx, d.AppURL)
+	if !errors.As(err, &se) || se.Current != 999 || !strings.Contains(err.Error(), "newer") {
+		t.Fatalf("Open on a newer schema: %v, want a SchemaError", err)
+	}
+}
