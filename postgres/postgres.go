@@ -456,3 +456,30 @@ func utc(t *time.Time) *time.Time {
 	u := t.UTC()
 	return &u
 }
+
+// EnsureRoles creates Candour's roles (candour_owner, candour_app) without
+// login when they are missing, so that the migrations' grants apply. It is for
+// `candour dev` on a local server; production creates the roles with
+// deploy/postgres/roles.sql.
+func EnsureRoles(ctx context.Context, url string) error {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	defer conn.Close(ctx)
+	for _, role := range []string{"candour_owner", "candour_app"} {
+		var exists bool
+		if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)`, role).Scan(&exists); err != nil {
+			return fmt.Errorf("look up role %s: %w", role, err)
+		}
+		if exists {
+			continue
+		}
+		_, err := conn.Exec(ctx, "CREATE ROLE "+role+" NOLOGIN")
+		var pe *pgconn.PgError
+		if err != nil && !(errors.As(err, &pe) && (pe.Code == "42710" || pe.Code == "23505")) {
+			return fmt.Errorf("create role %s (create it with deploy/postgres/roles.sql): %w", role, err)
+		}
+	}
+	return nil
+}

@@ -18,10 +18,8 @@ import (
 
 	"github.com/candour-vault/candour"
 	"github.com/candour-vault/candour/api"
-	"github.com/candour-vault/candour/audit"
 	"github.com/candour-vault/candour/demo"
 	"github.com/candour-vault/candour/policy"
-	"github.com/candour-vault/candour/sqlite"
 	"github.com/candour-vault/candour/vault"
 	"github.com/candour-vault/candour/vault/keyring"
 )
@@ -43,6 +41,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	addr := fs.String("addr", "127.0.0.1:8420", "loopback address to listen on")
 	dataDir := fs.String("data-dir", "", "directory for the database and keys (default: a new temporary directory)")
 	seed := fs.Int("seed", 0, "load this many synthetic feedback records at start")
+	database := fs.String("database", "", "PostgreSQL URL to use instead of the embedded SQLite (migrated at start)")
 	policyDir := fs.String("policy-dir", "", "policy directory (Rego and data.json) to use instead of the embedded one; reloaded on change and on SIGHUP")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
@@ -59,11 +58,16 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 
-	db, err := sqlite.Open(ctx, filepath.Join(dir, "candour.db"))
-	if err != nil {
-		return fmt.Errorf("the database in %s could not be opened: %w", dir, err)
+	if *database == "" {
+		*database = filepath.Join(dir, "candour.db")
+	} else if !isPostgres(*database) {
+		return usageError{"dev: --database must be a postgres:// URL (without it, SQLite in the data directory is used)"}
 	}
-	defer db.Close()
+	db, closeDB, err := openStore(ctx, *database, true)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
 	keys, err := keyring.LoadOrCreate(filepath.Join(dir, "keyring.json"))
 	if err != nil {
 		return fmt.Errorf("the key file could not be loaded: %w", err)
@@ -76,27 +80,20 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	svc := vault.New(vault.Config{Store: db, Log: db, Keys: keys, Policy: pol, Logger: logger})
-
 	if *seed > 0 {
+		svc := vault.New(vault.Config{Store: db, Log: db, Keys: keys, Policy: pol, Logger: logger})
 		if err := seedRecords(ctx, svc, *seed, stdout); err != nil {
 			return err
 		}
 	}
-
-	handler := api.New(api.Config{
-		Feedback: svc,
-		Audit:    audit.NewService(db, db, pol, nil),
-		Auth:     api.NewVerifier(issuer, api.DevIssuer, api.DevAudience, nil),
-		JWKS:     issuer.JWKS(),
-		Ready:    map[string]candour.Pinger{"database": db},
-		Logger:   logger,
-	})
+	c := components{store: db, keys: keys, policy: pol, logger: logger,
+		auth: api.NewVerifier(issuer, api.DevIssuer, api.DevAudience, nil), jwks: issuer.JWKS()}
+	handler := c.handler()
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %w", *addr, err)
 	}
-	if err := printBanner(stdout, issuer, dir, ln.Addr().String(), pol.Revision()); err != nil {
+	if err := printBanner(stdout, issuer, dir, *database, ln.Addr().String(), pol.Revision()); err != nil {
 		ln.Close()
 		return err
 	}
@@ -184,13 +181,17 @@ func seedRecords(ctx context.Context, svc *vault.Service, n int, stdout io.Write
 	return nil
 }
 
-func printBanner(w io.Writer, iss *api.Issuer, dir, addr, revision string) error {
+func printBanner(w io.Writer, iss *api.Issuer, dir, database, addr, revision string) error {
 	var b strings.Builder
 	line := strings.Repeat("!", 78)
 	fmt.Fprintf(&b, "%s\n!!  CANDOUR DEV MODE - NOT FOR REAL DATA.\n", line)
 	fmt.Fprintf(&b, "!!  Keys sit in a plain file, tokens come from a built-in issuer, and the\n")
 	fmt.Fprintf(&b, "!!  data directory may be temporary. Never record a real person's feedback here.\n%s\n\n", line)
-	fmt.Fprintf(&b, "Data directory: %s\nPolicy revision: %s\n\n", dir, revision)
+	where := "SQLite in the data directory"
+	if isPostgres(database) {
+		where = "PostgreSQL (" + redactURL(database) + ")"
+	}
+	fmt.Fprintf(&b, "Data directory: %s\nDatabase: %s\nPolicy revision: %s\n\n", dir, where, revision)
 	fmt.Fprintf(&b, "Tokens (valid 12h); paste these lines into your shell:\n")
 	for _, t := range devTokens {
 		tok, err := iss.Mint("dev-"+string(t.role), t.agency, []candour.Role{t.role}, 12*time.Hour)

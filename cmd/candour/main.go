@@ -3,6 +3,9 @@
 //
 //	candour dev    [--addr 127.0.0.1:8420] [--data-dir DIR] [--seed N] [--policy-dir DIR]
 //	candour token  --data-dir DIR --role ROLE --agency AGENCY [--sub NAME] [--ttl 1h]
+//	candour server --database URL --key-file FILE --policy-dir DIR --jwks-url URL --issuer ISS [--addr ...]
+//	candour migrate [up|status] --database URL
+//	candour keys init --key-file FILE
 //	candour policy check DIR
 //
 // Exit status: 0 on success, 1 on failure, 2 on bad usage. Errors are one
@@ -23,10 +26,16 @@ import (
 const usage = `Candour: a privacy-first vault for feedback from people who use public services.
 
 Usage:
-  candour dev    [--addr 127.0.0.1:8420] [--data-dir DIR] [--seed N] [--policy-dir DIR]
+  candour dev    [--addr 127.0.0.1:8420] [--data-dir DIR] [--seed N] [--policy-dir DIR] [--database URL]
                  run everything on embedded defaults, for trying Candour (not for real data)
   candour token  --data-dir DIR --role ROLE --agency AGENCY [--sub NAME] [--ttl 1h]
                  mint a token from the dev issuer whose key is in DIR
+  candour server --database URL --key-file FILE --policy-dir DIR --jwks-url URL --issuer ISS [--addr ...]
+                 run in production: PostgreSQL, an OIDC issuer's tokens, your policy
+  candour migrate [up|status] --database URL
+                 bring a PostgreSQL schema up to date, or show its migrations
+  candour keys init --key-file FILE
+                 create a key file for the keyring provider
   candour policy check DIR
                  compile a policy directory, check its data and run its Rego tests
 
@@ -59,6 +68,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runToken(args[1:], stdout)
 	case "policy":
 		err = runPolicy(ctx, args[1:], stdout)
+	case "server":
+		err = runServer(ctx, args[1:], stdout, stderr)
+	case "migrate":
+		err = runMigrate(ctx, args[1:], stdout)
+	case "keys":
+		err = runKeys(args[1:], stdout)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

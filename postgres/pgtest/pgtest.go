@@ -170,13 +170,29 @@ func withUser(server, user, name string) string {
 // test process creating them at the same moment.
 func ensureRoles(ctx context.Context, conn *pgx.Conn) error {
 	for _, stmt := range []string{
-		"CREATE ROLE candour_owner LOGIN PASSWORD '" + Password + "'",
-		"CREATE ROLE candour_app LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS PASSWORD '" + Password + "'",
+		"CREATE ROLE candour_owner",
+		"CREATE ROLE candour_app",
 	} {
 		_, err := conn.Exec(ctx, stmt)
 		var pe *pgconn.PgError
 		if err != nil && !(errors.As(err, &pe) && (pe.Code == "42710" || pe.Code == "23505")) {
 			return fmt.Errorf("create roles: %w", err)
+		}
+	}
+	// The roles may exist already (made by candour dev without login).
+	for _, stmt := range []string{
+		"ALTER ROLE candour_owner LOGIN PASSWORD '" + Password + "'",
+		"ALTER ROLE candour_app LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS PASSWORD '" + Password + "'",
+	} {
+		var err error
+		for try := 0; try < 10; try++ { // parallel test binaries race on pg_authid
+			if _, err = conn.Exec(ctx, stmt); err == nil {
+				break
+			}
+			time.Sleep(time.Duration(50*(try+1)) * time.Millisecond)
+		}
+		if err != nil {
+			return fmt.Errorf("set up roles: %w", err)
 		}
 	}
 	return nil

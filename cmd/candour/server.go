@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+
+	"github.com/MicahParks/keyfunc/v3"
+
+	"github.com/candour-vault/candour/api"
+	"github.com/candour-vault/candour/vault/keyring"
+)
+
+func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("server", flag.ContinueOnError)
+	config := fs.String("config", "", "optional JSON file of flag values (flags and CANDOUR_* variables win over it)")
+	addr := fs.String("addr", "127.0.0.1:8420", "address to listen on (use 0.0.0.0:8420 behind a load balancer)")
+	database := fs.String("database", "", "PostgreSQL URL, connecting as the application role (candour_app)")
+	keys := fs.String("keys", "keyring", "key provider: keyring (a local key file)")
+	keyFile := fs.String("key-file", "", "the key file of the keyring provider (create one with 'candour keys init')")
+	policyDir := fs.String("policy-dir", "", "policy directory (Rego and data.json), reloaded on change and on SIGHUP")
+	jwksURL := fs.String("jwks-url", "", "the OIDC issuer's JWKS URL, whose keys sign bearer tokens")
+	issuer := fs.String("issuer", "", "the iss claim tokens must carry")
+	audience := fs.String("audience", "candour", "the aud claim tokens must carry")
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
+	}
+	if err := applyConfig(fs, *config); err != nil {
+		return err
+	}
+	switch {
+	case !isPostgres(*database):
+		return usageError{"server: --database must be a postgres:// URL"}
+	case *keys != "keyring":
+		return usageError{fmt.Sprintf("server: --keys %q is not available; this build has only the keyring provider", *keys)}
+	case *keyFile == "":
+		return usageError{"server: --key-file is required"}
+	case *jwksURL == "" || *issuer == "":
+		return usageError{"server: --jwks-url and --issuer are required"}
+	case *policyDir == "":
+		return usageError{"server: --policy-dir is required (the embedded demo policy is for candour dev only)"}
+	}
+	logger := slog.New(slog.NewJSONHandler(stderr, nil))
+
+	db, closeDB, err := openStore(ctx, *database, false)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	kr, err := keyring.Load(*keyFile)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("there is no key file at %s; create one with 'candour keys init --key-file %s'", *keyFile, *keyFile)
+		}
+		return err
+	}
+	pol, err := loadPolicy(ctx, *policyDir, logger)
+	if err != nil {
+		return err
+	}
+	jwks, err := keyfunc.NewDefaultCtx(ctx, []string{*jwksURL})
+	if err != nil {
+		return fmt.Errorf("the JWKS at %s cannot be used: %w", *jwksURL, err)
+	}
+	c := components{store: db, keys: kr, policy: pol, auth: api.NewVerifier(jwks, *issuer, *audience, nil), logger: logger}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s: %w", *addr, err)
+	}
+	logger.Info("candour server listening", "addr", ln.Addr().String(), "policy_revision", pol.Revision())
+	fmt.Fprintf(stdout, "Listening on http://%s\n", ln.Addr())
+	return serve(ctx, ln, c.handler(), logger)
+}

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/http"
+	neturl "net/url"
+	"os"
+	"strings"
+
+	"github.com/candour-vault/candour"
+	"github.com/candour-vault/candour/api"
+	"github.com/candour-vault/candour/audit"
+	"github.com/candour-vault/candour/policy"
+	"github.com/candour-vault/candour/postgres"
+	"github.com/candour-vault/candour/sqlite"
+	"github.com/candour-vault/candour/vault"
+)
+
+// store is what the server needs of a database.
+type store interface {
+	candour.FeedbackStore
+	candour.AuditLog
+	candour.AuditReader
+	candour.Pinger
+}
+
+var (
+	_ store = (*sqlite.DB)(nil)
+	_ store = (*postgres.DB)(nil)
+)
+
+// components are the parts a server is wired from.
+type components struct {
+	store  store
+	keys   vault.Keys
+	policy *policy.Dynamic
+	auth   api.Authenticator
+	jwks   []byte // served at /.well-known/jwks.json when set (dev issuer)
+	logger *slog.Logger
+}
+
+// handler wires the HTTP handler.
+func (c components) handler() http.Handler {
+	return api.New(api.Config{
+		Feedback: vault.New(vault.Config{Store: c.store, Log: c.store, Keys: c.keys, Policy: c.policy, Logger: c.logger}),
+		Audit:    audit.NewService(c.store, c.store, c.policy, nil),
+		Auth:     c.auth,
+		JWKS:     c.jwks,
+		Ready:    map[string]candour.Pinger{"database": c.store},
+		Logger:   c.logger,
+	})
+}
+
+// isPostgres reports whether a --database value names PostgreSQL.
+func isPostgres(url string) bool {
+	return strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://")
+}
+
+// applyConfig fills every flag not given on the command line from the
+// environment (CANDOUR_ADDR for --addr, CANDOUR_POLICY_DIR for --policy-dir …)
+// and then from the JSON config file, if one is named: flags win over the
+// environment, which wins over the file.
+func applyConfig(fs *flag.FlagSet, file string) error {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	fileValues := map[string]any{}
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return fmt.Errorf("the config file cannot be read: %w", err)
+		}
+		if err := json.Unmarshal(b, &fileValues); err != nil {
+			return fmt.Errorf("the config file %s is not a JSON object", file)
+		}
+		for k := range fileValues {
+			if fs.Lookup(k) == nil || k == "config" {
+				return usageError{fmt.Sprintf("%s: the config file names %q, which is not a flag of this command", fs.Name(), k)}
+			}
+		}
+	}
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		if set[f.Name] || err != nil {
+			return
+		}
+		env := "CANDOUR_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := os.LookupEnv(env); ok {
+			if e := f.Value.Set(v); e != nil {
+				err = usageError{fmt.Sprintf("%s: %s: %v", fs.Name(), env, e)}
+			}
+			return
+		}
+		if v, ok := fileValues[f.Name]; ok {
+			if e := f.Value.Set(fmt.Sprint(v)); e != nil {
+				err = usageError{fmt.Sprintf("%s: config file %s: %v", fs.Name(), f.Name, e)}
+			}
+		}
+	})
+	return err
+}
+
+// openStore opens the database a --database value names: PostgreSQL for a
+// postgres:// URL, else an SQLite file path. With migrate, the schema is
+// brought up to date first (dev); without, an out-of-date schema is refused.
+func openStore(ctx context.Context, database string, migrate bool) (store, func(), error) {
+	if !isPostgres(database) {
+		db, err := sqlite.Open(ctx, database)
+		if err != nil {
+			return nil, nil, fmt.Errorf("the database %s could not be opened: %w", database, err)
+		}
+		return db, func() { db.Close() }, nil
+	}
+	if migrate {
+		if err := postgres.EnsureRoles(ctx, database); err != nil {
+			return nil, nil, err
+		}
+		if _, err := postgres.Migrate(ctx, database); err != nil {
+			return nil, nil, err
+		}
+	}
+	db, err := postgres.Open(ctx, database)
+	if err != nil {
+		return nil, nil, err
+	}
+	return db, db.Close, nil
+}
+
+// redactURL hides the password of a database URL for printing.
+func redactURL(s string) string {
+	u, err := neturl.Parse(s)
+	if err != nil {
+		return "URL withheld"
+	}
+	return u.Redacted()
+}
