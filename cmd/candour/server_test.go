@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -398,4 +399,113 @@ func TestDatabaseRestartUnderLoad(t *testing.T) {
 		t.Errorf("%d of %d acknowledged submissions are missing after the restart", lost, len(acked))
 	}
 	t.Logf("statuses %v; %d acknowledged (%d before the outage), none lost", statuses, len(acked), before)
+}
+
+func TestServerCommandLine(t *testing.T) {
+	empty := pgtest.NewDatabase(t) // roles exist, schema not migrated
+	dir := t.TempDir()
+	keyFile := filepath.Join(dir, "keyring.json")
+	if _, errOut, code := runCLI(t, "keys", "init", "--key-file", keyFile); code != 0 {
+		t.Fatalf("keys init: %s", errOut)
+	}
+	policyDir := filepath.Join(dir, "policy")
+	copyDir(t, "../../policy/rego", policyDir)
+	base := []string{"server", "--addr", "127.0.0.1:0", "--key-file", keyFile, "--policy-dir", policyDir,
+		"--jwks-url", "http://127.0.0.1:1/jwks.json", "--issuer", "iss"}
+	tests := []struct {
+		name     string
+		args     []string
+		env      []string
+		code     int
+		inStderr string
+	}{
+		{"no database", base, nil, 2, "--database must be a postgres:// URL"},
+		{"sqlite path", append(base, "--database", "x.db"), nil, 2, "postgres://"},
+		{"unmigrated schema", append(base, "--database", empty.AppURL), nil, 1, "run 'candour migrate up' first"},
+		{"database from the environment", base, []string{"CANDOUR_DATABASE=" + empty.AppURL}, 1, "candour migrate up"},
+		{"transit not built", append(base, "--database", empty.AppURL, "--keys", "transit"), nil, 2, "only the keyring provider"},
+		{"no key file", []string{"server", "--database", empty.AppURL, "--policy-dir", policyDir, "--jwks-url", "u", "--issuer", "i"}, nil, 2, "--key-file is required"},
+		{"keys init twice", []string{"keys", "init", "--key-file", keyFile}, nil, 1, "never overwritten"},
+		{"migrate sqlite", []string{"migrate", "--database", "x.db"}, nil, 2, "postgres://"},
+		{"config file names unknown flag", append(base, "--config", writeConfig(t, `{"colour": "blue"}`)), nil, 2, `"colour"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cmd := exec.Command(binary, tt.args...)
+			cmd.Env = append(os.Environ(), tt.env...)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			err := cmd.Run()
+			code := 0
+			if ee, ok := err.(*exec.ExitError); ok {
+				code = ee.ExitCode()
+			}
+			if code != tt.code || !strings.Contains(stderr.String(), tt.inStderr) {
+				t.Errorf("exit %d stderr %q; want exit %d and %q", code, stderr.String(), tt.code, tt.inStderr)
+			}
+			if strings.Contains(stderr.String(), pgtest.Password) {
+				t.Error("stderr holds the database password")
+			}
+		})
+	}
+
+	// migrate status, up, up again.
+	out, errOut, code := runCLI(t, "migrate", "status", "--database", empty.OwnerURL)
+	if code != 0 || !strings.Contains(out, "pending") {
+		t.Errorf("migrate status before: %d %q %q", code, out, errOut)
+	}
+	out, _, code = runCLI(t, "migrate", "up", "--database", empty.OwnerURL)
+	if code != 0 || !strings.Contains(out, "Applied") {
+		t.Errorf("migrate up: %d %q", code, out)
+	}
+	out, _, code = runCLI(t, "migrate", "--database", empty.OwnerURL)
+	if code != 0 || !strings.Contains(out, "up to date") {
+		t.Errorf("migrate again: %d %q", code, out)
+	}
+}
+
+func writeConfig(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "candour.json")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestDevOnPostgres runs the dev setup on PostgreSQL: submit, read back,
+// audit, with the schema migrated at start.
+func TestDevOnPostgres(t *testing.T) {
+	db := pgtest.NewDatabase(t)
+	s := startDevArgs(t, "--database", db.Super, "--seed", "5")
+	fixed := strings.Replace(apiExample, `"inter_agency_insight"]`, `"inter_agency_insight", "equality_monitoring"]`, 1)
+	status, body := call(t, "POST", s.url+"/v1/feedback", s.tokens["CASEWORKER"], "", fixed)
+	if status != 201 {
+		t.Fatalf("submit: %d %s", status, body)
+	}
+	var rc candour.Receipt
+	json.Unmarshal(body, &rc)
+	if rc.AuditSeq != 5 {
+		t.Errorf("audit_seq %d, want 5 after five seeded records", rc.AuditSeq)
+	}
+	status, body = call(t, "GET", s.url+"/v1/feedback/"+rc.ID, s.tokens["CASEWORKER"], "case_management", "")
+	if status != 200 || !strings.Contains(string(body), comment) {
+		t.Errorf("read back: %d %s", status, body)
+	}
+	if !strings.Contains(strings.Join(s.stdout, "\n"), "Database: PostgreSQL") {
+		t.Error("the banner does not say the database is PostgreSQL")
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, db.Super)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var sealed, hash []byte
+	if err := conn.QueryRow(ctx, `SELECT sealed, subject_hash FROM feedback WHERE id = $1`, rc.ID).Scan(&sealed, &hash); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(sealed, []byte(comment)) || bytes.Contains(hash, []byte(subjectRef)) {
+		t.Error("PostgreSQL holds the comment or subject reference in clear")
+	}
 }
