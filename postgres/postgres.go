@@ -122,49 +122,51 @@ type MigrationStatus struct {
 	AppliedAt time.Time // zero when pending
 }
 
-// Migrate applies every pending migration, connected as the migration role,
-// and returns the versions it applied.
-func Migrate(ctx context.Context, url string) ([]int64, error) {
+// withProvider runs fn with a goose provider on a connection to url.
+func withProvider(url string, fn func(*goose.Provider) error) error {
 	db, err := sql.Open("pgx", url)
 	if err != nil {
-		return nil, fmt.Errorf("the database URL is not valid: %w", redact(err))
+		return fmt.Errorf("the database URL is not valid: %w", redact(err))
 	}
 	defer db.Close()
 	p, err := provider(db)
 	if err != nil {
-		return nil, fmt.Errorf("migrations: %w", err)
+		return fmt.Errorf("migrations: %w", err)
 	}
-	res, err := p.Up(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("migrate: %w", err)
-	}
+	return fn(p)
+}
+
+// Migrate applies every pending migration, connected as the migration role,
+// and returns the versions it applied.
+func Migrate(ctx context.Context, url string) ([]int64, error) {
 	var applied []int64
-	for _, r := range res {
-		applied = append(applied, r.Source.Version)
-	}
-	return applied, nil
+	err := withProvider(url, func(p *goose.Provider) error {
+		res, err := p.Up(ctx)
+		if err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		for _, r := range res {
+			applied = append(applied, r.Source.Version)
+		}
+		return nil
+	})
+	return applied, err
 }
 
 // Status lists every migration this binary knows and whether it is applied.
 func Status(ctx context.Context, url string) ([]MigrationStatus, error) {
-	db, err := sql.Open("pgx", url)
-	if err != nil {
-		return nil, fmt.Errorf("the database URL is not valid: %w", redact(err))
-	}
-	defer db.Close()
-	p, err := provider(db)
-	if err != nil {
-		return nil, fmt.Errorf("migrations: %w", err)
-	}
-	st, err := p.Status(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("migration status: %w", err)
-	}
-	out := make([]MigrationStatus, len(st))
-	for i, s := range st {
-		out[i] = MigrationStatus{Version: s.Source.Version, Name: s.Source.Path, AppliedAt: s.AppliedAt}
-	}
-	return out, nil
+	var out []MigrationStatus
+	err := withProvider(url, func(p *goose.Provider) error {
+		st, err := p.Status(ctx)
+		if err != nil {
+			return fmt.Errorf("migration status: %w", err)
+		}
+		for _, s := range st {
+			out = append(out, MigrationStatus{Version: s.Source.Version, Name: s.Source.Path, AppliedAt: s.AppliedAt})
+		}
+		return nil
+	})
+	return out, err
 }
 
 // Close closes the pool.

@@ -87,7 +87,23 @@ func startDev(t *testing.T, seed int) *devServer {
 func startDevArgs(t *testing.T, extra ...string) *devServer {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "data")
-	cmd := exec.Command(binary, append([]string{"dev", "--addr", "127.0.0.1:0", "--data-dir", dir}, extra...)...)
+	s := &devServer{dir: dir, tokens: map[string]string{}}
+	s.cmd, s.url = launch(t, append([]string{"dev", "--addr", "127.0.0.1:0", "--data-dir", dir}, extra...), func(line string) {
+		s.stdout = append(s.stdout, line)
+		if name, rest, ok := strings.Cut(strings.TrimPrefix(line, "export "), "="); ok && strings.HasPrefix(line, "export ") {
+			s.tokens[name] = strings.Fields(rest)[0]
+		}
+	})
+	return s
+}
+
+// launch starts the candour binary with args, hands each line it prints to
+// onLine (which may be nil) until it prints "Listening on URL", and returns
+// the process and the URL. The process is killed when the test ends, and its
+// stderr is logged if the test failed.
+func launch(t *testing.T, args []string, onLine func(string)) (*exec.Cmd, string) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -97,44 +113,43 @@ func startDevArgs(t *testing.T, extra ...string) *devServer {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	s := &devServer{cmd: cmd, dir: dir, tokens: map[string]string{}}
 	t.Cleanup(func() {
 		if cmd.ProcessState == nil {
 			cmd.Process.Kill()
 			cmd.Wait()
 		}
 		if t.Failed() {
-			t.Logf("candour dev stderr:\n%s", stderr.String())
+			t.Logf("candour %s stderr:\n%s", args[0], stderr.String())
 		}
 	})
-	ready := make(chan error, 1)
+	ready := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(out)
 		sc.Buffer(make([]byte, 64<<10), 64<<10)
 		for sc.Scan() {
 			line := sc.Text()
-			s.stdout = append(s.stdout, line)
-			if name, rest, ok := strings.Cut(strings.TrimPrefix(line, "export "), "="); ok && strings.HasPrefix(line, "export ") {
-				s.tokens[name] = strings.Fields(rest)[0]
+			if onLine != nil {
+				onLine(line)
 			}
 			if u, ok := strings.CutPrefix(line, "Listening on "); ok {
-				s.url = u
-				ready <- nil
+				ready <- u
 				io.Copy(io.Discard, out)
 				return
 			}
 		}
-		ready <- fmt.Errorf("candour dev exited before listening: %v", sc.Err())
+		close(ready)
 	}()
 	select {
-	case err := <-ready:
-		if err != nil {
-			t.Fatal(err)
+	case u, ok := <-ready:
+		if !ok {
+			cmd.Wait()
+			t.Fatalf("candour %s exited before listening: %s", args[0], stderr.String())
 		}
+		return cmd, u
 	case <-time.After(60 * time.Second):
-		t.Fatal("candour dev did not start listening within 60s")
+		t.Fatalf("candour %s did not start listening within 60s", args[0])
 	}
-	return s
+	return nil, ""
 }
 
 func runCLI(t *testing.T, args ...string) (stdout, stderr string, code int) {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -77,44 +76,10 @@ type replica struct {
 // start runs a server on addr (127.0.0.1:0 for a free port).
 func (f *fleet) start(t *testing.T, addr string) *replica {
 	t.Helper()
-	cmd := exec.Command(binary, "server", "--addr", addr, "--database", f.db.AppURL,
+	cmd, u := launch(t, []string{"server", "--addr", addr, "--database", f.db.AppURL,
 		"--key-file", f.keyFile, "--policy-dir", f.policy, "--jwks-url", f.jwks,
-		"--issuer", api.DevIssuer, "--audience", api.DevAudience)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	r := &replica{cmd: cmd}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	line := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if u, ok := strings.CutPrefix(sc.Text(), "Listening on "); ok {
-				line <- u
-			}
-		}
-		close(line)
-	}()
-	select {
-	case u, ok := <-line:
-		if !ok {
-			cmd.Wait()
-			t.Fatalf("candour server exited before listening: %s", stderr.String())
-		}
-		r.url, r.addr = u, strings.TrimPrefix(u, "http://")
-	case <-time.After(30 * time.Second):
-		t.Fatalf("candour server did not listen within 30s: %s", stderr.String())
-	}
-	return r
+		"--issuer", api.DevIssuer, "--audience", api.DevAudience}, nil)
+	return &replica{cmd: cmd, url: u, addr: strings.TrimPrefix(u, "http://")}
 }
 
 // submission is one client's record and what it learned.

@@ -31,6 +31,7 @@ type file struct {
 // Keyring holds the keys of one key file. It is safe for concurrent use.
 type Keyring struct {
 	identity   *age.X25519Identity
+	recipient  *age.X25519Recipient // derived once from identity
 	subjectKey []byte
 }
 
@@ -91,12 +92,12 @@ func Load(path string) (*Keyring, error) {
 	if err != nil || len(f.SubjectKey) != 32 {
 		return nil, fmt.Errorf("keyring: %s holds malformed keys", path)
 	}
-	return &Keyring{identity: id, subjectKey: f.SubjectKey}, nil
+	return &Keyring{identity: id, recipient: id.Recipient(), subjectKey: f.SubjectKey}, nil
 }
 
 // Recipient returns the age recipient new envelopes are sealed to.
 func (k *Keyring) Recipient(context.Context) (age.Recipient, error) {
-	return k.identity.Recipient(), nil
+	return k.recipient, nil
 }
 
 // Identity returns the age identity that opens envelopes.
