@@ -485,3 +485,96 @@ func EnsureRoles(ctx context.Context, url string) error {
 	}
 	return nil
 }
+
+// AuditSize returns how many audit leaves are sequenced.
+func (d *DB) AuditSize(ctx context.Context) (int64, error) {
+	var n int64
+	err := d.pool.QueryRow(ctx, `SELECT coalesce(max(seq) + 1, 0) FROM audit_log`).Scan(&n)
+	return n, err
+}
+
+// AuditLeaves returns the leaves with seq in [from, to), in order.
+func (d *DB) AuditLeaves(ctx context.Context, from, to int64) ([][]byte, error) {
+	rows, err := d.pool.Query(ctx, `SELECT leaf FROM audit_log WHERE seq >= $1 AND seq < $2 ORDER BY seq`, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("select leaves: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[[]byte])
+}
+
+// TreeSize returns how many leaves are integrated into the tree.
+func (d *DB) TreeSize(ctx context.Context) (int64, error) {
+	var n int64
+	err := d.pool.QueryRow(ctx, `SELECT size FROM audit_tree WHERE id = 1`).Scan(&n)
+	return n, err
+}
+
+// ReadTreeHashes returns the stored tree hashes at the given indexes.
+func (d *DB) ReadTreeHashes(ctx context.Context, indexes []int64) ([][32]byte, error) {
+	rows, err := d.pool.Query(ctx, `SELECT idx, hash FROM audit_hashes WHERE idx = ANY($1)`, indexes)
+	if err != nil {
+		return nil, fmt.Errorf("select tree hashes: %w", err)
+	}
+	found := map[int64][]byte{}
+	var idx int64
+	var h []byte
+	if _, err := pgx.ForEachRow(rows, []any{&idx, &h}, func() error { found[idx] = h; return nil }); err != nil {
+		return nil, fmt.Errorf("scan tree hashes: %w", err)
+	}
+	out := make([][32]byte, len(indexes))
+	for i, ix := range indexes {
+		got, ok := found[ix]
+		if !ok || len(got) != 32 {
+			return nil, fmt.Errorf("tree hash %d is missing", ix)
+		}
+		copy(out[i][:], got)
+	}
+	return out, nil
+}
+
+// AddTreeHashes stores hashes after the last stored one and moves the tree
+// from oldSize to newSize; ECONFLICT if the tree is no longer at oldSize.
+func (d *DB) AddTreeHashes(ctx context.Context, oldSize, newSize int64, hashes [][32]byte) error {
+	return pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE audit_tree SET size = $1 WHERE id = 1 AND size = $2`, newSize, oldSize)
+		if err != nil {
+			return fmt.Errorf("update tree size: %w", err)
+		}
+		if tag.RowsAffected() != 1 {
+			return candour.Errorf(candour.ECONFLICT, "The tree has moved on.")
+		}
+		var next int64
+		if err := tx.QueryRow(ctx, `SELECT coalesce(max(idx) + 1, 0) FROM audit_hashes`).Scan(&next); err != nil {
+			return fmt.Errorf("next hash index: %w", err)
+		}
+		idx := make([]int64, len(hashes))
+		hs := make([][]byte, len(hashes))
+		for i := range hashes {
+			idx[i], hs[i] = next+int64(i), hashes[i][:]
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO audit_hashes (idx, hash) SELECT * FROM unnest($1::bigint[], $2::bytea[])`, idx, hs); err != nil {
+			return fmt.Errorf("insert tree hashes: %w", err)
+		}
+		return nil
+	})
+}
+
+// AddCheckpoint stores a signed checkpoint; ECONFLICT if one of that size exists.
+func (d *DB) AddCheckpoint(ctx context.Context, size int64, signed []byte) error {
+	_, err := d.pool.Exec(ctx, `INSERT INTO audit_checkpoints (size, signed) VALUES ($1, $2)`, size, signed)
+	if isUniqueViolation(err) {
+		return candour.Errorf(candour.ECONFLICT, "A checkpoint of this size exists.")
+	}
+	return err
+}
+
+// LatestCheckpoint returns the checkpoint of the largest size, or ENOTFOUND.
+func (d *DB) LatestCheckpoint(ctx context.Context) (int64, []byte, error) {
+	var size int64
+	var signed []byte
+	err := d.pool.QueryRow(ctx, `SELECT size, signed FROM audit_checkpoints ORDER BY size DESC LIMIT 1`).Scan(&size, &signed)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil, candour.Errorf(candour.ENOTFOUND, "No checkpoint has been issued yet.")
+	}
+	return size, signed, err
+}

@@ -377,3 +377,122 @@ func nonNil(s []string) []string {
 	}
 	return s
 }
+
+// AuditSize returns how many audit leaves are sequenced.
+func (d *DB) AuditSize(ctx context.Context) (int64, error) {
+	var n int64
+	err := d.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq) + 1, 0) FROM audit_log`).Scan(&n)
+	return n, err
+}
+
+// AuditLeaves returns the leaves with seq in [from, to), in order.
+func (d *DB) AuditLeaves(ctx context.Context, from, to int64) ([][]byte, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT leaf FROM audit_log WHERE seq >= ? AND seq < ? ORDER BY seq`, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("select leaves: %w", err)
+	}
+	defer rows.Close()
+	var out [][]byte
+	for rows.Next() {
+		var l []byte
+		if err := rows.Scan(&l); err != nil {
+			return nil, err
+		}
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
+// TreeSize returns how many leaves are integrated into the tree.
+func (d *DB) TreeSize(ctx context.Context) (int64, error) {
+	var n int64
+	err := d.db.QueryRowContext(ctx, `SELECT size FROM audit_tree WHERE id = 1`).Scan(&n)
+	return n, err
+}
+
+// ReadTreeHashes returns the stored tree hashes at the given indexes.
+func (d *DB) ReadTreeHashes(ctx context.Context, indexes []int64) ([][32]byte, error) {
+	if len(indexes) == 0 {
+		return nil, nil
+	}
+	args := make([]any, len(indexes))
+	for i, idx := range indexes {
+		args[i] = idx
+	}
+	rows, err := d.db.QueryContext(ctx, `SELECT idx, hash FROM audit_hashes WHERE idx IN (?`+strings.Repeat(",?", len(indexes)-1)+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("select tree hashes: %w", err)
+	}
+	defer rows.Close()
+	found := map[int64][]byte{}
+	for rows.Next() {
+		var idx int64
+		var h []byte
+		if err := rows.Scan(&idx, &h); err != nil {
+			return nil, err
+		}
+		found[idx] = h
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return orderHashes(indexes, found)
+}
+
+// orderHashes returns the hashes found for indexes, in the order asked.
+func orderHashes(indexes []int64, found map[int64][]byte) ([][32]byte, error) {
+	out := make([][32]byte, len(indexes))
+	for i, idx := range indexes {
+		h, ok := found[idx]
+		if !ok || len(h) != 32 {
+			return nil, fmt.Errorf("tree hash %d is missing", idx)
+		}
+		copy(out[i][:], h)
+	}
+	return out, nil
+}
+
+// AddTreeHashes stores hashes after the last stored one and moves the tree
+// from oldSize to newSize; ECONFLICT if the tree is no longer at oldSize.
+func (d *DB) AddTreeHashes(ctx context.Context, oldSize, newSize int64, hashes [][32]byte) error {
+	return d.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE audit_tree SET size = ? WHERE id = 1 AND size = ?`, newSize, oldSize)
+		if err != nil {
+			return fmt.Errorf("update tree size: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return candour.Errorf(candour.ECONFLICT, "The tree has moved on.")
+		}
+		var next int64
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(idx) + 1, 0) FROM audit_hashes`).Scan(&next); err != nil {
+			return fmt.Errorf("next hash index: %w", err)
+		}
+		for i, h := range hashes {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO audit_hashes (idx, hash) VALUES (?, ?)`, next+int64(i), h[:]); err != nil {
+				return fmt.Errorf("insert tree hash: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// AddCheckpoint stores a signed checkpoint; ECONFLICT if one of that size exists.
+func (d *DB) AddCheckpoint(ctx context.Context, size int64, signed []byte) error {
+	_, err := d.db.ExecContext(ctx, `INSERT INTO audit_checkpoints (size, signed, created_at) VALUES (?, ?, ?)`,
+		size, signed, formatTime(time.Now()))
+	if err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed") {
+		return candour.Errorf(candour.ECONFLICT, "A checkpoint of this size exists.")
+	}
+	return err
+}
+
+// LatestCheckpoint returns the checkpoint of the largest size, or ENOTFOUND.
+func (d *DB) LatestCheckpoint(ctx context.Context) (int64, []byte, error) {
+	var size int64
+	var signed []byte
+	err := d.db.QueryRowContext(ctx, `SELECT size, signed FROM audit_checkpoints ORDER BY size DESC LIMIT 1`).Scan(&size, &signed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil, candour.Errorf(candour.ENOTFOUND, "No checkpoint has been issued yet.")
+	}
+	return size, signed, err
+}
