@@ -357,4 +357,3 @@ func emptyRoot() [32]byte { return sha256.Sum256(nil) }
 
 // LeafHash is the RFC 6962 hash of a leaf: SHA-256(0x00 || leaf).
 func LeafHash(leaf []byte) [32]byte { return tlog.RecordHash(leaf) }
-
