@@ -27,9 +27,14 @@ type FeedbackService interface {
 	Read(ctx context.Context, c candour.Caller, id string) (candour.Feedback, error)
 }
 
-// AuditService serves auditors' reads of the log (audit.Service).
+// AuditService serves auditors (audit.Service).
 type AuditService interface {
 	Entries(ctx context.Context, c candour.Caller, f candour.AuditFilter) ([]candour.AuditLeaf, error)
+	Checkpoint(ctx context.Context, c candour.Caller) ([]byte, error)
+	IssueCheckpoint(ctx context.Context, c candour.Caller) ([]byte, error)
+	InclusionProof(ctx context.Context, c candour.Caller, seq, size int64) ([][32]byte, error)
+	ConsistencyProof(ctx context.Context, c candour.Caller, old, new int64) ([][32]byte, error)
+	VerifierKey() string
 }
 
 // Authenticator turns a bearer token into a principal (Verifier).
@@ -71,6 +76,11 @@ func New(c Config) *Server {
 	mux.HandleFunc("POST /v1/feedback", s.authed(s.createFeedback))
 	mux.HandleFunc("GET /v1/feedback/{id}", s.authed(s.readFeedback))
 	mux.HandleFunc("GET /v1/audit/entries", s.authed(s.auditEntries))
+	mux.HandleFunc("GET /v1/audit/checkpoint", s.authed(s.auditCheckpoint))
+	mux.HandleFunc("POST /v1/audit/checkpoint", s.authed(s.auditCheckpoint))
+	mux.HandleFunc("GET /v1/audit/verifier-key", s.auditVerifierKey)
+	mux.HandleFunc("GET /v1/audit/proof/inclusion", s.authed(s.auditInclusion))
+	mux.HandleFunc("GET /v1/audit/proof/consistency", s.authed(s.auditConsistency))
 	s.handler = s.middleware(unmatched(mux))
 	return s
 }

@@ -26,6 +26,7 @@ type env struct {
 	url    string
 	issuer *api.Issuer
 	dbPath string
+	tree   *audit.Log
 }
 
 func newEnv(t *testing.T) env {
@@ -50,15 +51,23 @@ func newEnv(t *testing.T) env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	skey, _, err := audit.GenerateKey("candour.test/audit")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree, err := audit.NewLog(db, skey)
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv := httptest.NewServer(api.New(api.Config{
 		Feedback: vault.New(vault.Config{Store: db, Log: db, Keys: keys, Policy: pol}),
-		Audit:    audit.NewService(db, db, pol, nil),
+		Audit:    audit.NewService(db, db, tree, pol, nil),
 		Auth:     api.NewVerifier(iss, api.DevIssuer, api.DevAudience, nil),
 		JWKS:     iss.JWKS(),
 		Ready:    map[string]candour.Pinger{"database": db},
 	}))
 	t.Cleanup(srv.Close)
-	return env{url: srv.URL, issuer: iss, dbPath: dbPath}
+	return env{url: srv.URL, issuer: iss, dbPath: dbPath, tree: tree}
 }
 
 func (e env) token(t *testing.T, role candour.Role, agency string) string {

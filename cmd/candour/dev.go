@@ -18,6 +18,7 @@ import (
 
 	"github.com/candour-vault/candour"
 	"github.com/candour-vault/candour/api"
+	"github.com/candour-vault/candour/audit"
 	"github.com/candour-vault/candour/demo"
 	"github.com/candour-vault/candour/policy"
 	"github.com/candour-vault/candour/vault"
@@ -42,6 +43,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	dataDir := fs.String("data-dir", "", "directory for the database and keys (default: a new temporary directory)")
 	seed := fs.Int("seed", 0, "load this many synthetic feedback records at start")
 	database := fs.String("database", "", "PostgreSQL URL to use instead of the embedded SQLite (migrated at start)")
+	checkpoints := fs.Duration("checkpoint-interval", time.Minute, "how often to sign a checkpoint of the audit log when it has grown")
 	policyDir := fs.String("policy-dir", "", "policy directory (Rego and data.json) to use instead of the embedded one; reloaded on change and on SIGHUP")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
@@ -76,6 +78,14 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return fmt.Errorf("the dev token issuer could not be set up: %w", err)
 	}
+	skey, err := audit.LoadOrCreateKey(filepath.Join(dir, "audit.key"), "candour.dev/"+filepath.Base(dir))
+	if err != nil {
+		return err
+	}
+	tree, err := audit.NewLog(db, skey)
+	if err != nil {
+		return err
+	}
 	pol, err := loadPolicy(ctx, *policyDir, logger)
 	if err != nil {
 		return err
@@ -86,17 +96,18 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			return err
 		}
 	}
-	c := components{store: db, keys: keys, policy: pol, logger: logger,
+	c := components{store: db, tree: tree, keys: keys, policy: pol, logger: logger,
 		auth: api.NewVerifier(issuer, api.DevIssuer, api.DevAudience, nil), jwks: issuer.JWKS()}
 	handler := c.handler()
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %w", *addr, err)
 	}
-	if err := printBanner(stdout, issuer, dir, *database, ln.Addr().String(), pol.Revision()); err != nil {
+	if err := printBanner(stdout, issuer, dir, *database, ln.Addr().String(), pol.Revision(), tree.VerifierKey()); err != nil {
 		ln.Close()
 		return err
 	}
+	go checkpointEvery(ctx, tree, *checkpoints, logger)
 	return serve(ctx, ln, handler, logger)
 }
 
@@ -181,7 +192,7 @@ func seedRecords(ctx context.Context, svc *vault.Service, n int, stdout io.Write
 	return nil
 }
 
-func printBanner(w io.Writer, iss *api.Issuer, dir, database, addr, revision string) error {
+func printBanner(w io.Writer, iss *api.Issuer, dir, database, addr, revision, verifierKey string) error {
 	var b strings.Builder
 	line := strings.Repeat("!", 78)
 	fmt.Fprintf(&b, "%s\n!!  CANDOUR DEV MODE - NOT FOR REAL DATA.\n", line)
@@ -191,7 +202,7 @@ func printBanner(w io.Writer, iss *api.Issuer, dir, database, addr, revision str
 	if isPostgres(database) {
 		where = "PostgreSQL (" + redactURL(database) + ")"
 	}
-	fmt.Fprintf(&b, "Data directory: %s\nDatabase: %s\nPolicy revision: %s\n\n", dir, where, revision)
+	fmt.Fprintf(&b, "Data directory: %s\nDatabase: %s\nPolicy revision: %s\nAudit log verifier key: %s\n\n", dir, where, revision, verifierKey)
 	fmt.Fprintf(&b, "Tokens (valid 12h); paste these lines into your shell:\n")
 	for _, t := range devTokens {
 		tok, err := iss.Mint("dev-"+string(t.role), t.agency, []candour.Role{t.role}, 12*time.Hour)

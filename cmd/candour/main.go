@@ -6,6 +6,7 @@
 //	candour server --database URL --key-file FILE --policy-dir DIR --jwks-url URL --issuer ISS [--addr ...]
 //	candour migrate [up|status] --database URL
 //	candour keys init --key-file FILE
+//	candour audit init-key|export|verify ...
 //	candour policy check DIR
 //
 // Exit status: 0 on success, 1 on failure, 2 on bad usage. Errors are one
@@ -36,6 +37,12 @@ Usage:
                  bring a PostgreSQL schema up to date, or show its migrations
   candour keys init --key-file FILE
                  create a key file for the keyring provider
+  candour audit init-key --audit-key FILE --origin NAME
+                 create the audit log's signing key
+  candour audit export --database URL
+                 write the audit log as JSON lines
+  candour audit verify (--database URL | --log FILE) --verifier-key KEY [--checkpoint FILE ...]
+                 recompute the audit log's tree and check it against signed checkpoints
   candour policy check DIR
                  compile a policy directory, check its data and run its Rego tests
 
@@ -74,6 +81,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runMigrate(ctx, args[1:], stdout)
 	case "keys":
 		err = runKeys(args[1:], stdout)
+	case "audit":
+		err = runAudit(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

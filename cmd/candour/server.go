@@ -9,10 +9,12 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"time"
 
 	"github.com/MicahParks/keyfunc/v3"
 
 	"github.com/candour-vault/candour/api"
+	"github.com/candour-vault/candour/audit"
 	"github.com/candour-vault/candour/vault/keyring"
 )
 
@@ -24,6 +26,8 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	keys := fs.String("keys", "keyring", "key provider: keyring (a local key file)")
 	keyFile := fs.String("key-file", "", "the key file of the keyring provider (create one with 'candour keys init')")
 	policyDir := fs.String("policy-dir", "", "policy directory (Rego and data.json), reloaded on change and on SIGHUP")
+	auditKey := fs.String("audit-key", "", "the audit log's signing key file (create one with 'candour audit init-key')")
+	checkpoints := fs.Duration("checkpoint-interval", time.Minute, "how often to sign a checkpoint of the audit log when it has grown")
 	jwksURL := fs.String("jwks-url", "", "the OIDC issuer's JWKS URL, whose keys sign bearer tokens")
 	issuer := fs.String("issuer", "", "the iss claim tokens must carry")
 	audience := fs.String("audience", "candour", "the aud claim tokens must carry")
@@ -40,6 +44,8 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return usageError{fmt.Sprintf("server: --keys %q is not available; this build has only the keyring provider", *keys)}
 	case *keyFile == "":
 		return usageError{"server: --key-file is required"}
+	case *auditKey == "":
+		return usageError{"server: --audit-key is required"}
 	case *jwksURL == "" || *issuer == "":
 		return usageError{"server: --jwks-url and --issuer are required"}
 	case *policyDir == "":
@@ -59,6 +65,14 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		return err
 	}
+	skey, err := audit.LoadKey(*auditKey)
+	if err != nil {
+		return err
+	}
+	tree, err := audit.NewLog(db, skey)
+	if err != nil {
+		return err
+	}
 	pol, err := loadPolicy(ctx, *policyDir, logger)
 	if err != nil {
 		return err
@@ -67,12 +81,13 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return fmt.Errorf("the JWKS at %s cannot be used: %w", *jwksURL, err)
 	}
-	c := components{store: db, keys: kr, policy: pol, auth: api.NewVerifier(jwks, *issuer, *audience, nil), logger: logger}
+	c := components{store: db, tree: tree, keys: kr, policy: pol, auth: api.NewVerifier(jwks, *issuer, *audience, nil), logger: logger}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %w", *addr, err)
 	}
 	logger.Info("candour server listening", "addr", ln.Addr().String(), "policy_revision", pol.Revision())
 	fmt.Fprintf(stdout, "Listening on http://%s\n", ln.Addr())
+	go checkpointEvery(ctx, tree, *checkpoints, logger)
 	return serve(ctx, ln, c.handler(), logger)
 }

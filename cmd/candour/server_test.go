@@ -28,8 +28,10 @@ import (
 // fleet is what several `candour server` processes share: one database, one
 // key file, one policy directory and one token issuer.
 type fleet struct {
-	db      pgtest.Database
-	keyFile string
+	db       pgtest.Database
+	auditKey string
+	vkey     string
+	keyFile  string
 	policy  string
 	issuer  *api.Issuer
 	jwks    string
@@ -42,6 +44,12 @@ func newFleet(t *testing.T, db pgtest.Database) *fleet {
 	if out, errOut, code := runCLI(t, "keys", "init", "--key-file", f.keyFile); code != 0 {
 		t.Fatalf("keys init: %d %s %s", code, out, errOut)
 	}
+	f.auditKey = filepath.Join(dir, "audit.key")
+	out, errOut, code := runCLI(t, "audit", "init-key", "--audit-key", f.auditKey, "--origin", "candour.test/replicas")
+	if code != 0 {
+		t.Fatalf("audit init-key: %d %s %s", code, out, errOut)
+	}
+	f.vkey = strings.TrimSpace(out[strings.LastIndex(strings.TrimSpace(out), "\n")+1:])
 	copyDir(t, "../../policy/rego", f.policy)
 	iss, err := api.LoadOrCreateIssuer(filepath.Join(dir, "issuer.key"), nil)
 	if err != nil {
@@ -77,7 +85,7 @@ type replica struct {
 func (f *fleet) start(t *testing.T, addr string) *replica {
 	t.Helper()
 	cmd, u := launch(t, []string{"server", "--addr", addr, "--database", f.db.AppURL,
-		"--key-file", f.keyFile, "--policy-dir", f.policy, "--jwks-url", f.jwks,
+		"--key-file", f.keyFile, "--audit-key", f.auditKey, "--policy-dir", f.policy, "--jwks-url", f.jwks,
 		"--issuer", api.DevIssuer, "--audience", api.DevAudience}, nil)
 	return &replica{cmd: cmd, url: u, addr: strings.TrimPrefix(u, "http://")}
 }
@@ -375,7 +383,11 @@ func TestServerCommandLine(t *testing.T) {
 	}
 	policyDir := filepath.Join(dir, "policy")
 	copyDir(t, "../../policy/rego", policyDir)
-	base := []string{"server", "--addr", "127.0.0.1:0", "--key-file", keyFile, "--policy-dir", policyDir,
+	auditKey := filepath.Join(dir, "audit.key")
+	if _, errOut, code := runCLI(t, "audit", "init-key", "--audit-key", auditKey, "--origin", "candour.test/cli"); code != 0 {
+		t.Fatalf("audit init-key: %s", errOut)
+	}
+	base := []string{"server", "--addr", "127.0.0.1:0", "--key-file", keyFile, "--audit-key", auditKey, "--policy-dir", policyDir,
 		"--jwks-url", "http://127.0.0.1:1/jwks.json", "--issuer", "iss"}
 	tests := []struct {
 		name     string
@@ -390,6 +402,7 @@ func TestServerCommandLine(t *testing.T) {
 		{"database from the environment", base, []string{"CANDOUR_DATABASE=" + empty.AppURL}, 1, "candour migrate up"},
 		{"transit not built", append(base, "--database", empty.AppURL, "--keys", "transit"), nil, 2, "only the keyring provider"},
 		{"no key file", []string{"server", "--database", empty.AppURL, "--policy-dir", policyDir, "--jwks-url", "u", "--issuer", "i"}, nil, 2, "--key-file is required"},
+		{"no audit key", []string{"server", "--database", empty.AppURL, "--key-file", keyFile, "--policy-dir", policyDir, "--jwks-url", "u", "--issuer", "i"}, nil, 2, "--audit-key is required"},
 		{"keys init twice", []string{"keys", "init", "--key-file", keyFile}, nil, 1, "never overwritten"},
 		{"migrate sqlite", []string{"migrate", "--database", "x.db"}, nil, 2, "postgres://"},
 		{"config file names unknown flag", append(base, "--config", writeConfig(t, `{"colour": "blue"}`)), nil, 2, `"colour"`},

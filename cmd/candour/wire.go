@@ -10,6 +10,7 @@ import (
 	neturl "net/url"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/candour-vault/candour"
 	"github.com/candour-vault/candour/api"
@@ -26,6 +27,7 @@ type store interface {
 	candour.AuditLog
 	candour.AuditReader
 	candour.Pinger
+	audit.Store
 }
 
 var (
@@ -36,6 +38,7 @@ var (
 // components are the parts a server is wired from.
 type components struct {
 	store  store
+	tree   *audit.Log
 	keys   vault.Keys
 	policy *policy.Dynamic
 	auth   api.Authenticator
@@ -47,7 +50,7 @@ type components struct {
 func (c components) handler() http.Handler {
 	return api.New(api.Config{
 		Feedback: vault.New(vault.Config{Store: c.store, Log: c.store, Keys: c.keys, Policy: c.policy, Logger: c.logger}),
-		Audit:    audit.NewService(c.store, c.store, c.policy, nil),
+		Audit:    audit.NewService(c.store, c.store, c.tree, c.policy, nil),
 		Auth:     c.auth,
 		JWKS:     c.jwks,
 		Ready:    map[string]candour.Pinger{"database": c.store},
@@ -136,4 +139,21 @@ func redactURL(s string) string {
 		return "URL withheld"
 	}
 	return u.Redacted()
+}
+
+// checkpointEvery integrates new audit entries and signs a checkpoint every
+// interval until ctx ends; a failure is logged and tried again next time.
+func checkpointEvery(ctx context.Context, tree *audit.Log, interval time.Duration, logger *slog.Logger) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := tree.Checkpoint(ctx); err != nil && ctx.Err() == nil {
+				logger.Error("audit checkpoint failed", "err", err)
+			}
+		}
+	}
 }

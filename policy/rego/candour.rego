@@ -82,6 +82,14 @@ grants contains "auditor reads the audit log" if {
 	input.purpose in data.roles.auditor.purposes
 }
 
+# Auditors and administrators issue a signed checkpoint of the log.
+grants contains "auditor or administrator issues an audit checkpoint" if {
+	input.action == "audit.checkpoint"
+	input.purpose == "audit"
+	some role in ["auditor", "admin"]
+	roles[role]
+}
+
 # ------------------------------------------------------- keys and erasure
 
 grants contains "administrator manages keys" if {

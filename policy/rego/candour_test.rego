@@ -132,6 +132,15 @@ test_only_auditors_read_the_log if {
 	}
 }
 
+test_auditors_and_admins_issue_checkpoints if {
+	ask("audit.checkpoint", p("auditor", "victim-support-north"), "audit").allow
+	ask("audit.checkpoint", p("admin", "police-north"), "audit").allow
+	not ask("audit.checkpoint", p("admin", "police-north"), "case_management").allow
+	every role in ["caseworker", "analyst"] {
+		not ask("audit.checkpoint", p(role, "police-north"), "audit").allow
+	}
+}
+
 # ------------------------------------------------------- keys and erasure
 
 test_admin_manages_keys if {
