@@ -32,9 +32,9 @@ type fleet struct {
 	auditKey string
 	vkey     string
 	keyFile  string
-	policy  string
-	issuer  *api.Issuer
-	jwks    string
+	policy   string
+	issuer   *api.Issuer
+	jwks     string
 }
 
 func newFleet(t *testing.T, db pgtest.Database) *fleet {
