@@ -66,11 +66,12 @@ func ErrorMessage(err error) string {
 }
 
 // Wrap marks err with code and the client-safe message msg, keeping err in the
-// chain for logs. An err that already carries an *Error is returned unchanged,
-// so the innermost decision about what a client sees wins.
+// chain for logs. A nil err stays nil, and an err that already carries an
+// *Error is returned unchanged, so the innermost decision about what a client
+// sees wins.
 func Wrap(code string, err error, msg string) error {
 	var e *Error
-	if errors.As(err, &e) {
+	if err == nil || errors.As(err, &e) {
 		return err
 	}
 	return fmt.Errorf("%w: %w", &Error{Code: code, Message: msg}, err)

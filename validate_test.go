@@ -154,6 +154,7 @@ func TestErrorCode(t *testing.T) {
 		contains string
 	}{
 		{nil, "", ""},
+		{candour.Wrap(candour.EUNAVAILABLE, nil, "down"), "", ""},
 		{inner, candour.ENOTFOUND, "No such record."},
 		{candour.Wrap(candour.EUNAVAILABLE, inner, "down"), candour.ENOTFOUND, "No such record."},
 		{candour.Wrap(candour.EUNAVAILABLE, errPlain("db: password=hunter2"), "The store is down."), candour.EUNAVAILABLE, "The store is down."},

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bufio"
+	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -55,7 +56,9 @@ func readMatrix(t *testing.T) []matrixCell {
 // answer. It first checks that the matrix holds every cell exactly once.
 func TestAuthorizationMatrix(t *testing.T) {
 	cells := readMatrix(t)
-	endpoints := []string{"POST /v1/feedback", "GET /v1/feedback/{id}", "GET /v1/audit/entries?record={id}"}
+	endpoints := []string{"POST /v1/feedback", "GET /v1/feedback/{id}", "GET /v1/audit/entries?record={id}",
+		"GET /v1/audit/checkpoint", "POST /v1/audit/checkpoint", "GET /v1/audit/proof/inclusion?seq=0&size=2",
+		"GET /v1/audit/proof/consistency?old=1&new=2", "GET /v1/audit/verifier-key"}
 	relations := map[string]string{"own": "victim-support-north", "partner": "police-north", "unrelated": "housing-north"}
 	consents := []string{"given", "withdrawn", "expired"}
 	want := map[string]bool{}
@@ -91,6 +94,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 
 	e := newEnv(t)
 	records := e.matrixRecords(t)
+	if _, err := e.tree.Checkpoint(context.Background()); err != nil { // so that there is one to read and prove against
+		t.Fatal(err)
+	}
 	tokens := map[string]string{}
 	for _, role := range candour.Roles() {
 		for rel, agency := range relations {
