@@ -82,6 +82,8 @@ type AuditFilter struct {
 	Actor  string // principal subject
 	Action Action
 	Record string
+	Since  time.Time // only entries at or after this time, when set
+	Until  time.Time // only entries before this time, when set
 }
 
 // AuditLog appends entries. Append is atomic: either the entry is durably

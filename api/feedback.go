@@ -154,8 +154,18 @@ func parseAuditFilter(q url.Values) (candour.AuditFilter, error) {
 			f.Action = candour.Action(v[0])
 		case "record":
 			f.Record = v[0]
+		case "since", "until":
+			t, terr := time.Parse(time.RFC3339, v[0])
+			if terr != nil {
+				return f, candour.Errorf(candour.EINVALID, "query parameter %s must be an RFC 3339 time such as 2026-11-24T09:00:00Z.", k)
+			}
+			if k == "since" {
+				f.Since = t
+			} else {
+				f.Until = t
+			}
 		default:
-			return f, candour.Errorf(candour.EINVALID, "unknown query parameter %s; use after, limit, actor, action or record.", safeName(k))
+			return f, candour.Errorf(candour.EINVALID, "unknown query parameter %s; use after, limit, actor, action, record, since or until.", safeName(k))
 		}
 		if err != nil {
 			return f, candour.Errorf(candour.EINVALID, "query parameter %s must be a whole number.", k)

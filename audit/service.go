@@ -86,8 +86,8 @@ func (s *Service) Entries(ctx context.Context, c candour.Caller, f candour.Audit
 	if f.After < -1 {
 		return nil, candour.Errorf(candour.EINVALID, "after must be a sequence number, or -1 for the start of the log.")
 	}
-	query := fmt.Sprintf("audit.entries\x00after=%d\x00limit=%d\x00actor=%s\x00action=%s\x00record=%s",
-		f.After, f.Limit, f.Actor, f.Action, f.Record)
+	query := fmt.Sprintf("audit.entries\x00after=%d\x00limit=%d\x00actor=%s\x00action=%s\x00record=%s\x00since=%s\x00until=%s",
+		f.After, f.Limit, f.Actor, f.Action, f.Record, f.Since.Format(time.RFC3339), f.Until.Format(time.RFC3339))
 	if err := s.authorize(ctx, c, candour.ActionAuditRead, query); err != nil {
 		return nil, err
 	}

@@ -406,6 +406,14 @@ func (d *DB) AuditEntries(ctx context.Context, f candour.AuditFilter) ([]candour
 		args = append(args, f.Record)
 		q += ` AND l.seq IN (SELECT seq FROM audit_records WHERE record_id = $` + strconv.Itoa(len(args)) + `)`
 	}
+	if !f.Since.IsZero() {
+		args = append(args, f.Since)
+		q += ` AND l.time >= $` + strconv.Itoa(len(args))
+	}
+	if !f.Until.IsZero() {
+		args = append(args, f.Until)
+		q += ` AND l.time < $` + strconv.Itoa(len(args))
+	}
 	args = append(args, f.Limit)
 	q += ` ORDER BY l.seq LIMIT $` + strconv.Itoa(len(args))
 	rows, err := d.pool.Query(ctx, q, args...)

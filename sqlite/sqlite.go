@@ -301,6 +301,14 @@ func (d *DB) AuditEntries(ctx context.Context, f candour.AuditFilter) ([]candour
 		q += ` AND l.seq IN (SELECT seq FROM audit_records WHERE record_id = ?)`
 		args = append(args, f.Record)
 	}
+	if !f.Since.IsZero() {
+		q += ` AND l.time >= ?`
+		args = append(args, formatTime(f.Since))
+	}
+	if !f.Until.IsZero() {
+		q += ` AND l.time < ?`
+		args = append(args, formatTime(f.Until))
+	}
 	q += ` ORDER BY l.seq LIMIT ?`
 	args = append(args, f.Limit)
 	rows, err := d.db.QueryContext(ctx, q, args...)

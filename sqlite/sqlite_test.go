@@ -3,10 +3,15 @@ package sqlite_test
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
 
+	"golang.org/x/mod/sumdb/tlog"
+
 	"github.com/candour-vault/candour"
+	"github.com/candour-vault/candour/audit"
 	"github.com/candour-vault/candour/sqlite"
 	"github.com/candour-vault/candour/storetest"
 )
@@ -101,5 +106,42 @@ func TestReopenKeepsData(t *testing.T) {
 	defer db.Close()
 	if _, err := db.Record(ctx, "r1"); err != nil {
 		t.Errorf("after reopening: %v", err)
+	}
+}
+
+// TestLogRefusesToSignOverARewrite rewrites a stored tree hash behind the
+// log's back; the log must refuse to sign a checkpoint that would not extend
+// the one it signed before.
+func TestLogRefusesToSignOverARewrite(t *testing.T) {
+	ctx := storetest.Context()
+	db, path := open(t)
+	skey, _, err := audit.GenerateKey("candour.test/refuse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := audit.NewLog(db, skey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 8 {
+		if _, err := db.AppendAudit(ctx, storetest.Entry(fmt.Sprint("cw-", i), candour.ActionAuditRead)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := l.Checkpoint(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Rewrite the stored node over leaves 0-7, on which the signed root of
+	// size 8 rests.
+	conn := raw(t, path)
+	if _, err := conn.ExecContext(ctx, `DROP TRIGGER audit_hashes_no_update`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(ctx, `UPDATE audit_hashes SET hash = zeroblob(32) WHERE idx = ?`, tlog.StoredHashIndex(3, 0)); err != nil {
+		t.Fatal(err)
+	}
+	db.AppendAudit(ctx, storetest.Entry("cw-8", candour.ActionAuditRead))
+	if _, err := l.Checkpoint(ctx); !errors.Is(err, audit.ErrInconsistent) {
+		t.Errorf("Checkpoint over a rewritten tree: %v, want ErrInconsistent", err)
 	}
 }

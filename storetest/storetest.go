@@ -202,10 +202,12 @@ func testAuditSequence(t *testing.T, s Store) {
 
 func testAuditFilters(t *testing.T, s Store) {
 	ctx := Context()
-	s.CreateFeedback(ctx, Record("a"), Entry("alice", candour.ActionFeedbackCreate, "a"), candour.Idempotency{}) // 0
-	s.AppendAudit(ctx, Entry("bob", candour.ActionFeedbackRead, "a"))                                            // 1
-	s.AppendAudit(ctx, Entry("bob", candour.ActionFeedbackRead, "b"))                                            // 2
-	s.AppendAudit(ctx, Entry("carol", candour.ActionAuditRead))                                                  // 3
+	at := func(i int) time.Time { return time.Date(2026, 11, 24, 13, i, 0, 0, time.UTC) }
+	timed := func(e candour.AuditEntry, i int) candour.AuditEntry { e.Time = at(i); return e }
+	s.CreateFeedback(ctx, Record("a"), timed(Entry("alice", candour.ActionFeedbackCreate, "a"), 0), candour.Idempotency{})
+	s.AppendAudit(ctx, timed(Entry("bob", candour.ActionFeedbackRead, "a"), 1))
+	s.AppendAudit(ctx, timed(Entry("bob", candour.ActionFeedbackRead, "b"), 2))
+	s.AppendAudit(ctx, timed(Entry("carol", candour.ActionAuditRead), 3))
 	seqs := func(f candour.AuditFilter) []int64 {
 		t.Helper()
 		leaves, err := s.AuditEntries(ctx, f)
@@ -231,6 +233,9 @@ func testAuditFilters(t *testing.T, s Store) {
 		{"record", candour.AuditFilter{After: -1, Limit: 10, Record: "a"}, []int64{0, 1}},
 		{"record and actor", candour.AuditFilter{After: -1, Limit: 10, Record: "a", Actor: "bob"}, []int64{1}},
 		{"nothing", candour.AuditFilter{After: -1, Limit: 10, Actor: "dave"}, []int64{}},
+		{"since", candour.AuditFilter{After: -1, Limit: 10, Since: at(2)}, []int64{2, 3}},
+		{"until", candour.AuditFilter{After: -1, Limit: 10, Until: at(1)}, []int64{0}},
+		{"since and until", candour.AuditFilter{After: -1, Limit: 10, Since: at(1), Until: at(3)}, []int64{1, 2}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

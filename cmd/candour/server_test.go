@@ -258,6 +258,23 @@ func TestReplicasExactlyOnce(t *testing.T) {
 			t.Errorf("%s: audit seq %d is %+v, %v; want the creation of %s", s.key, s.seq, e, err, s.id)
 		}
 	}
+	// No entry holds a comment or a subject reference.
+	leafRows, err := conn.Query(ctx, `SELECT leaf FROM audit_log`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaves, err := pgx.CollectRows(leafRows, pgx.RowTo[[]byte])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, leaf := range leaves {
+		for _, s := range subs {
+			ref := "VS-2026-" + s.comment[len(s.comment)-6:]
+			if bytes.Contains(leaf, []byte(s.comment)) || bytes.Contains(leaf, []byte(ref)) {
+				t.Fatalf("an audit entry holds personal data of %s: %s", s.key, leaf)
+			}
+		}
+	}
 	t.Logf("%d submissions through 3 replicas (one killed and restarted), %d retries, %d audit entries", len(subs), retries, n)
 }
 
@@ -485,5 +502,63 @@ func TestDevOnPostgres(t *testing.T) {
 	}
 	if bytes.Contains(sealed, []byte(comment)) || bytes.Contains(hash, []byte(subjectRef)) {
 		t.Error("PostgreSQL holds the comment or subject reference in clear")
+	}
+}
+
+// TestAuditFailureFailsClosed breaks the audit table under a running server:
+// submissions and reads answer 503, store nothing and return nothing; once
+// the table works again, so does Candour, without a restart.
+func TestAuditFailureFailsClosed(t *testing.T) {
+	db := pgtest.NewMigratedDatabase(t)
+	f := newFleet(t, db)
+	r := f.start(t, "127.0.0.1:0")
+	cw := f.token(t, candour.RoleCaseworker, "victim-support-north")
+	client := &http.Client{Timeout: 5 * time.Second}
+	first := &submission{key: "before", comment: "They listened, visit 000001"}
+	if st, rc := post(client, r.url, cw, first); st != 201 {
+		t.Fatalf("before: %d", st)
+	} else {
+		first.id = rc.ID
+	}
+	read := func(id string) (int, string) {
+		req, _ := http.NewRequest("GET", r.url+"/v1/feedback/"+id, nil)
+		req.Header.Set("Authorization", "Bearer "+cw)
+		req.Header.Set("Candour-Purpose", "case_management")
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	rows := func() int {
+		ctx := context.Background()
+		conn, err := pgx.Connect(ctx, db.Super)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(ctx)
+		var n int
+		conn.QueryRow(ctx, `SELECT count(*) FROM feedback`).Scan(&n)
+		return n
+	}
+	superSQL(t, db.Super, `REVOKE INSERT ON audit_log FROM candour_app`)
+	during := &submission{key: "during", comment: "Nobody called back, visit 000002"}
+	if st, _ := post(client, r.url, cw, during); st != http.StatusServiceUnavailable {
+		t.Errorf("submission with the audit table broken: %d, want 503", st)
+	}
+	if st, body := read(first.id); st != http.StatusServiceUnavailable || strings.Contains(body, "They listened") {
+		t.Errorf("read with the audit table broken: %d %s; want 503 and no content", st, body)
+	}
+	if n := rows(); n != 1 {
+		t.Errorf("%d feedback rows, want 1: a submission was stored without its audit entry", n)
+	}
+	superSQL(t, db.Super, `GRANT INSERT ON audit_log TO candour_app`)
+	if st, _ := post(client, r.url, cw, during); st != 201 {
+		t.Errorf("submission after repair: %d, want 201", st)
+	}
+	if st, _ := read(first.id); st != 200 {
+		t.Errorf("read after repair: %d, want 200", st)
 	}
 }
