@@ -37,6 +37,7 @@ var migrations embed.FS
 // DB is a Candour store on PostgreSQL. It is safe for concurrent use.
 type DB struct {
 	pool *pgxpool.Pool
+	seq  *sequencer
 }
 
 var (
@@ -77,7 +78,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		pool.Close()
 		return nil, &SchemaError{Current: current, Target: target}
 	}
-	return &DB{pool: pool}, nil
+	return &DB{pool: pool, seq: newSequencer(pool)}, nil
 }
 
 // redact replaces an error about a connection string, which may quote the
@@ -169,8 +170,11 @@ func Status(ctx context.Context, url string) ([]MigrationStatus, error) {
 	return out, err
 }
 
-// Close closes the pool.
-func (d *DB) Close() { d.pool.Close() }
+// Close stops the audit sequencer and closes the pool.
+func (d *DB) Close() {
+	d.seq.close()
+	d.pool.Close()
+}
 
 // Ping reports whether the database answers.
 func (d *DB) Ping(ctx context.Context) error { return d.pool.Ping(ctx) }
@@ -355,15 +359,10 @@ func scopeWhere(scope candour.Scope, now time.Time) (string, []any) {
 		strings.Join(grants, " OR ") + ")", args
 }
 
-// AppendAudit implements candour.AuditLog.
+// AppendAudit implements candour.AuditLog. Concurrent appends are committed
+// together in batches (group commit) by the store's sequencer.
 func (d *DB) AppendAudit(ctx context.Context, e candour.AuditEntry) (int64, error) {
-	var seq int64
-	err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
-		var err error
-		seq, err = appendAudit(ctx, tx, e)
-		return err
-	})
-	return seq, err
+	return d.seq.append(ctx, e)
 }
 
 // appendAudit writes e at the next sequence number inside tx. The row lock on

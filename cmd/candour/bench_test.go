@@ -1,13 +1,16 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -15,9 +18,11 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/candour-vault/candour"
 	"github.com/candour-vault/candour/api"
+	"github.com/candour-vault/candour/audit"
 	"github.com/candour-vault/candour/policy"
 	"github.com/candour-vault/candour/postgres"
 	"github.com/candour-vault/candour/postgres/pgtest"
@@ -115,4 +120,62 @@ func BenchmarkSubmitPostgres(b *testing.B) {
 		})
 		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "submissions/s")
 	})
+}
+
+// BenchmarkVerifyMillion measures `candour audit verify --log` on an exported
+// log of one million entries with a signed checkpoint of all of them: every
+// entry parsed and checked canonical, the whole tree recomputed, the
+// checkpoint's signature and root checked.
+//
+//	go test -run '^$' -bench VerifyMillion -benchtime 1x ./cmd/candour
+func BenchmarkVerifyMillion(b *testing.B) {
+	const n = 1_000_000
+	dir := b.TempDir()
+	logFile := filepath.Join(dir, "log.jsonl")
+	f, err := os.Create(logFile)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := bufio.NewWriter(f)
+	enc := json.NewEncoder(w)
+	var replay audit.Replay
+	for i := range n {
+		e := candour.AuditEntry{Time: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Second),
+			Actor:  candour.Principal{Issuer: "https://idp.example/", Subject: fmt.Sprint("caseworker-", i%500), Agency: "police-north", Roles: []candour.Role{candour.RoleCaseworker}},
+			Action: candour.ActionFeedbackRead, Purpose: candour.PurposeCaseManagement, Records: []string{fmt.Sprintf("01a20db6-610d-704e-8661-%012d", i)},
+			Decision: candour.AuditDecision{ID: fmt.Sprintf("%032d", i), Revision: "sha256:f1e8ca78caf31c4735ac23b29d854b2a121fc905dc31fa2696e73472fc5fd162", Allow: true},
+			Outcome:  candour.OutcomeOK}
+		leaf, err := e.MarshalLeaf()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := replay.Add(leaf); err != nil {
+			b.Fatal(err)
+		}
+		enc.Encode(exported{Seq: int64(i), Leaf: leaf})
+	}
+	w.Flush()
+	f.Close()
+	skey, vkey, err := audit.GenerateKey("candour.bench/audit")
+	if err != nil {
+		b.Fatal(err)
+	}
+	signer, _ := note.NewSigner(skey)
+	root, _ := replay.Root(n)
+	signed, err := note.Sign(&note.Note{Text: string(audit.Checkpoint{Origin: "candour.bench/audit", Size: n, Hash: root}.Marshal())}, signer)
+	if err != nil {
+		b.Fatal(err)
+	}
+	checkpoint := filepath.Join(dir, "checkpoint.txt")
+	os.WriteFile(checkpoint, signed, 0o600)
+	st, _ := os.Stat(logFile)
+	b.ResetTimer()
+	for b.Loop() {
+		var out, errOut strings.Builder
+		err := runAuditVerify(context.Background(), []string{"--log", logFile, "--verifier-key", vkey, "--checkpoint", checkpoint}, &out, &errOut)
+		if err != nil || !strings.Contains(out.String(), "Verified 1000000 entries") {
+			b.Fatalf("verify: %v %s %s", err, out.String(), errOut.String())
+		}
+	}
+	b.ReportMetric(float64(st.Size())/(1<<20), "MiB-log")
 }
