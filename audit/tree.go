@@ -46,6 +46,8 @@ type Checkpoints interface {
 	// LatestCheckpoint returns the checkpoint of the largest size, or
 	// ENOTFOUND when none was issued.
 	LatestCheckpoint(ctx context.Context) (size int64, signed []byte, err error)
+	// AllCheckpoints returns every stored checkpoint, smallest size first.
+	AllCheckpoints(ctx context.Context) ([][]byte, error)
 }
 
 // Store is all the storage the log needs.

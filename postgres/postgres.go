@@ -585,3 +585,12 @@ func (d *DB) LatestCheckpoint(ctx context.Context) (int64, []byte, error) {
 	}
 	return size, signed, err
 }
+
+// AllCheckpoints returns every stored checkpoint, smallest size first.
+func (d *DB) AllCheckpoints(ctx context.Context) ([][]byte, error) {
+	rows, err := d.pool.Query(ctx, `SELECT signed FROM audit_checkpoints ORDER BY size`)
+	if err != nil {
+		return nil, fmt.Errorf("select checkpoints: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[[]byte])
+}

@@ -504,3 +504,21 @@ func (d *DB) LatestCheckpoint(ctx context.Context) (int64, []byte, error) {
 	}
 	return size, signed, err
 }
+
+// AllCheckpoints returns every stored checkpoint, smallest size first.
+func (d *DB) AllCheckpoints(ctx context.Context) ([][]byte, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT signed FROM audit_checkpoints ORDER BY size`)
+	if err != nil {
+		return nil, fmt.Errorf("select checkpoints: %w", err)
+	}
+	defer rows.Close()
+	var out [][]byte
+	for rows.Next() {
+		var b []byte
+		if err := rows.Scan(&b); err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}

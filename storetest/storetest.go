@@ -560,6 +560,9 @@ func testCheckpoints(t *testing.T, s Store) {
 	if latest, _ := l.Latest(ctx); string(latest) != string(second) {
 		t.Error("Latest is not the newest checkpoint")
 	}
+	if all, err := s.AllCheckpoints(ctx); err != nil || len(all) != 2 || string(all[0]) != string(first) || string(all[1]) != string(second) {
+		t.Errorf("AllCheckpoints = %d checkpoints, %v; want the two, smallest first", len(all), err)
+	}
 	// Proofs check out against the checkpoints with tlog's own checkers.
 	for seq := int64(0); seq < 17; seq++ {
 		p, err := l.InclusionProof(ctx, seq, 17)

@@ -214,8 +214,13 @@ func runAuditVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 		signed, names = append(signed, b), append(names, path)
 	}
 	if stored != nil {
-		if _, latest, err := stored.LatestCheckpoint(ctx); err == nil {
-			signed, names = append(signed, latest), append(names, "the database's latest checkpoint")
+		all, err := stored.AllCheckpoints(ctx)
+		if err != nil {
+			return fmt.Errorf("the database's checkpoints cannot be read: %w", err)
+		}
+		for _, c := range all {
+			signed = append(signed, c)
+			names = append(names, fmt.Sprintf("the database's checkpoint %d", len(names)-len(checkpoints)+1))
 		}
 	}
 	for i, s := range signed {

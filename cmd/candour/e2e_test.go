@@ -192,7 +192,7 @@ func call(t *testing.T, method, url, token, purpose, body string) (int, []byte) 
 func TestDevEndToEnd(t *testing.T) {
 	s := startDev(t, 20)
 	joined := strings.Join(s.stdout, "\n")
-	for _, want := range []string{"NOT FOR REAL DATA", "Seeded 20 synthetic records"} {
+	for _, want := range []string{"NOT FOR REAL DATA", "Seeded 20 synthetic records", "Audit log verifier key: candour.dev/"} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("start-up output lacks %q:\n%s", want, joined)
 		}
