@@ -234,13 +234,14 @@ type Action string
 
 // The actions Candour knows.
 const (
-	ActionFeedbackCreate  Action = "feedback.create"
-	ActionFeedbackRead    Action = "feedback.read"
-	ActionAuditRead       Action = "audit.read"
-	ActionAuditCheckpoint Action = "audit.checkpoint"
-	ActionInsightSummary  Action = "insight.summary"
-	ActionKeysRotate      Action = "keys.rotate"
-	ActionSubjectErase    Action = "subject.erase"
+	ActionFeedbackCreate   Action = "feedback.create"
+	ActionFeedbackRead     Action = "feedback.read"
+	ActionFeedbackWithdraw Action = "feedback.withdraw"
+	ActionAuditRead        Action = "audit.read"
+	ActionAuditCheckpoint  Action = "audit.checkpoint"
+	ActionInsightSummary   Action = "insight.summary"
+	ActionKeysRotate       Action = "keys.rotate"
+	ActionSubjectErase     Action = "subject.erase"
 )
 
 // Resource describes the record a request touches, as policy sees it. It holds

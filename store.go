@@ -2,7 +2,9 @@ package candour
 
 import (
 	"context"
+	"encoding/hex"
 	"regexp"
+	"time"
 )
 
 // Caller is who is asking and why: the verified principal, the declared
@@ -25,7 +27,34 @@ type FeedbackStore interface {
 	// Record returns the record with the given id, or an *Error with code
 	// ENOTFOUND.
 	Record(ctx context.Context, id string) (Record, error)
+	// WithdrawFeedback records that consent to the record was withdrawn at
+	// at, destroys its sealed content and its own data key (RecordKeyID), and
+	// appends e, in one transaction. ENOTFOUND when there is no such record;
+	// ECONFLICT when consent was already withdrawn.
+	WithdrawFeedback(ctx context.Context, id string, at time.Time, e AuditEntry) (seq int64, err error)
+	// EraseSubject deletes every record of agency whose subject hash is
+	// subjectHash, and the subject's data key (SubjectKeyID), and appends e
+	// with the erased ids as its records, in one transaction.
+	EraseSubject(ctx context.Context, agency string, subjectHash []byte, e AuditEntry) (ids []string, seq int64, err error)
 }
+
+// DataKeyStore keeps data keys, only ever wrapped by the key provider.
+type DataKeyStore interface {
+	// DataKey returns the wrapped key stored under id, or ENOTFOUND.
+	DataKey(ctx context.Context, id string) ([]byte, error)
+	// AddDataKey stores wrapped under id unless a key is already there, and
+	// returns the key stored under id: the caller's, or the one stored first.
+	AddDataKey(ctx context.Context, id string, wrapped []byte) ([]byte, error)
+}
+
+// SubjectKeyID names the data key of one subject's records in one agency.
+func SubjectKeyID(agency string, subjectHash []byte) string {
+	return "s:" + agency + ":" + hex.EncodeToString(subjectHash)
+}
+
+// RecordKeyID names the data key of a record given without a subject
+// reference.
+func RecordKeyID(id string) string { return "r:" + id }
 
 // Pinger reports whether a dependency is ready to serve.
 type Pinger interface {
@@ -69,4 +98,17 @@ func WithAgencies(ctx context.Context, agencies ...string) context.Context {
 func AgenciesFrom(ctx context.Context) []string {
 	a, _ := ctx.Value(agenciesKey{}).([]string)
 	return a
+}
+
+// Withdrawal acknowledges a recorded withdrawal of consent.
+type Withdrawal struct {
+	ID          string    `json:"id"`
+	WithdrawnAt time.Time `json:"withdrawn_at"`
+	AuditSeq    int64     `json:"audit_seq"`
+}
+
+// Erasure acknowledges the erasure of a subject: how many records were erased.
+type Erasure struct {
+	Erased   int   `json:"erased"`
+	AuditSeq int64 `json:"audit_seq"`
 }

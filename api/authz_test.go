@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/candour-vault/candour"
 )
@@ -58,7 +59,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 	cells := readMatrix(t)
 	endpoints := []string{"POST /v1/feedback", "GET /v1/feedback/{id}", "GET /v1/audit/entries?record={id}",
 		"GET /v1/audit/checkpoint", "POST /v1/audit/checkpoint", "GET /v1/audit/proof/inclusion?seq=0&size=2",
-		"GET /v1/audit/proof/consistency?old=1&new=2", "GET /v1/audit/verifier-key"}
+		"GET /v1/audit/proof/consistency?old=1&new=2", "GET /v1/audit/verifier-key",
+		"POST /v1/feedback/{fresh}/withdraw", "DELETE /v1/subjects/VS-0000-000000"}
 	relations := map[string]string{"own": "victim-support-north", "partner": "police-north", "unrelated": "housing-north"}
 	consents := []string{"given", "withdrawn", "expired"}
 	want := map[string]bool{}
@@ -108,6 +110,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 			header := map[string]string{"Candour-Purpose": c.purpose}
 			body := ""
 			path := strings.ReplaceAll(c.path, "{id}", records[c.consent])
+			if strings.Contains(path, "{fresh}") {
+				path = strings.ReplaceAll(path, "{fresh}", e.freshRecord(t, c.consent, records))
+			}
 			if c.method == "POST" {
 				header["Content-Type"] = "application/json"
 				body = matrixBody(c.consent)
@@ -121,14 +126,21 @@ func TestAuthorizationMatrix(t *testing.T) {
 }
 
 // matrixRecords makes one record of victim-support-north per consent state
-// and returns their ids. Withdrawal and expiry are set in the database
-// directly: expiry because the API refuses consent that has already expired.
+// and returns their ids. The expired record is given consent that expires
+// 1.5 s later, and the function waits for it; withdrawal is set in the
+// database directly (the API's withdrawal also destroys content, which the
+// read cells do not need).
 func (e env) matrixRecords(t *testing.T) map[string]string {
 	t.Helper()
 	cw := e.token(t, candour.RoleCaseworker, "victim-support-north")
 	ids := map[string]string{}
+	expiry := time.Now().Add(1500 * time.Millisecond).UTC()
 	for _, state := range []string{"given", "withdrawn", "expired"} {
-		resp, body := e.do(t, "POST", "/v1/feedback", cw, jsonCT, matrixBody("given"))
+		req := matrixBody("given")
+		if state == "expired" {
+			req = strings.Replace(req, `"notice_version": "2026-01"`, `"notice_version": "2026-01", "expires_at": "`+expiry.Format(time.RFC3339Nano)+`"`, 1)
+		}
+		resp, body := e.do(t, "POST", "/v1/feedback", cw, jsonCT, req)
 		if resp.StatusCode != 201 {
 			t.Fatalf("creating the %s record: %d %s", state, resp.StatusCode, body)
 		}
@@ -141,15 +153,49 @@ func (e env) matrixRecords(t *testing.T) map[string]string {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	for stmt, id := range map[string]string{
-		`UPDATE feedback SET consent_withdrawn_at = '2026-11-01T00:00:00.000000000Z' WHERE id = ?`: ids["withdrawn"],
-		`UPDATE feedback SET consent_expires_at = '2026-01-01T00:00:00.000000000Z' WHERE id = ?`:   ids["expired"],
-	} {
-		if _, err := db.Exec(stmt, id); err != nil {
-			t.Fatal(err)
-		}
+	if _, err := db.Exec(`UPDATE feedback SET consent_withdrawn_at = '2026-11-01T00:00:00.000000000Z' WHERE id = ?`, ids["withdrawn"]); err != nil {
+		t.Fatal(err)
 	}
+	// A pool of expired records for the withdrawal cells, one each.
+	for i := range 72 {
+		req := strings.Replace(matrixBody("given"), `"notice_version": "2026-01"`, `"notice_version": "2026-01", "expires_at": "`+expiry.Format(time.RFC3339Nano)+`"`, 1)
+		resp, body := e.do(t, "POST", "/v1/feedback", cw, jsonCT, req)
+		if resp.StatusCode != 201 {
+			t.Fatalf("creating expired record %d: %d %s", i, resp.StatusCode, body)
+		}
+		var rc candour.Receipt
+		json.Unmarshal(body, &rc)
+		ids[fmt.Sprintf("expired-%d", i)] = rc.ID
+	}
+	time.Sleep(time.Until(expiry) + 10*time.Millisecond)
 	return ids
+}
+
+// freshRecord returns a record of its own for a withdrawal cell: a new one
+// with consent given, one from the pool of expired ones, or the shared
+// withdrawn one (a second withdrawal changes nothing).
+func (e env) freshRecord(t *testing.T, consent string, records map[string]string) string {
+	t.Helper()
+	switch consent {
+	case "withdrawn":
+		return records["withdrawn"]
+	case "expired":
+		for k, id := range records {
+			if strings.HasPrefix(k, "expired-") {
+				delete(records, k)
+				return id
+			}
+		}
+		t.Fatal("the pool of expired records is empty")
+	}
+	cw := e.token(t, candour.RoleCaseworker, "victim-support-north")
+	resp, body := e.do(t, "POST", "/v1/feedback", cw, jsonCT, matrixBody("given"))
+	if resp.StatusCode != 201 {
+		t.Fatalf("creating a fresh record: %d %s", resp.StatusCode, body)
+	}
+	var rc candour.Receipt
+	json.Unmarshal(body, &rc)
+	return rc.ID
 }
 
 func matrixBody(consent string) string {

@@ -99,6 +99,38 @@ func (s *Server) readFeedback(w http.ResponseWriter, r *http.Request, p candour.
 	writeJSON(w, http.StatusOK, f)
 }
 
+// withdrawFeedback records a withdrawal of consent: 200 with a receipt.
+func (s *Server) withdrawFeedback(w http.ResponseWriter, r *http.Request, p candour.Principal) {
+	c, err := caller(r, p)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	rc, err := s.cfg.Feedback.Withdraw(r.Context(), c, r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rc)
+}
+
+// eraseSubject crypto-shreds a subject's records: 200 with a receipt. The
+// subject reference travels in the path; it is never logged (request logs
+// name the route pattern) nor stored.
+func (s *Server) eraseSubject(w http.ResponseWriter, r *http.Request, p candour.Principal) {
+	c, err := caller(r, p)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	rc, err := s.cfg.Feedback.Erase(r.Context(), c, r.PathValue("subject_ref"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rc)
+}
+
 // auditEntryView is one entry of GET /v1/audit/entries.
 type auditEntryView struct {
 	Seq   int64              `json:"seq"`

@@ -25,6 +25,8 @@ import (
 type FeedbackService interface {
 	Submit(ctx context.Context, c candour.Caller, f candour.Feedback, idem candour.Idempotency) (candour.Receipt, error)
 	Read(ctx context.Context, c candour.Caller, id string) (candour.Feedback, error)
+	Withdraw(ctx context.Context, c candour.Caller, id string) (candour.Withdrawal, error)
+	Erase(ctx context.Context, c candour.Caller, subjectRef string) (candour.Erasure, error)
 }
 
 // AuditService serves auditors (audit.Service).
@@ -75,6 +77,8 @@ func New(c Config) *Server {
 	}
 	mux.HandleFunc("POST /v1/feedback", s.authed(s.createFeedback))
 	mux.HandleFunc("GET /v1/feedback/{id}", s.authed(s.readFeedback))
+	mux.HandleFunc("POST /v1/feedback/{id}/withdraw", s.authed(s.withdrawFeedback))
+	mux.HandleFunc("DELETE /v1/subjects/{subject_ref}", s.authed(s.eraseSubject))
 	mux.HandleFunc("GET /v1/audit/entries", s.authed(s.auditEntries))
 	mux.HandleFunc("GET /v1/audit/checkpoint", s.authed(s.auditCheckpoint))
 	mux.HandleFunc("POST /v1/audit/checkpoint", s.authed(s.auditCheckpoint))

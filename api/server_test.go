@@ -60,7 +60,7 @@ func newEnv(t *testing.T) env {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(api.New(api.Config{
-		Feedback: vault.New(vault.Config{Store: db, Log: db, Keys: keys, Policy: pol}),
+		Feedback: vault.New(vault.Config{Store: db, DataKeys: db, Log: db, Keys: keys, Policy: pol}),
 		Audit:    audit.NewService(db, db, tree, pol, nil),
 		Auth:     api.NewVerifier(iss, api.DevIssuer, api.DevAudience, nil),
 		JWKS:     iss.JWKS(),

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -593,4 +594,73 @@ func (d *DB) AllCheckpoints(ctx context.Context) ([][]byte, error) {
 		return nil, fmt.Errorf("select checkpoints: %w", err)
 	}
 	return pgx.CollectRows(rows, pgx.RowTo[[]byte])
+}
+
+// DataKey implements candour.DataKeyStore.
+func (d *DB) DataKey(ctx context.Context, id string) ([]byte, error) {
+	var w []byte
+	err := d.pool.QueryRow(ctx, `SELECT wrapped FROM data_keys WHERE id = $1`, id).Scan(&w)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, candour.Errorf(candour.ENOTFOUND, "No such data key.")
+	}
+	return w, err
+}
+
+// AddDataKey implements candour.DataKeyStore.
+func (d *DB) AddDataKey(ctx context.Context, id string, wrapped []byte) ([]byte, error) {
+	if _, err := d.pool.Exec(ctx, `INSERT INTO data_keys (id, wrapped) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING`, id, wrapped); err != nil {
+		return nil, fmt.Errorf("insert data key: %w", err)
+	}
+	return d.DataKey(ctx, id)
+}
+
+// WithdrawFeedback implements candour.FeedbackStore.
+func (d *DB) WithdrawFeedback(ctx context.Context, id string, at time.Time, e candour.AuditEntry) (int64, error) {
+	var seq int64
+	err := d.inTx(ctx, func(tx pgx.Tx) error {
+		var withdrawn *time.Time
+		err := tx.QueryRow(ctx, `SELECT consent_withdrawn_at FROM feedback WHERE id = $1 FOR UPDATE`, id).Scan(&withdrawn)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			return candour.Errorf(candour.ENOTFOUND, "No such record.")
+		case err != nil:
+			return fmt.Errorf("select feedback: %w", err)
+		case withdrawn != nil:
+			return candour.Errorf(candour.ECONFLICT, "Consent for this record was already withdrawn.")
+		}
+		if _, err := tx.Exec(ctx, `UPDATE feedback SET consent_withdrawn_at = $1, sealed = ''::bytea WHERE id = $2`, at, id); err != nil {
+			return fmt.Errorf("withdraw: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM data_keys WHERE id = $1`, candour.RecordKeyID(id)); err != nil {
+			return fmt.Errorf("delete data key: %w", err)
+		}
+		seq, err = appendAudit(ctx, tx, e)
+		return err
+	})
+	return seq, err
+}
+
+// EraseSubject implements candour.FeedbackStore.
+func (d *DB) EraseSubject(ctx context.Context, agency string, subjectHash []byte, e candour.AuditEntry) ([]string, int64, error) {
+	var (
+		ids []string
+		seq int64
+	)
+	err := d.inTx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `DELETE FROM feedback WHERE agency = $1 AND subject_hash = $2 RETURNING id`, agency, subjectHash)
+		if err != nil {
+			return fmt.Errorf("delete subject's records: %w", err)
+		}
+		if ids, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+			return fmt.Errorf("delete subject's records: %w", err)
+		}
+		slices.Sort(ids)
+		if _, err := tx.Exec(ctx, `DELETE FROM data_keys WHERE id = $1`, candour.SubjectKeyID(agency, subjectHash)); err != nil {
+			return fmt.Errorf("delete data key: %w", err)
+		}
+		e.Records = ids
+		seq, err = appendAudit(ctx, tx, e)
+		return err
+	})
+	return ids, seq, err
 }

@@ -522,3 +522,85 @@ func (d *DB) AllCheckpoints(ctx context.Context) ([][]byte, error) {
 	}
 	return out, rows.Err()
 }
+
+// DataKey implements candour.DataKeyStore.
+func (d *DB) DataKey(ctx context.Context, id string) ([]byte, error) {
+	var w []byte
+	err := d.db.QueryRowContext(ctx, `SELECT wrapped FROM data_keys WHERE id = ?`, id).Scan(&w)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, candour.Errorf(candour.ENOTFOUND, "No such data key.")
+	}
+	return w, err
+}
+
+// AddDataKey implements candour.DataKeyStore.
+func (d *DB) AddDataKey(ctx context.Context, id string, wrapped []byte) ([]byte, error) {
+	var stored []byte
+	err := d.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO data_keys (id, wrapped, created_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+			id, wrapped, formatTime(time.Now())); err != nil {
+			return fmt.Errorf("insert data key: %w", err)
+		}
+		return tx.QueryRowContext(ctx, `SELECT wrapped FROM data_keys WHERE id = ?`, id).Scan(&stored)
+	})
+	return stored, err
+}
+
+// WithdrawFeedback implements candour.FeedbackStore.
+func (d *DB) WithdrawFeedback(ctx context.Context, id string, at time.Time, e candour.AuditEntry) (int64, error) {
+	var seq int64
+	err := d.inTx(ctx, func(tx *sql.Tx) error {
+		var withdrawn sql.NullString
+		err := tx.QueryRowContext(ctx, `SELECT consent_withdrawn_at FROM feedback WHERE id = ?`, id).Scan(&withdrawn)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return candour.Errorf(candour.ENOTFOUND, "No such record.")
+		case err != nil:
+			return fmt.Errorf("select feedback: %w", err)
+		case withdrawn.Valid:
+			return candour.Errorf(candour.ECONFLICT, "Consent for this record was already withdrawn.")
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE feedback SET consent_withdrawn_at = ?, sealed = x'' WHERE id = ?`, formatTime(at), id); err != nil {
+			return fmt.Errorf("withdraw: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM data_keys WHERE id = ?`, candour.RecordKeyID(id)); err != nil {
+			return fmt.Errorf("delete data key: %w", err)
+		}
+		seq, err = appendAudit(ctx, tx, e)
+		return err
+	})
+	return seq, err
+}
+
+// EraseSubject implements candour.FeedbackStore.
+func (d *DB) EraseSubject(ctx context.Context, agency string, subjectHash []byte, e candour.AuditEntry) ([]string, int64, error) {
+	var (
+		ids []string
+		seq int64
+	)
+	err := d.inTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT id FROM feedback WHERE agency = ? AND subject_hash = ? ORDER BY id`, agency, subjectHash)
+		if err != nil {
+			return fmt.Errorf("select subject's records: %w", err)
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if _, err := tx.ExecContext(ctx, `DELETE FROM feedback WHERE agency = ? AND subject_hash = ?`, agency, subjectHash); err != nil {
+			return fmt.Errorf("delete subject's records: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM data_keys WHERE id = ?`, candour.SubjectKeyID(agency, subjectHash)); err != nil {
+			return fmt.Errorf("delete data key: %w", err)
+		}
+		e.Records = ids
+		seq, err = appendAudit(ctx, tx, e)
+		return err
+	})
+	return ids, seq, err
+}

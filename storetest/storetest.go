@@ -21,6 +21,7 @@ import (
 // Store is everything a Candour store implements.
 type Store interface {
 	candour.FeedbackStore
+	candour.DataKeyStore
 	candour.AuditLog
 	candour.AuditReader
 	audit.Store
@@ -47,6 +48,9 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"AuditTreeMatchesReplay", testAuditTree},
 		{"AuditTreeConcurrentIntegrators", testAuditTreeConcurrent},
 		{"Checkpoints", testCheckpoints},
+		{"DataKeysFirstWins", testDataKeys},
+		{"Withdraw", testWithdraw},
+		{"EraseSubject", testErase},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore(t)) })
@@ -599,4 +603,91 @@ func toTlog(hs [][32]byte) []tlog.Hash {
 		out[i] = h
 	}
 	return out
+}
+
+func testDataKeys(t *testing.T, s Store) {
+	ctx := Context()
+	if _, err := s.DataKey(ctx, "s:x"); candour.ErrorCode(err) != candour.ENOTFOUND {
+		t.Errorf("DataKey before any: %v, want ENOTFOUND", err)
+	}
+	got, err := s.AddDataKey(ctx, "s:x", []byte("first"))
+	if err != nil || string(got) != "first" {
+		t.Fatalf("AddDataKey = %q, %v", got, err)
+	}
+	got, err = s.AddDataKey(ctx, "s:x", []byte("second"))
+	if err != nil || string(got) != "first" {
+		t.Errorf("a second AddDataKey = %q, %v; want the first key kept", got, err)
+	}
+	if got, err := s.DataKey(ctx, "s:x"); err != nil || string(got) != "first" {
+		t.Errorf("DataKey = %q, %v", got, err)
+	}
+}
+
+func testWithdraw(t *testing.T, s Store) {
+	ctx := Context()
+	rec := Record("w-1")
+	if _, err := s.CreateFeedback(ctx, rec, Entry("cw", candour.ActionFeedbackCreate, rec.ID), candour.Idempotency{}); err != nil {
+		t.Fatal(err)
+	}
+	s.AddDataKey(ctx, candour.RecordKeyID(rec.ID), []byte("k"))
+	at := time.Date(2026, 11, 24, 14, 0, 0, 0, time.UTC)
+	if _, err := s.WithdrawFeedback(ctx, "no-such", at, Entry("cw", candour.ActionFeedbackWithdraw, "no-such")); candour.ErrorCode(err) != candour.ENOTFOUND {
+		t.Errorf("withdraw a missing record: %v, want ENOTFOUND", err)
+	}
+	seq, err := s.WithdrawFeedback(ctx, rec.ID, at, Entry("cw", candour.ActionFeedbackWithdraw, rec.ID))
+	if err != nil || seq != 1 {
+		t.Fatalf("WithdrawFeedback = %d, %v; want seq 1", seq, err)
+	}
+	got, err := s.Record(ctx, rec.ID)
+	if err != nil || got.Consent.WithdrawnAt == nil || !got.Consent.WithdrawnAt.Equal(at) || len(got.Sealed) != 0 {
+		t.Errorf("after withdrawal: withdrawn %v, sealed %d bytes, %v; want withdrawn at %v and no content", got.Consent.WithdrawnAt, len(got.Sealed), err, at)
+	}
+	if _, err := s.DataKey(ctx, candour.RecordKeyID(rec.ID)); candour.ErrorCode(err) != candour.ENOTFOUND {
+		t.Errorf("the record's data key survived: %v", err)
+	}
+	if _, err := s.WithdrawFeedback(ctx, rec.ID, at, Entry("cw", candour.ActionFeedbackWithdraw, rec.ID)); candour.ErrorCode(err) != candour.ECONFLICT {
+		t.Errorf("a second withdrawal: %v, want ECONFLICT", err)
+	}
+	if n := len(all(t, s)); n != 2 {
+		t.Errorf("%d audit entries, want 2 (the create and one withdrawal)", n)
+	}
+}
+
+func testErase(t *testing.T, s Store) {
+	ctx := Context()
+	subject, other := []byte("subject-hash-0001"), []byte("subject-hash-0002")
+	put := func(id, agency string, hash []byte) {
+		t.Helper()
+		rec := Record(id)
+		rec.Agency, rec.SubjectHash = agency, hash
+		if _, err := s.CreateFeedback(ctx, rec, Entry("cw", candour.ActionFeedbackCreate, id), candour.Idempotency{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("e-1", "victim-support-north", subject)
+	put("e-2", "victim-support-north", subject)
+	put("e-3", "victim-support-north", other)
+	put("e-4", "police-north", subject)
+	s.AddDataKey(ctx, candour.SubjectKeyID("victim-support-north", subject), []byte("k1"))
+	s.AddDataKey(ctx, candour.SubjectKeyID("police-north", subject), []byte("k2"))
+	ids, seq, err := s.EraseSubject(ctx, "victim-support-north", subject, Entry("dpo", candour.ActionSubjectErase))
+	if err != nil || !reflect.DeepEqual(ids, []string{"e-1", "e-2"}) {
+		t.Fatalf("EraseSubject = %v, %v; want e-1 and e-2", ids, err)
+	}
+	for id, want := range map[string]string{"e-1": candour.ENOTFOUND, "e-2": candour.ENOTFOUND, "e-3": "", "e-4": ""} {
+		if _, err := s.Record(ctx, id); candour.ErrorCode(err) != want {
+			t.Errorf("Record(%s) after erasure: %v, want code %q", id, err, want)
+		}
+	}
+	if _, err := s.DataKey(ctx, candour.SubjectKeyID("victim-support-north", subject)); candour.ErrorCode(err) != candour.ENOTFOUND {
+		t.Errorf("the subject's data key survived: %v", err)
+	}
+	if _, err := s.DataKey(ctx, candour.SubjectKeyID("police-north", subject)); err != nil {
+		t.Errorf("another agency's key for the same subject was erased: %v", err)
+	}
+	leaves, _ := s.AuditEntries(ctx, candour.AuditFilter{After: seq - 1, Limit: 1})
+	e, err := candour.ParseAuditLeaf(leaves[0].Leaf)
+	if err != nil || e.Action != candour.ActionSubjectErase || !reflect.DeepEqual(e.Records, []string{"e-1", "e-2"}) {
+		t.Errorf("erasure entry %+v, %v; want it to name e-1 and e-2", e, err)
+	}
 }

@@ -17,6 +17,7 @@ package vault
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -31,8 +32,9 @@ import (
 // Service is the feedback service. It is safe for concurrent use.
 type Service struct {
 	store  candour.FeedbackStore
+	dkeys  candour.DataKeyStore
 	log    candour.AuditLog
-	keys   Keys
+	keys   KEK
 	policy candour.Authorizer
 	now    func() time.Time
 	newID  func() (string, error)
@@ -42,18 +44,19 @@ type Service struct {
 // Config wires a Service. Now and NewID default to the wall clock and UUIDv7;
 // Logger defaults to discarding.
 type Config struct {
-	Store  candour.FeedbackStore
-	Log    candour.AuditLog
-	Keys   Keys
-	Policy candour.Authorizer
-	Now    func() time.Time
-	NewID  func() (string, error)
-	Logger *slog.Logger
+	Store    candour.FeedbackStore
+	DataKeys candour.DataKeyStore
+	Log      candour.AuditLog
+	Keys     KEK
+	Policy   candour.Authorizer
+	Now      func() time.Time
+	NewID    func() (string, error)
+	Logger   *slog.Logger
 }
 
 // New returns a Service built from c.
 func New(c Config) *Service {
-	s := &Service{store: c.Store, log: c.Log, keys: c.Keys, policy: c.Policy,
+	s := &Service{store: c.Store, dkeys: c.DataKeys, log: c.Log, keys: c.Keys, policy: c.Policy,
 		now: c.Now, newID: c.NewID, logger: c.Logger}
 	if s.now == nil {
 		s.now = time.Now
@@ -108,15 +111,21 @@ func (s *Service) Submit(ctx context.Context, c candour.Caller, f candour.Feedba
 	rec := candour.Record{ID: id, Agency: f.Agency, SubmittedBy: f.SubmittedBy, SubmittedAt: now,
 		Service: f.Service, Touchpoint: f.Touchpoint, Channel: f.Channel, Period: f.Period,
 		Ratings: f.Ratings, Sensitivity: f.Sensitivity, Consent: f.Consent}
+	const keysDown = "The key provider is unavailable; nothing was stored. Try again shortly."
 	if f.SubjectRef != "" {
 		if rec.SubjectHash, err = s.keys.SubjectHash(ctx, f.SubjectRef); err != nil {
-			return candour.Receipt{}, unavailable(err, "The key provider is unavailable; nothing was stored. Try again shortly.")
+			return candour.Receipt{}, unavailable(err, keysDown)
 		}
 	}
-	rec.Sealed, err = seal(ctx, s.keys, content{ID: id, Agency: f.Agency, Comment: f.Comment,
-		SubjectRef: f.SubjectRef, Equality: f.Equality})
+	dataKey, err := s.dataKey(ctx, keyID(rec), true)
 	if err != nil {
-		return candour.Receipt{}, unavailable(err, "The key provider is unavailable; nothing was stored. Try again shortly.")
+		return candour.Receipt{}, unavailable(err, keysDown)
+	}
+	rec.Sealed, err = seal(dataKey, content{ID: id, Agency: f.Agency, Comment: f.Comment,
+		SubjectRef: f.SubjectRef, Equality: f.Equality}, f.Consent)
+	clear(dataKey)
+	if err != nil {
+		return candour.Receipt{}, unavailable(err, keysDown)
 	}
 	rc, err := s.store.CreateFeedback(ctx, rec, s.entry(c, candour.ActionFeedbackCreate, []string{id}, d, candour.OutcomeOK, now), idem)
 	if err != nil {
@@ -162,7 +171,7 @@ func (s *Service) Read(ctx context.Context, c candour.Caller, id string) (candou
 		return candour.Feedback{}, notFound
 	}
 
-	cont, err := open(ctx, s.keys, rec.Sealed, rec.ID, rec.Agency)
+	cont, err := s.open(ctx, rec)
 	if err != nil {
 		if _, aerr := s.audit(ctx, c, candour.ActionFeedbackRead, []string{id}, d, candour.OutcomeUnavailable, now); aerr != nil {
 			return candour.Feedback{}, aerr
@@ -182,6 +191,128 @@ func (s *Service) Read(ctx context.Context, c candour.Caller, id string) (candou
 		Ratings: rec.Ratings, Sensitivity: rec.Sensitivity, Consent: rec.Consent,
 		Comment: cont.Comment, SubjectRef: cont.SubjectRef, Equality: cont.Equality,
 	}, nil
+}
+
+// keyID names the data key a record is sealed under: its subject's within its
+// agency, or its own when it has no subject reference.
+func keyID(rec candour.Record) string {
+	if rec.SubjectHash != nil {
+		return candour.SubjectKeyID(rec.Agency, rec.SubjectHash)
+	}
+	return candour.RecordKeyID(rec.ID)
+}
+
+// dataKey returns the plain data key stored (wrapped) under id, creating and
+// storing a fresh one when create is set and there is none. Callers clear the
+// key when done with it.
+func (s *Service) dataKey(ctx context.Context, id string, create bool) ([]byte, error) {
+	wrapped, err := s.dkeys.DataKey(ctx, id)
+	if candour.ErrorCode(err) == candour.ENOTFOUND && create {
+		fresh := make([]byte, 32)
+		if _, err := rand.Read(fresh); err != nil {
+			return nil, err
+		}
+		w, err := s.keys.WrapKeys(ctx, [][]byte{fresh})
+		clear(fresh)
+		if err != nil {
+			return nil, fmt.Errorf("wrap data key: %w", err)
+		}
+		wrapped, err = s.dkeys.AddDataKey(ctx, id, w[0]) // the first stored wins a race
+		if err != nil {
+			return nil, fmt.Errorf("store data key: %w", err)
+		}
+	} else if err != nil {
+		return nil, err
+	}
+	keys, err := s.keys.UnwrapKeys(ctx, [][]byte{wrapped})
+	if err != nil {
+		return nil, fmt.Errorf("unwrap data key: %w", err)
+	}
+	return keys[0], nil
+}
+
+// open opens a record's envelope. A missing data key on a live record is an
+// envelope that cannot be opened.
+func (s *Service) open(ctx context.Context, rec candour.Record) (content, error) {
+	dataKey, err := s.dataKey(ctx, keyID(rec), false)
+	if candour.ErrorCode(err) == candour.ENOTFOUND {
+		return content{}, fmt.Errorf("%w: its data key is gone", errEnvelope)
+	}
+	if err != nil {
+		return content{}, err
+	}
+	defer clear(dataKey)
+	return open(dataKey, rec.Sealed, rec.ID, rec.Agency, rec.Consent)
+}
+
+// Withdraw records that the person withdrew consent to the record: from then
+// on no read or insight includes it, and its content is destroyed. Caseworkers
+// of the owning agency may record a withdrawal.
+func (s *Service) Withdraw(ctx context.Context, c candour.Caller, id string) (candour.Withdrawal, error) {
+	now := s.clock()
+	ctx = candour.WithAgencies(ctx, c.Principal.Agency)
+	notFound := candour.Errorf(candour.ENOTFOUND, "No such record.")
+	if uuid.Validate(id) != nil {
+		return candour.Withdrawal{}, notFound
+	}
+	rec, err := s.store.Record(ctx, id)
+	switch {
+	case candour.ErrorCode(err) == candour.ENOTFOUND:
+		if _, err := s.audit(ctx, c, candour.ActionFeedbackWithdraw, []string{id}, candour.Decision{}, candour.OutcomeNotFound, now); err != nil {
+			return candour.Withdrawal{}, err
+		}
+		return candour.Withdrawal{}, notFound
+	case err != nil:
+		return candour.Withdrawal{}, unavailable(err, "The record store is unavailable. Try again shortly.")
+	}
+	res := &candour.Resource{ID: rec.ID, Agency: rec.Agency, Service: rec.Service, Sensitivity: rec.Sensitivity, Consent: &rec.Consent}
+	d, err := s.decide(ctx, c, candour.ActionFeedbackWithdraw, res, now)
+	if err != nil {
+		return candour.Withdrawal{}, err
+	}
+	if !d.Allow {
+		if _, err := s.audit(ctx, c, candour.ActionFeedbackWithdraw, []string{id}, d, candour.OutcomeDenied, now); err != nil {
+			return candour.Withdrawal{}, err
+		}
+		return candour.Withdrawal{}, notFound
+	}
+	seq, err := s.store.WithdrawFeedback(ctx, id, now, s.entry(c, candour.ActionFeedbackWithdraw, []string{id}, d, candour.OutcomeOK, now))
+	if err != nil {
+		return candour.Withdrawal{}, unavailable(err, "The record store is unavailable; nothing was changed. Try again shortly.")
+	}
+	return candour.Withdrawal{ID: id, WithdrawnAt: now, AuditSeq: seq}, nil
+}
+
+// Erase crypto-shreds every record of the caller's agency about the subject
+// the reference names: the records and the subject's data key are deleted,
+// so a copy of the records (a backup) can no longer be opened. The audit
+// entry names the erased records by id and holds nothing about the subject.
+func (s *Service) Erase(ctx context.Context, c candour.Caller, subjectRef string) (candour.Erasure, error) {
+	now := s.clock()
+	p := c.Principal
+	ctx = candour.WithAgencies(ctx, p.Agency)
+	if subjectRef == "" || len(subjectRef) > candour.MaxSubjectRefBytes {
+		return candour.Erasure{}, candour.Errorf(candour.EINVALID, "The subject reference must be 1 to %d bytes.", candour.MaxSubjectRefBytes)
+	}
+	d, err := s.decide(ctx, c, candour.ActionSubjectErase, &candour.Resource{Agency: p.Agency}, now)
+	if err != nil {
+		return candour.Erasure{}, err
+	}
+	if !d.Allow {
+		if _, err := s.audit(ctx, c, candour.ActionSubjectErase, nil, d, candour.OutcomeDenied, now); err != nil {
+			return candour.Erasure{}, err
+		}
+		return candour.Erasure{}, candour.Errorf(candour.EFORBIDDEN, "Policy does not allow you to erase subjects: %s.", strings.Join(d.Reasons, "; "))
+	}
+	hash, err := s.keys.SubjectHash(ctx, subjectRef)
+	if err != nil {
+		return candour.Erasure{}, unavailable(err, "The key provider is unavailable; nothing was erased. Try again shortly.")
+	}
+	ids, seq, err := s.store.EraseSubject(ctx, p.Agency, hash, s.entry(c, candour.ActionSubjectErase, nil, d, candour.OutcomeOK, now))
+	if err != nil {
+		return candour.Erasure{}, unavailable(err, "The record store is unavailable; nothing was erased. Try again shortly.")
+	}
+	return candour.Erasure{Erased: len(ids), AuditSeq: seq}, nil
 }
 
 // clock returns the time in UTC at the microsecond precision every store keeps.

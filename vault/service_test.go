@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"filippo.io/age"
-
 	"github.com/candour-vault/candour"
 	"github.com/candour-vault/candour/policy"
 	"github.com/candour-vault/candour/sqlite"
@@ -45,7 +43,7 @@ func newFixture(t *testing.T, wrap func(*Config)) fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := Config{Store: db, Log: db, Keys: keys, Policy: pol,
+	c := Config{Store: db, DataKeys: db, Log: db, Keys: keys, Policy: pol,
 		Now: func() time.Time { return time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC) }}
 	if wrap != nil {
 		wrap(&c)
@@ -211,12 +209,12 @@ func (brokenPolicy) Decide(context.Context, candour.DecisionInput) (candour.Deci
 }
 
 // lostKeys is a key provider that has gone away.
-type lostKeys struct{ Keys }
+type lostKeys struct{ KEK }
 
-func (lostKeys) Recipient(context.Context) (age.Recipient, error) {
+func (lostKeys) WrapKeys(context.Context, [][]byte) ([][]byte, error) {
 	return nil, errors.New("connection refused")
 }
-func (lostKeys) Identity(context.Context) (age.Identity, error) {
+func (lostKeys) UnwrapKeys(context.Context, [][]byte) ([][]byte, error) {
 	return nil, errors.New("connection refused")
 }
 
@@ -237,7 +235,7 @@ func TestFailClosed(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := Config{Store: healthy.db, Log: healthy.db, Keys: healthy.keys, Policy: healthy.svc.policy, Now: healthy.svc.now}
+			c := Config{Store: healthy.db, DataKeys: healthy.db, Log: healthy.db, Keys: healthy.keys, Policy: healthy.svc.policy, Now: healthy.svc.now}
 			tt.wrap(&c)
 			svc := New(c)
 			f, err := svc.Read(ctx, reading(caseworker("victim-support-north")), rc.ID)
@@ -265,17 +263,17 @@ func TestFailClosed(t *testing.T) {
 }
 
 func TestEnvelope(t *testing.T) {
-	ctx := context.Background()
-	k, err := keyring.LoadOrCreate(filepath.Join(t.TempDir(), "k.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	other, err := keyring.LoadOrCreate(filepath.Join(t.TempDir(), "k.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := bytes.Repeat([]byte{7}, 32)
+	otherKey := bytes.Repeat([]byte{8}, 32)
+	consent := candour.Consent{Purposes: []candour.Purpose{candour.PurposeResearch}, Method: "verbal", NoticeVersion: "2026-01",
+		CapturedAt: time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC), CapturedBy: "cw"}
+	widened := consent
+	widened.Purposes = []candour.Purpose{candour.PurposeResearch, candour.PurposeInterAgency}
+	withdrawnAt := consent.CapturedAt.Add(time.Hour)
+	withdrawn := consent
+	withdrawn.WithdrawnAt = &withdrawnAt
 	c := content{ID: "rec-a", Agency: "police-north", Comment: secretComment, SubjectRef: secretRef}
-	sealed, err := seal(ctx, k, c)
+	sealed, err := seal(key, c, consent)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,25 +283,29 @@ func TestEnvelope(t *testing.T) {
 		return b
 	}
 	tests := []struct {
-		name   string
-		keys   Keys
-		sealed []byte
-		id     string
-		agency string
-		ok     bool
+		name    string
+		key     []byte
+		sealed  []byte
+		id      string
+		agency  string
+		consent candour.Consent
+		ok      bool
 	}{
-		{"valid", k, sealed, "rec-a", "police-north", true},
-		{"wrong key", other, sealed, "rec-a", "police-north", false},
-		{"moved to another row", k, sealed, "rec-b", "police-north", false},
-		{"moved to another agency", k, sealed, "rec-a", "victim-support-north", false},
-		{"unknown version", k, append([]byte("candour-envelope/v2\n"), sealed[len(envelopeV1):]...), "rec-a", "police-north", false},
-		{"truncated", k, sealed[:len(sealed)-10], "rec-a", "police-north", false},
-		{"header bit flipped", k, flip(len(envelopeV1) + 40), "rec-a", "police-north", false},
-		{"payload bit flipped", k, flip(len(sealed) - 5), "rec-a", "police-north", false},
+		{"valid", key, sealed, "rec-a", "police-north", consent, true},
+		{"withdrawal does not change the binding", key, sealed, "rec-a", "police-north", withdrawn, true},
+		{"wrong key", otherKey, sealed, "rec-a", "police-north", consent, false},
+		{"moved to another row", key, sealed, "rec-b", "police-north", consent, false},
+		{"moved to another agency", key, sealed, "rec-a", "victim-support-north", consent, false},
+		{"consent widened in the database", key, sealed, "rec-a", "police-north", widened, false},
+		{"old version", key, append([]byte("candour-envelope/v1\n"), sealed[len(envelopeV2):]...), "rec-a", "police-north", consent, false},
+		{"truncated", key, sealed[:len(sealed)-10], "rec-a", "police-north", consent, false},
+		{"header bit flipped", key, flip(len(envelopeV2) + 40), "rec-a", "police-north", consent, false},
+		{"payload bit flipped", key, flip(len(sealed) - 5), "rec-a", "police-north", consent, false},
+		{"destroyed", key, nil, "rec-a", "police-north", consent, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := open(ctx, tt.keys, tt.sealed, tt.id, tt.agency)
+			got, err := open(tt.key, tt.sealed, tt.id, tt.agency, tt.consent)
 			if tt.ok {
 				if err != nil || got != c {
 					t.Errorf("open = %+v, %v; want %+v", got, err, c)
@@ -320,6 +322,119 @@ func TestEnvelope(t *testing.T) {
 	}
 	if bytes.Contains(sealed, []byte(secretComment)) || bytes.Contains(sealed, []byte(secretRef)) {
 		t.Error("sealed envelope holds plaintext")
+	}
+}
+
+func TestWithdraw(t *testing.T) {
+	ctx := context.Background()
+	fx := newFixture(t, nil)
+	cw := caseworker("victim-support-north")
+	noSubject := feedback()
+	noSubject.SubjectRef = ""
+	rc, err := fx.svc.Submit(ctx, cw, noSubject, candour.Idempotency{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fx.svc.Withdraw(ctx, caseworker("police-north"), rc.ID); candour.ErrorCode(err) != candour.ENOTFOUND {
+		t.Errorf("another agency withdraws: %v, want ENOTFOUND", err)
+	}
+	w, err := fx.svc.Withdraw(ctx, cw, rc.ID)
+	if err != nil || w.ID != rc.ID || w.WithdrawnAt.IsZero() {
+		t.Fatalf("Withdraw = %+v, %v", w, err)
+	}
+	if _, err := fx.svc.Withdraw(ctx, cw, rc.ID); candour.ErrorCode(err) != candour.ECONFLICT {
+		t.Errorf("second withdrawal: %v, want ECONFLICT", err)
+	}
+	if _, err := fx.svc.Read(ctx, reading(cw), rc.ID); candour.ErrorCode(err) != candour.ENOTFOUND {
+		t.Errorf("read after withdrawal: %v, want ENOTFOUND", err)
+	}
+	rec, err := fx.db.Record(candour.WithAgencies(ctx, "victim-support-north"), rc.ID)
+	if err != nil || len(rec.Sealed) != 0 || rec.Consent.WithdrawnAt == nil {
+		t.Errorf("stored after withdrawal: sealed %d bytes, withdrawn %v, %v; want no content", len(rec.Sealed), rec.Consent.WithdrawnAt, err)
+	}
+	if _, err := fx.db.DataKey(ctx, candour.RecordKeyID(rc.ID)); candour.ErrorCode(err) != candour.ENOTFOUND {
+		t.Errorf("the record's data key survived the withdrawal: %v", err)
+	}
+}
+
+// TestEraseShredsBackups copies a subject's rows aside first, as a backup
+// would, erases the subject, and shows the copies can no longer be opened —
+// even written back into the database — while another agency's records of
+// the same person, and other subjects' records, are untouched.
+func TestEraseShredsBackups(t *testing.T) {
+	ctx := context.Background()
+	fx := newFixture(t, nil)
+	cw := caseworker("victim-support-north")
+	var ids []string
+	for range 3 {
+		rc, err := fx.svc.Submit(ctx, cw, feedback(), candour.Idempotency{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, rc.ID)
+	}
+	other := feedback()
+	other.SubjectRef = "VS-2026-000001"
+	otherRC, _ := fx.svc.Submit(ctx, cw, other, candour.Idempotency{})
+	police := feedback()
+	police.Service = "police/victim-updates"
+	policeRC, err := fx.svc.Submit(ctx, caseworker("police-north"), police, candour.Idempotency{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var backup []candour.Record
+	for _, id := range ids {
+		rec, err := fx.db.Record(candour.WithAgencies(ctx, "victim-support-north"), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		backup = append(backup, rec)
+	}
+	admin := candour.Caller{Principal: candour.Principal{Subject: "dpo", Agency: "victim-support-north", Roles: []candour.Role{candour.RoleAdmin}}}
+	if _, err := fx.svc.Erase(ctx, cw, secretRef); candour.ErrorCode(err) != candour.EFORBIDDEN {
+		t.Errorf("a caseworker erases: %v, want EFORBIDDEN", err)
+	}
+	er, err := fx.svc.Erase(ctx, admin, secretRef)
+	if err != nil || er.Erased != 3 {
+		t.Fatalf("Erase = %+v, %v; want 3 erased", er, err)
+	}
+	for _, rec := range backup {
+		if _, err := fx.svc.open(ctx, rec); !errors.Is(err, errEnvelope) {
+			t.Errorf("backup copy of %s opened after erasure: %v", rec.ID, err)
+		}
+		if _, err := fx.db.CreateFeedback(ctx, rec, candour.AuditEntry{Time: time.Now(), Action: "restore", Outcome: "ok"}, candour.Idempotency{}); err == nil {
+			if _, err := fx.svc.Read(ctx, reading(cw), rec.ID); candour.ErrorCode(err) != candour.EINTERNAL {
+				t.Errorf("restored copy of %s read back: %v, want it unopenable", rec.ID, err)
+			}
+		}
+	}
+	if _, err := fx.svc.Read(ctx, reading(cw), otherRC.ID); err != nil {
+		t.Errorf("another subject's record: %v", err)
+	}
+	if _, err := fx.svc.Read(ctx, reading(caseworker("police-north")), policeRC.ID); err != nil {
+		t.Errorf("the same person's record at another agency: %v", err)
+	}
+	leaves, _ := fx.db.AuditEntries(ctx, candour.AuditFilter{After: -1, Limit: 100})
+	found := false
+	for _, l := range leaves {
+		if bytes.Contains(l.Leaf, []byte(secretRef)) {
+			t.Fatal("an audit entry holds the subject reference")
+		}
+		e, _ := candour.ParseAuditLeaf(l.Leaf)
+		if e.Action == candour.ActionSubjectErase && e.Outcome == candour.OutcomeOK && len(e.Records) == 3 {
+			found = true
+		}
+	}
+	if !found {
+		t.Error("no erasure entry naming the 3 erased records")
+	}
+	// The restored copies are about the same subject: erasing again removes
+	// them too, and after that there is nothing left to erase.
+	if again, err := fx.svc.Erase(ctx, admin, secretRef); err != nil || again.Erased != 3 {
+		t.Errorf("erasing the restored copies: %+v, %v; want 3 erased", again, err)
+	}
+	if again, err := fx.svc.Erase(ctx, admin, secretRef); err != nil || again.Erased != 0 {
+		t.Errorf("erasing once more: %+v, %v; want 0 erased", again, err)
 	}
 }
 

@@ -91,7 +91,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	if *seed > 0 {
-		svc := vault.New(vault.Config{Store: db, Log: db, Keys: keys, Policy: pol, Logger: logger})
+		svc := vault.New(vault.Config{Store: db, DataKeys: db, Log: db, Keys: keys, Policy: pol, Logger: logger})
 		if err := seedRecords(ctx, svc, *seed, stdout); err != nil {
 			return err
 		}

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -73,6 +74,7 @@ const (
 // devServer is a running `candour dev`.
 type devServer struct {
 	cmd    *exec.Cmd
+	stderr *syncBuffer
 	url    string
 	dir    string
 	tokens map[string]string
@@ -88,7 +90,7 @@ func startDevArgs(t *testing.T, extra ...string) *devServer {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "data")
 	s := &devServer{dir: dir, tokens: map[string]string{}}
-	s.cmd, s.url = launch(t, append([]string{"dev", "--addr", "127.0.0.1:0", "--data-dir", dir}, extra...), func(line string) {
+	s.cmd, s.url, s.stderr = launch(t, append([]string{"dev", "--addr", "127.0.0.1:0", "--data-dir", dir}, extra...), func(line string) {
 		s.stdout = append(s.stdout, line)
 		if name, rest, ok := strings.Cut(strings.TrimPrefix(line, "export "), "="); ok && strings.HasPrefix(line, "export ") {
 			s.tokens[name] = strings.Fields(rest)[0]
@@ -101,15 +103,15 @@ func startDevArgs(t *testing.T, extra ...string) *devServer {
 // onLine (which may be nil) until it prints "Listening on URL", and returns
 // the process and the URL. The process is killed when the test ends, and its
 // stderr is logged if the test failed.
-func launch(t *testing.T, args []string, onLine func(string)) (*exec.Cmd, string) {
+func launch(t *testing.T, args []string, onLine func(string)) (*exec.Cmd, string, *syncBuffer) {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -145,11 +147,29 @@ func launch(t *testing.T, args []string, onLine func(string)) (*exec.Cmd, string
 			cmd.Wait()
 			t.Fatalf("candour %s exited before listening: %s", args[0], stderr.String())
 		}
-		return cmd, u
+		return cmd, u, stderr
 	case <-time.After(60 * time.Second):
 		t.Fatalf("candour %s did not start listening within 60s", args[0])
 	}
-	return nil, ""
+	return nil, "", nil
+}
+
+// syncBuffer is a bytes.Buffer safe for a process writing and a test reading.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func runCLI(t *testing.T, args ...string) (stdout, stderr string, code int) {
@@ -278,6 +298,20 @@ func TestDevEndToEnd(t *testing.T) {
 	}
 	if bytes.Contains(body, []byte(comment)) || bytes.Contains(body, []byte(subjectRef)) {
 		t.Error("the audit log holds the comment or the subject reference")
+	}
+
+	// The person withdraws from everything: an administrator erases the
+	// subject; the record is gone, and the subject reference never reached
+	// the server's log.
+	status, body = call(t, "DELETE", s.url+"/v1/subjects/"+subjectRef, s.tokens["ADMIN"], "", "")
+	if status != 200 || !strings.Contains(string(body), `"erased":1`) {
+		t.Fatalf("erase: %d %s", status, body)
+	}
+	if status, _ := call(t, "GET", s.url+"/v1/feedback/"+receipt.ID, caseworker, "case_management", ""); status != 404 {
+		t.Errorf("read after erasure: %d, want 404", status)
+	}
+	if strings.Contains(s.stderr.String(), subjectRef) || strings.Contains(s.stderr.String(), "waited 3 weeks") {
+		t.Error("the server's log holds the subject reference or the comment")
 	}
 
 	// A clean stop on SIGINT.

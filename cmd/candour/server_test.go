@@ -84,7 +84,7 @@ type replica struct {
 // start runs a server on addr (127.0.0.1:0 for a free port).
 func (f *fleet) start(t *testing.T, addr string) *replica {
 	t.Helper()
-	cmd, u := launch(t, []string{"server", "--addr", addr, "--database", f.db.AppURL,
+	cmd, u, _ := launch(t, []string{"server", "--addr", addr, "--database", f.db.AppURL,
 		"--key-file", f.keyFile, "--audit-key", f.auditKey, "--policy-dir", f.policy, "--jwks-url", f.jwks,
 		"--issuer", api.DevIssuer, "--audience", api.DevAudience}, nil)
 	return &replica{cmd: cmd, url: u, addr: strings.TrimPrefix(u, "http://")}

@@ -27,6 +27,7 @@ type store interface {
 	candour.AuditLog
 	candour.AuditReader
 	candour.Pinger
+	candour.DataKeyStore
 	audit.Store
 }
 
@@ -39,7 +40,7 @@ var (
 type components struct {
 	store  store
 	tree   *audit.Log
-	keys   vault.Keys
+	keys   vault.KEK
 	policy *policy.Dynamic
 	auth   api.Authenticator
 	jwks   []byte // served at /.well-known/jwks.json when set (dev issuer)
@@ -49,7 +50,7 @@ type components struct {
 // handler wires the HTTP handler.
 func (c components) handler() http.Handler {
 	return api.New(api.Config{
-		Feedback: vault.New(vault.Config{Store: c.store, Log: c.store, Keys: c.keys, Policy: c.policy, Logger: c.logger}),
+		Feedback: vault.New(vault.Config{Store: c.store, DataKeys: c.store, Log: c.store, Keys: c.keys, Policy: c.policy, Logger: c.logger}),
 		Audit:    audit.NewService(c.store, c.store, c.tree, c.policy, nil),
 		Auth:     c.auth,
 		JWKS:     c.jwks,

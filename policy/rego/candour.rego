@@ -74,6 +74,13 @@ grants contains "administrator reads their own agency's record; flagged in the a
 	not input.resource.consent.withdrawn_at
 }
 
+# Caseworkers record a withdrawal of consent for their own agency's records.
+grants contains "caseworker records a withdrawal of consent for their own agency's record" if {
+	input.action == "feedback.withdraw"
+	roles.caseworker
+	own_record
+}
+
 # ---------------------------------------------------------------- the log
 
 grants contains "auditor reads the audit log" if {

@@ -116,6 +116,17 @@ test_analysts_and_auditors_never_read_records if {
 	}
 }
 
+withdraw(principal, agency) := decide({
+	"principal": principal, "action": "feedback.withdraw",
+	"resource": record(agency, given), "now": now,
+})
+
+test_caseworker_withdraws_own_record_only if {
+	withdraw(p("caseworker", "police-north"), "police-north").allow
+	not withdraw(p("caseworker", "police-north"), "victim-support-north").allow
+	not withdraw(p("analyst", "police-north"), "police-north").allow
+}
+
 # ---------------------------------------------------------------- the log
 
 test_auditor_reads_audit_log if {

@@ -1,8 +1,11 @@
 // Package keyring is Candour's local key provider, the embedded default of
-// `candour dev`: the keys live in one JSON file that only its owner may read.
+// `candour dev`: a key-encryption key (KEK) and the secret that keys subject
+// hashes, in one JSON file that only its owner may read.
 //
-// Guarantees: the file is created with mode 0600 and is refused if its group or
-// others may read it; key material never appears in an error.
+// Guarantees: the file is created with mode 0600 and refused if its group or
+// others may read it; key material never appears in an error; data keys are
+// wrapped with XChaCha20-Poly1305 under the KEK, so a wrapped key that was
+// changed, or wrapped under another KEK, does not unwrap.
 package keyring
 
 import (
@@ -16,22 +19,27 @@ import (
 	"io/fs"
 	"os"
 
-	"filippo.io/age"
+	"golang.org/x/crypto/chacha20poly1305"
 )
 
 // fileVersion is the version of the key file format.
-const fileVersion = 1
+const fileVersion = 2
 
 type file struct {
-	Version     int    `json:"version"`
-	AgeIdentity string `json:"age_identity"`
-	SubjectKey  []byte `json:"subject_hmac_key"`
+	Version    int    `json:"version"`
+	KEK        []byte `json:"kek"`
+	SubjectKey []byte `json:"subject_hmac_key"`
 }
+
+// wrapVersion prefixes every wrapped data key.
+const wrapVersion = 1
+
+// wrapAD is the associated data of every wrapped data key.
+var wrapAD = []byte("candour data key")
 
 // Keyring holds the keys of one key file. It is safe for concurrent use.
 type Keyring struct {
-	identity   *age.X25519Identity
-	recipient  *age.X25519Recipient // derived once from identity
+	kek        []byte
 	subjectKey []byte
 }
 
@@ -42,11 +50,10 @@ func LoadOrCreate(path string) (*Keyring, error) {
 	if !errors.Is(err, fs.ErrNotExist) {
 		return k, err
 	}
-	id, err := age.GenerateX25519Identity()
-	if err != nil {
+	f := file{Version: fileVersion, KEK: make([]byte, chacha20poly1305.KeySize), SubjectKey: make([]byte, 32)}
+	if _, err := rand.Read(f.KEK); err != nil {
 		return nil, fmt.Errorf("keyring: generate: %w", err)
 	}
-	f := file{Version: fileVersion, AgeIdentity: id.String(), SubjectKey: make([]byte, 32)}
 	if _, err := rand.Read(f.SubjectKey); err != nil {
 		return nil, fmt.Errorf("keyring: generate: %w", err)
 	}
@@ -86,22 +93,54 @@ func Load(path string) (*Keyring, error) {
 		return nil, fmt.Errorf("keyring: %s is not a Candour key file", path)
 	}
 	if f.Version != fileVersion {
-		return nil, fmt.Errorf("keyring: %s has unknown version %d", path, f.Version)
+		return nil, fmt.Errorf("keyring: %s has version %d; this Candour reads version %d (a version 1 file is from before per-subject keys: start a new data directory)", path, f.Version, fileVersion)
 	}
-	id, err := age.ParseX25519Identity(f.AgeIdentity)
-	if err != nil || len(f.SubjectKey) != 32 {
+	if len(f.KEK) != chacha20poly1305.KeySize || len(f.SubjectKey) != 32 {
 		return nil, fmt.Errorf("keyring: %s holds malformed keys", path)
 	}
-	return &Keyring{identity: id, recipient: id.Recipient(), subjectKey: f.SubjectKey}, nil
+	return &Keyring{kek: f.KEK, subjectKey: f.SubjectKey}, nil
 }
 
-// Recipient returns the age recipient new envelopes are sealed to.
-func (k *Keyring) Recipient(context.Context) (age.Recipient, error) {
-	return k.recipient, nil
+// WrapKeys encrypts data keys under the KEK.
+func (k *Keyring) WrapKeys(_ context.Context, keys [][]byte) ([][]byte, error) {
+	aead, err := chacha20poly1305.NewX(k.kek)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]byte, len(keys))
+	for i, key := range keys {
+		nonce := make([]byte, aead.NonceSize(), 1+aead.NonceSize()+len(key)+aead.Overhead())
+		if _, err := rand.Read(nonce); err != nil {
+			return nil, err
+		}
+		out[i] = append([]byte{wrapVersion}, aead.Seal(nonce, nonce, key, wrapAD)...)
+	}
+	return out, nil
 }
 
-// Identity returns the age identity that opens envelopes.
-func (k *Keyring) Identity(context.Context) (age.Identity, error) { return k.identity, nil }
+// errUnwrap is the one error a bad wrapped key gives.
+var errUnwrap = errors.New("keyring: a data key does not unwrap under this key file")
+
+// UnwrapKeys decrypts data keys wrapped by WrapKeys.
+func (k *Keyring) UnwrapKeys(_ context.Context, wrapped [][]byte) ([][]byte, error) {
+	aead, err := chacha20poly1305.NewX(k.kek)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]byte, len(wrapped))
+	for i, w := range wrapped {
+		if len(w) < 1+aead.NonceSize()+aead.Overhead() || w[0] != wrapVersion {
+			return nil, errUnwrap
+		}
+		nonce, ct := w[1:1+aead.NonceSize()], w[1+aead.NonceSize():]
+		key, err := aead.Open(nil, nonce, ct, wrapAD)
+		if err != nil {
+			return nil, errUnwrap
+		}
+		out[i] = key
+	}
+	return out, nil
+}
 
 // SubjectHash returns HMAC-SHA-256 of ref under the keyring's subject key: the
 // same reference always gives the same hash, and without the key the hash

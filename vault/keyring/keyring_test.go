@@ -61,8 +61,9 @@ func TestLoadRefuses(t *testing.T) {
 	}{
 		{"readable by others", string(b), 0o644, "must be 0600"},
 		{"not json", "hello", 0o600, "not a Candour key file"},
-		{"unknown version", strings.Replace(string(b), `"version": 1`, `"version": 9`, 1), 0o600, "unknown version"},
-		{"bad identity", `{"version":1,"age_identity":"AGE-SECRET-KEY-1XYZ","subject_hmac_key":"AAAA"}`, 0o600, "malformed keys"},
+		{"unknown version", strings.Replace(string(b), `"version": 2`, `"version": 9`, 1), 0o600, "has version 9"},
+		{"version 1", `{"version":1,"age_identity":"AGE-SECRET-KEY-1XYZ","subject_hmac_key":"AAAA"}`, 0o600, "before per-subject keys"},
+		{"short kek", `{"version":2,"kek":"AAAA","subject_hmac_key":"AAAA"}`, 0o600, "malformed keys"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -79,5 +80,37 @@ func TestLoadRefuses(t *testing.T) {
 				t.Error("error holds key material")
 			}
 		})
+	}
+}
+
+func TestWrapKeys(t *testing.T) {
+	ctx := context.Background()
+	k, _ := keyring.LoadOrCreate(filepath.Join(t.TempDir(), "k.json"))
+	other, _ := keyring.LoadOrCreate(filepath.Join(t.TempDir(), "k.json"))
+	keys := [][]byte{bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 32)}
+	wrapped, err := k.WrapKeys(ctx, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(wrapped[0], keys[0]) {
+		t.Fatal("a wrapped key holds the key in clear")
+	}
+	again, _ := k.WrapKeys(ctx, keys[:1])
+	if bytes.Equal(again[0], wrapped[0]) {
+		t.Error("wrapping twice gave the same bytes: the nonce is not random")
+	}
+	got, err := k.UnwrapKeys(ctx, wrapped)
+	if err != nil || !bytes.Equal(got[0], keys[0]) || !bytes.Equal(got[1], keys[1]) {
+		t.Fatalf("UnwrapKeys = %x, %v", got, err)
+	}
+	flipped := bytes.Clone(wrapped[0])
+	flipped[len(flipped)-1] ^= 1
+	for name, w := range map[string][]byte{"flipped": flipped, "empty": nil, "truncated": wrapped[0][:20]} {
+		if _, err := k.UnwrapKeys(ctx, [][]byte{w}); err == nil {
+			t.Errorf("%s wrapped key unwrapped", name)
+		}
+	}
+	if _, err := other.UnwrapKeys(ctx, wrapped[:1]); err == nil {
+		t.Error("another key file unwrapped the key")
 	}
 }
