@@ -15,7 +15,9 @@ import (
 
 	"github.com/candour-vault/candour/api"
 	"github.com/candour-vault/candour/audit"
+	"github.com/candour-vault/candour/vault"
 	"github.com/candour-vault/candour/vault/keyring"
+	"github.com/candour-vault/candour/vault/transit"
 )
 
 func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -23,8 +25,12 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	config := fs.String("config", "", "optional JSON file of flag values (flags and CANDOUR_* variables win over it)")
 	addr := fs.String("addr", "127.0.0.1:8420", "address to listen on (use 0.0.0.0:8420 behind a load balancer)")
 	database := fs.String("database", "", "PostgreSQL URL, connecting as the application role (candour_app)")
-	keys := fs.String("keys", "keyring", "key provider: keyring (a local key file)")
+	keys := fs.String("keys", "keyring", "key provider: transit (HashiCorp Vault) or keyring (a local key file)")
 	keyFile := fs.String("key-file", "", "the key file of the keyring provider (create one with 'candour keys init')")
+	vaultAddr := fs.String("vault-addr", "", "Vault's address, for --keys transit")
+	vaultToken := fs.String("vault-token", "", "a Vault token with the policy of deploy/vault/candour.hcl (better: CANDOUR_VAULT_TOKEN)")
+	vaultRole := fs.String("vault-role-id", "", "AppRole role id, instead of a token")
+	vaultSecret := fs.String("vault-secret-id", "", "AppRole secret id (better: CANDOUR_VAULT_SECRET_ID)")
 	policyDir := fs.String("policy-dir", "", "policy directory (Rego and data.json), reloaded on change and on SIGHUP")
 	auditKey := fs.String("audit-key", "", "the audit log's signing key file (create one with 'candour audit init-key')")
 	checkpoints := fs.Duration("checkpoint-interval", time.Minute, "how often to sign a checkpoint of the audit log when it has grown")
@@ -40,10 +46,12 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	switch {
 	case !isPostgres(*database):
 		return usageError{"server: --database must be a postgres:// URL"}
-	case *keys != "keyring":
-		return usageError{fmt.Sprintf("server: --keys %q is not available; this build has only the keyring provider", *keys)}
-	case *keyFile == "":
-		return usageError{"server: --key-file is required"}
+	case *keys != "keyring" && *keys != "transit":
+		return usageError{fmt.Sprintf("server: --keys must be transit or keyring, not %q", *keys)}
+	case *keys == "keyring" && *keyFile == "":
+		return usageError{"server: --key-file is required with --keys keyring"}
+	case *keys == "transit" && *vaultAddr == "":
+		return usageError{"server: --vault-addr is required with --keys transit"}
 	case *auditKey == "":
 		return usageError{"server: --audit-key is required"}
 	case *jwksURL == "" || *issuer == "":
@@ -58,11 +66,16 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer closeDB()
-	kr, err := keyring.Load(*keyFile)
-	if err != nil {
+	var kek vault.KEK
+	if *keys == "transit" {
+		kek, err = transit.New(ctx, transit.Config{Address: *vaultAddr, Token: *vaultToken, RoleID: *vaultRole, SecretID: *vaultSecret})
+	} else {
+		kek, err = keyring.Load(*keyFile)
 		if errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("there is no key file at %s; create one with 'candour keys init --key-file %s'", *keyFile, *keyFile)
 		}
+	}
+	if err != nil {
 		return err
 	}
 	skey, err := audit.LoadKey(*auditKey)
@@ -81,7 +94,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return fmt.Errorf("the JWKS at %s cannot be used: %w", *jwksURL, err)
 	}
-	c := components{store: db, tree: tree, keys: kr, policy: pol, auth: api.NewVerifier(jwks, *issuer, *audience, nil), logger: logger}
+	c := components{store: db, tree: tree, keys: kek, policy: pol, auth: api.NewVerifier(jwks, *issuer, *audience, nil), logger: logger}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %w", *addr, err)

@@ -23,6 +23,7 @@ import (
 	"github.com/candour-vault/candour"
 	"github.com/candour-vault/candour/api"
 	"github.com/candour-vault/candour/postgres/pgtest"
+	"github.com/candour-vault/candour/vault/transit/vaulttest"
 )
 
 // fleet is what several `candour server` processes share: one database, one
@@ -76,17 +77,19 @@ func (f *fleet) token(t *testing.T, role candour.Role, agency string) string {
 
 // replica is one running `candour server`.
 type replica struct {
-	cmd  *exec.Cmd
-	addr string
-	url  string
+	cmd    *exec.Cmd
+	addr   string
+	url    string
+	lastID string
 }
 
-// start runs a server on addr (127.0.0.1:0 for a free port).
-func (f *fleet) start(t *testing.T, addr string) *replica {
+// start runs a server on addr (127.0.0.1:0 for a free port), with extra
+// flags appended.
+func (f *fleet) start(t *testing.T, addr string, extra ...string) *replica {
 	t.Helper()
-	cmd, u, _ := launch(t, []string{"server", "--addr", addr, "--database", f.db.AppURL,
+	cmd, u, _ := launch(t, append([]string{"server", "--addr", addr, "--database", f.db.AppURL,
 		"--key-file", f.keyFile, "--audit-key", f.auditKey, "--policy-dir", f.policy, "--jwks-url", f.jwks,
-		"--issuer", api.DevIssuer, "--audience", api.DevAudience}, nil)
+		"--issuer", api.DevIssuer, "--audience", api.DevAudience}, extra...), nil)
 	return &replica{cmd: cmd, url: u, addr: strings.TrimPrefix(u, "http://")}
 }
 
@@ -417,7 +420,8 @@ func TestServerCommandLine(t *testing.T) {
 		{"sqlite path", append(base, "--database", "x.db"), nil, 2, "postgres://"},
 		{"unmigrated schema", append(base, "--database", empty.AppURL), nil, 1, "run 'candour migrate up' first"},
 		{"database from the environment", base, []string{"CANDOUR_DATABASE=" + empty.AppURL}, 1, "candour migrate up"},
-		{"transit not built", append(base, "--database", empty.AppURL, "--keys", "transit"), nil, 2, "only the keyring provider"},
+		{"transit without an address", append(base, "--database", empty.AppURL, "--keys", "transit"), nil, 2, "--vault-addr is required"},
+		{"unknown provider", append(base, "--database", empty.AppURL, "--keys", "hsm"), nil, 2, "--keys must be transit or keyring"},
 		{"no key file", []string{"server", "--database", empty.AppURL, "--policy-dir", policyDir, "--jwks-url", "u", "--issuer", "i"}, nil, 2, "--key-file is required"},
 		{"no audit key", []string{"server", "--database", empty.AppURL, "--key-file", keyFile, "--policy-dir", policyDir, "--jwks-url", "u", "--issuer", "i"}, nil, 2, "--audit-key is required"},
 		{"keys init twice", []string{"keys", "init", "--key-file", keyFile}, nil, 1, "never overwritten"},
@@ -560,5 +564,104 @@ func TestAuditFailureFailsClosed(t *testing.T) {
 	}
 	if st, _ := read(first.id); st != 200 {
 		t.Errorf("read after repair: %d, want 200", st)
+	}
+}
+
+// TestTransitFailsClosed runs candour server on PostgreSQL with HashiCorp
+// Vault transit holding the key-encryption key. With Vault sealed, and with
+// Vault hung, submissions and reads answer 503 with Retry-After, store and
+// return nothing, and /readyz says the keys are unavailable; when Vault is
+// back, service resumes without a restart, and there is never a fallback to
+// a local key.
+func TestTransitFailsClosed(t *testing.T) {
+	v := vaulttest.Start(t)
+	db := pgtest.NewMigratedDatabase(t)
+	f := newFleet(t, db)
+	os.Remove(f.keyFile) // no local key to fall back on
+	r := f.start(t, "127.0.0.1:0", "--keys", "transit", "--vault-addr", v.Addr, "--vault-token", v.ServiceToken)
+	cw := f.token(t, candour.RoleCaseworker, "victim-support-north")
+	client := &http.Client{Timeout: 30 * time.Second}
+	n := 0
+	submit := func() (int, http.Header) {
+		n++
+		body := submitBody(fmt.Sprintf("Felt safe at last, visit %06d", n))
+		req, _ := http.NewRequest("POST", r.url+"/v1/feedback", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+cw)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var rc candour.Receipt
+		json.NewDecoder(resp.Body).Decode(&rc)
+		if resp.StatusCode == 201 {
+			r.lastID = rc.ID
+		}
+		return resp.StatusCode, resp.Header
+	}
+	read := func() int {
+		req, _ := http.NewRequest("GET", r.url+"/v1/feedback/"+r.lastID, nil)
+		req.Header.Set("Authorization", "Bearer "+cw)
+		req.Header.Set("Candour-Purpose", "case_management")
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	ready := func() int {
+		resp, err := client.Get(r.url + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	rows := func() int {
+		ctx := context.Background()
+		conn, err := pgx.Connect(ctx, db.Super)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(ctx)
+		var n int
+		conn.QueryRow(ctx, `SELECT count(*) FROM feedback`).Scan(&n)
+		return n
+	}
+	if st, _ := submit(); st != 201 || read() != 200 || ready() != 200 {
+		t.Fatalf("healthy: submit %d", st)
+	}
+	for _, down := range []struct {
+		name       string
+		stop, back func(testing.TB)
+	}{
+		{"sealed", v.Seal, v.Unseal},
+		{"hung", v.Freeze, v.Thaw},
+	} {
+		before := rows()
+		down.stop(t)
+		start := time.Now()
+		st, h := submit()
+		if st != http.StatusServiceUnavailable || h.Get("Retry-After") == "" {
+			t.Errorf("%s: submit %d, Retry-After %q; want 503 with Retry-After", down.name, st, h.Get("Retry-After"))
+		}
+		if st := read(); st != http.StatusServiceUnavailable {
+			t.Errorf("%s: read %d, want 503", down.name, st)
+		}
+		if st := ready(); st != http.StatusServiceUnavailable {
+			t.Errorf("%s: /readyz %d, want 503", down.name, st)
+		}
+		if took := time.Since(start); took > 25*time.Second {
+			t.Errorf("%s: the three requests took %v; a down Vault must fail fast", down.name, took)
+		}
+		if after := rows(); after != before {
+			t.Errorf("%s: %d rows stored while Vault was down", down.name, after-before)
+		}
+		down.back(t)
+		if st, _ := submit(); st != 201 || read() != 200 || ready() != 200 {
+			t.Errorf("%s, then back: submit %d; want service to resume without a restart", down.name, st)
+		}
 	}
 }

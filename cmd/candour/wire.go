@@ -54,9 +54,19 @@ func (c components) handler() http.Handler {
 		Audit:    audit.NewService(c.store, c.store, c.tree, c.policy, nil),
 		Auth:     c.auth,
 		JWKS:     c.jwks,
-		Ready:    map[string]candour.Pinger{"database": c.store},
+		Ready:    c.ready(),
 		Logger:   c.logger,
 	})
+}
+
+// ready names what /readyz checks: the database, and the key provider when
+// it can be down (Vault).
+func (c components) ready() map[string]candour.Pinger {
+	r := map[string]candour.Pinger{"database": c.store}
+	if p, ok := c.keys.(candour.Pinger); ok {
+		r["keys"] = p
+	}
+	return r
 }
 
 // isPostgres reports whether a --database value names PostgreSQL.

@@ -1,0 +1,203 @@
+// Package transit is Candour's production key provider: HashiCorp Vault's
+// transit secrets engine, through github.com/hashicorp/vault/api. The
+// key-encryption key lives in Vault and never leaves it: data keys are sent to
+// be wrapped and unwrapped in batches, and subject hashes are Vault HMACs.
+//
+// Guarantees: every call has a short timeout and bounded retries, so a sealed,
+// stopped or slow Vault fails a request quickly instead of hanging it; there
+// is no fallback to any local key; errors name the operation and Vault's
+// status, never key material or plaintext.
+package transit
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/vault/api"
+)
+
+// Config says where Vault is and how to log in.
+type Config struct {
+	Address  string // e.g. https://vault.internal:8200
+	Token    string // a token with the policy of deploy/vault/candour.hcl, or:
+	RoleID   string // AppRole login, with SecretID
+	SecretID string
+	Mount    string        // the transit mount; default "transit"
+	KeyName  string        // the key-encryption key; default "candour-kek"
+	HMACKey  string        // the key subject hashes use; default "candour-subject"
+	Timeout  time.Duration // per request; default 3s
+	Retries  int           // on 5xx and connection errors; default 2
+}
+
+// Provider wraps data keys with a Vault transit key. It is safe for
+// concurrent use.
+type Provider struct {
+	client *api.Client
+	cfg    Config
+}
+
+// New connects to Vault and logs in (token, or AppRole when RoleID is set).
+func New(ctx context.Context, cfg Config) (*Provider, error) {
+	if cfg.Mount == "" {
+		cfg.Mount = "transit"
+	}
+	if cfg.KeyName == "" {
+		cfg.KeyName = "candour-kek"
+	}
+	if cfg.HMACKey == "" {
+		cfg.HMACKey = "candour-subject"
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 3 * time.Second
+	}
+	if cfg.Retries == 0 {
+		cfg.Retries = 2
+	}
+	vc := api.DefaultConfig()
+	vc.Address = cfg.Address
+	vc.Timeout = cfg.Timeout
+	vc.MaxRetries = cfg.Retries
+	vc.MinRetryWait, vc.MaxRetryWait = 100*time.Millisecond, 500*time.Millisecond
+	client, err := api.NewClient(vc)
+	if err != nil {
+		return nil, fmt.Errorf("transit: vault client: %w", err)
+	}
+	client.SetToken(cfg.Token)
+	p := &Provider{client: client, cfg: cfg}
+	if cfg.RoleID != "" {
+		s, err := client.Logical().WriteWithContext(ctx, "auth/approle/login", map[string]any{
+			"role_id": cfg.RoleID, "secret_id": cfg.SecretID})
+		if err != nil || s == nil || s.Auth == nil {
+			return nil, fmt.Errorf("transit: AppRole login failed: %v", statusOf(err))
+		}
+		client.SetToken(s.Auth.ClientToken)
+	}
+	if client.Token() == "" {
+		return nil, errors.New("transit: give a Vault token or an AppRole role id and secret id")
+	}
+	return p, nil
+}
+
+// statusOf describes a Vault error by its status only.
+func statusOf(err error) string {
+	var re *api.ResponseError
+	switch {
+	case err == nil:
+		return "no answer"
+	case errors.As(err, &re):
+		return fmt.Sprintf("Vault answered %d", re.StatusCode)
+	case errors.Is(err, context.DeadlineExceeded), strings.Contains(err.Error(), "Client.Timeout"):
+		return "Vault did not answer in time"
+	default:
+		return "Vault could not be reached"
+	}
+}
+
+func (p *Provider) write(ctx context.Context, op, path string, data map[string]any) (*api.Secret, error) {
+	ctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout*time.Duration(p.cfg.Retries+1))
+	defer cancel()
+	s, err := p.client.Logical().WriteWithContext(ctx, path, data)
+	if err != nil || s == nil {
+		return nil, fmt.Errorf("transit: %s: %s", op, statusOf(err))
+	}
+	return s, nil
+}
+
+// batch sends one transit batch and returns the field of each result.
+func (p *Provider) batch(ctx context.Context, op, field string, inputs []map[string]any) ([]string, error) {
+	if len(inputs) == 0 {
+		return nil, nil
+	}
+	s, err := p.write(ctx, op, p.cfg.Mount+"/"+op+"/"+p.cfg.KeyName, map[string]any{"batch_input": inputs})
+	if err != nil {
+		return nil, err
+	}
+	results, ok := s.Data["batch_results"].([]any)
+	if !ok || len(results) != len(inputs) {
+		return nil, fmt.Errorf("transit: %s: Vault gave %d results for %d inputs", op, len(results), len(inputs))
+	}
+	out := make([]string, len(results))
+	for i, r := range results {
+		m, _ := r.(map[string]any)
+		if e, _ := m["error"].(string); e != "" {
+			return nil, fmt.Errorf("transit: %s: item %d was refused", op, i)
+		}
+		if out[i], ok = m[field].(string); !ok {
+			return nil, fmt.Errorf("transit: %s: item %d has no %s", op, i, field)
+		}
+	}
+	return out, nil
+}
+
+// WrapKeys encrypts data keys under the transit key, in one batch.
+func (p *Provider) WrapKeys(ctx context.Context, keys [][]byte) ([][]byte, error) {
+	in := make([]map[string]any, len(keys))
+	for i, k := range keys {
+		in[i] = map[string]any{"plaintext": base64.StdEncoding.EncodeToString(k)}
+	}
+	cts, err := p.batch(ctx, "encrypt", "ciphertext", in)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]byte, len(cts))
+	for i, c := range cts {
+		out[i] = []byte(c)
+	}
+	return out, nil
+}
+
+// UnwrapKeys decrypts data keys wrapped by WrapKeys, in one batch.
+func (p *Provider) UnwrapKeys(ctx context.Context, wrapped [][]byte) ([][]byte, error) {
+	in := make([]map[string]any, len(wrapped))
+	for i, w := range wrapped {
+		in[i] = map[string]any{"ciphertext": string(w)}
+	}
+	pts, err := p.batch(ctx, "decrypt", "plaintext", in)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]byte, len(pts))
+	for i, pt := range pts {
+		if out[i], err = base64.StdEncoding.DecodeString(pt); err != nil {
+			return nil, fmt.Errorf("transit: decrypt: item %d is not base64", i)
+		}
+	}
+	return out, nil
+}
+
+// SubjectHash returns Vault's HMAC-SHA-256 of ref under the HMAC key's first
+// version, so that the hash of a reference never changes, even when that key
+// is rotated.
+func (p *Provider) SubjectHash(ctx context.Context, ref string) ([]byte, error) {
+	s, err := p.write(ctx, "hmac", p.cfg.Mount+"/hmac/"+p.cfg.HMACKey+"/sha2-256", map[string]any{
+		"input": base64.StdEncoding.EncodeToString([]byte(ref)), "key_version": 1})
+	if err != nil {
+		return nil, err
+	}
+	h, _ := s.Data["hmac"].(string)
+	b64, ok := strings.CutPrefix(h, "vault:v1:")
+	if !ok {
+		return nil, errors.New("transit: hmac: Vault gave no HMAC of version 1")
+	}
+	return base64.StdEncoding.DecodeString(b64)
+}
+
+// Ping reports whether Vault is reachable, unsealed and active.
+func (p *Provider) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
+	defer cancel()
+	h, err := p.client.Sys().HealthWithContext(ctx)
+	switch {
+	case err != nil:
+		return fmt.Errorf("transit: health: %s", statusOf(err))
+	case h.Sealed:
+		return errors.New("transit: Vault is sealed")
+	case !h.Initialized:
+		return errors.New("transit: Vault is not initialised")
+	}
+	return nil
+}

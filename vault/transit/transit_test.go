@@ -1,0 +1,116 @@
+package transit_test
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/candour-vault/candour/vault/transit"
+	"github.com/candour-vault/candour/vault/transit/vaulttest"
+)
+
+func provider(t *testing.T, v *vaulttest.Server, token string) *transit.Provider {
+	t.Helper()
+	p, err := transit.New(context.Background(), transit.Config{Address: v.Addr, Token: token, Timeout: time.Second, Retries: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestWrapUnwrapWithServicePolicy(t *testing.T) {
+	ctx := context.Background()
+	v := vaulttest.Start(t)
+	p := provider(t, v, v.ServiceToken)
+	keys := [][]byte{bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 32), bytes.Repeat([]byte{3}, 32)}
+	wrapped, err := p.WrapKeys(ctx, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, w := range wrapped {
+		if !strings.HasPrefix(string(w), "vault:v1:") || bytes.Contains(w, keys[i]) {
+			t.Errorf("wrapped key %d = %q", i, w)
+		}
+	}
+	got, err := p.UnwrapKeys(ctx, wrapped)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range keys {
+		if !bytes.Equal(got[i], keys[i]) {
+			t.Errorf("key %d did not round-trip", i)
+		}
+	}
+	bad := []byte(strings.Replace(string(wrapped[0]), "vault:v1:", "vault:v1:AAAA", 1))
+	if _, err := p.UnwrapKeys(ctx, [][]byte{bad}); err == nil {
+		t.Error("a damaged wrapped key unwrapped")
+	}
+	h1, err := p.SubjectHash(ctx, "VS-2026-000123")
+	h2, _ := p.SubjectHash(ctx, "VS-2026-000123")
+	h3, _ := p.SubjectHash(ctx, "VS-2026-000124")
+	if err != nil || len(h1) != 32 || !bytes.Equal(h1, h2) || bytes.Equal(h1, h3) {
+		t.Errorf("subject hashes %x %x %x, %v: want 32 stable bytes per reference", h1, h2, h3, err)
+	}
+	// The hash stays the same after the HMAC key is rotated.
+	if _, err := v.Root().Logical().Write("transit/keys/candour-subject/rotate", nil); err != nil {
+		t.Fatal(err)
+	}
+	if h4, err := p.SubjectHash(ctx, "VS-2026-000123"); err != nil || !bytes.Equal(h4, h1) {
+		t.Errorf("subject hash after HMAC key rotation = %x, %v; want %x", h4, err, h1)
+	}
+	// The service's policy cannot export, delete or reconfigure the key.
+	svc := v.Root()
+	svc.SetToken(v.ServiceToken)
+	defer svc.SetToken(v.RootToken)
+	for _, try := range []func() error{
+		func() error { _, err := svc.Logical().Read("transit/export/encryption-key/candour-kek"); return err },
+		func() error { _, err := svc.Logical().Delete("transit/keys/candour-kek"); return err },
+		func() error {
+			_, err := svc.Logical().Write("transit/keys/candour-kek/config", map[string]any{"deletion_allowed": true})
+			return err
+		},
+	} {
+		if err := try(); err == nil {
+			t.Error("the service token could touch the key itself")
+		}
+	}
+}
+
+func TestFailsFastWhenVaultIsDown(t *testing.T) {
+	ctx := context.Background()
+	v := vaulttest.Start(t)
+	p := provider(t, v, v.ServiceToken)
+	key := [][]byte{bytes.Repeat([]byte{9}, 32)}
+	wrapped, err := p.WrapKeys(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(state string, wantErr bool) {
+		t.Helper()
+		start := time.Now()
+		_, err := p.UnwrapKeys(ctx, wrapped)
+		if (err != nil) != wantErr {
+			t.Errorf("%s: UnwrapKeys error %v, want error %v", state, err, wantErr)
+		}
+		if perr := p.Ping(ctx); (perr != nil) != wantErr {
+			t.Errorf("%s: Ping %v, want error %v", state, perr, wantErr)
+		}
+		if took := time.Since(start); took > 8*time.Second {
+			t.Errorf("%s: took %v; a down Vault must fail fast", state, took)
+		}
+		if err != nil && (strings.Contains(err.Error(), string(wrapped[0])) || strings.Contains(err.Error(), v.ServiceToken)) {
+			t.Errorf("%s: the error holds key material or the token: %v", state, err)
+		}
+	}
+	check("healthy", false)
+	v.Seal(t)
+	check("sealed", true)
+	v.Unseal(t)
+	check("unsealed again", false)
+	v.Freeze(t)
+	check("frozen", true)
+	v.Thaw(t)
+	check("thawed", false)
+}
