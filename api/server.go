@@ -13,6 +13,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -52,7 +53,9 @@ type Config struct {
 	// JWKS, when set, is served at /.well-known/jwks.json (the dev issuer's keys).
 	JWKS []byte
 	// Ready names the dependencies /readyz checks.
-	Ready  map[string]candour.Pinger
+	Ready map[string]candour.Pinger
+	// Metrics, when set, writes the Prometheus text served at /metrics.
+	Metrics func(io.Writer)
 	Logger *slog.Logger
 }
 
@@ -72,6 +75,12 @@ func New(c Config) *Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /livez", s.livez)
 	mux.HandleFunc("GET /readyz", s.readyz)
+	if c.Metrics != nil {
+		mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+			c.Metrics(w)
+		})
+	}
 	if c.JWKS != nil {
 		mux.HandleFunc("GET /.well-known/jwks.json", s.jwks)
 	}

@@ -16,12 +16,15 @@
 package vault
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -34,7 +37,11 @@ type Service struct {
 	store  candour.FeedbackStore
 	dkeys  candour.DataKeyStore
 	log    candour.AuditLog
-	keys   KEK
+	keys   *countingKEK
+	cache  *keyCache
+	pool   *keyPool // nil when key caching is off
+	hits   atomic.Int64
+	misses atomic.Int64
 	policy candour.Authorizer
 	now    func() time.Time
 	newID  func() (string, error)
@@ -52,14 +59,26 @@ type Config struct {
 	Now      func() time.Time
 	NewID    func() (string, error)
 	Logger   *slog.Logger
+	// KeyCaching bounds the cache of unwrapped data keys and turns on the
+	// pool of pre-wrapped fresh keys; nil means DefaultCacheLimits, and
+	// &CacheLimits{} turns both off (one provider call per record).
+	KeyCaching *CacheLimits
 }
 
 // New returns a Service built from c.
 func New(c Config) *Service {
-	s := &Service{store: c.Store, dkeys: c.DataKeys, log: c.Log, keys: c.Keys, policy: c.Policy,
+	s := &Service{store: c.Store, dkeys: c.DataKeys, log: c.Log, keys: &countingKEK{KEK: c.Keys}, policy: c.Policy,
 		now: c.Now, newID: c.NewID, logger: c.Logger}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	limits := DefaultCacheLimits
+	if c.KeyCaching != nil {
+		limits = *c.KeyCaching
+	}
+	s.cache = newKeyCache(limits, s.now)
+	if s.cache.enabled() {
+		s.pool = &keyPool{}
 	}
 	if s.newID == nil {
 		s.newID = func() (string, error) {
@@ -202,34 +221,81 @@ func keyID(rec candour.Record) string {
 	return candour.RecordKeyID(rec.ID)
 }
 
-// dataKey returns the plain data key stored (wrapped) under id, creating and
-// storing a fresh one when create is set and there is none. Callers clear the
-// key when done with it.
+// dataKey returns the plain data key stored (wrapped) under id, from the
+// cache when it is there, creating and storing a fresh one when create is set
+// and there is none. Callers clear the key when done with it.
 func (s *Service) dataKey(ctx context.Context, id string, create bool) ([]byte, error) {
+	if k, ok := s.cache.get(id); ok {
+		s.hits.Add(1)
+		return k, nil
+	}
+	s.misses.Add(1)
 	wrapped, err := s.dkeys.DataKey(ctx, id)
-	if candour.ErrorCode(err) == candour.ENOTFOUND && create {
-		fresh := make([]byte, 32)
-		if _, err := rand.Read(fresh); err != nil {
+	var plain []byte
+	switch {
+	case candour.ErrorCode(err) == candour.ENOTFOUND && create:
+		var fresh []byte
+		if fresh, wrapped, err = s.freshKey(ctx); err != nil {
 			return nil, err
 		}
-		w, err := s.keys.WrapKeys(ctx, [][]byte{fresh})
-		clear(fresh)
+		stored, err := s.dkeys.AddDataKey(ctx, id, wrapped)
 		if err != nil {
-			return nil, fmt.Errorf("wrap data key: %w", err)
-		}
-		wrapped, err = s.dkeys.AddDataKey(ctx, id, w[0]) // the first stored wins a race
-		if err != nil {
+			clear(fresh)
 			return nil, fmt.Errorf("store data key: %w", err)
 		}
-	} else if err != nil {
+		if bytes.Equal(stored, wrapped) {
+			plain = fresh
+			break
+		}
+		clear(fresh) // another request stored a key first: use that one
+		wrapped = stored
+		fallthrough
+	case err == nil:
+		keys, err := s.keys.UnwrapKeys(ctx, [][]byte{wrapped})
+		if err != nil {
+			return nil, fmt.Errorf("unwrap data key: %w", err)
+		}
+		plain = keys[0]
+	default:
 		return nil, err
 	}
-	keys, err := s.keys.UnwrapKeys(ctx, [][]byte{wrapped})
-	if err != nil {
-		return nil, fmt.Errorf("unwrap data key: %w", err)
-	}
-	return keys[0], nil
+	s.cache.put(id, plain)
+	return plain, nil
 }
+
+// freshKey returns a new data key and its wrapped form: from the pool when
+// key caching is on, else wrapped by its own provider call.
+func (s *Service) freshKey(ctx context.Context) (plain, wrapped []byte, err error) {
+	if s.pool != nil {
+		return s.pool.take(ctx, s.keys)
+	}
+	plain = make([]byte, 32)
+	if _, err := rand.Read(plain); err != nil {
+		return nil, nil, err
+	}
+	w, err := s.keys.WrapKeys(ctx, [][]byte{plain})
+	if err != nil {
+		clear(plain)
+		return nil, nil, fmt.Errorf("wrap data key: %w", err)
+	}
+	return plain, w[0], nil
+}
+
+// WriteMetrics writes the service's counters in the Prometheus text format.
+func (s *Service) WriteMetrics(w io.Writer) {
+	fmt.Fprintf(w, "# HELP candour_key_provider_calls_total Round trips to the key provider, by operation.\n")
+	fmt.Fprintf(w, "# TYPE candour_key_provider_calls_total counter\n")
+	fmt.Fprintf(w, "candour_key_provider_calls_total{op=\"wrap\"} %d\n", s.keys.wraps.Load())
+	fmt.Fprintf(w, "candour_key_provider_calls_total{op=\"unwrap\"} %d\n", s.keys.unwraps.Load())
+	fmt.Fprintf(w, "# HELP candour_data_key_cache_total Data key look-ups, by whether the cache held the key.\n")
+	fmt.Fprintf(w, "# TYPE candour_data_key_cache_total counter\n")
+	fmt.Fprintf(w, "candour_data_key_cache_total{result=\"hit\"} %d\n", s.hits.Load())
+	fmt.Fprintf(w, "candour_data_key_cache_total{result=\"miss\"} %d\n", s.misses.Load())
+}
+
+// ProviderCalls returns how many wrap and unwrap round trips the service has
+// made to the key provider.
+func (s *Service) ProviderCalls() int64 { return s.keys.wraps.Load() + s.keys.unwraps.Load() }
 
 // open opens a record's envelope. A missing data key on a live record is an
 // envelope that cannot be opened.
@@ -276,6 +342,7 @@ func (s *Service) Withdraw(ctx context.Context, c candour.Caller, id string) (ca
 		}
 		return candour.Withdrawal{}, notFound
 	}
+	s.cache.drop(candour.RecordKeyID(id))
 	seq, err := s.store.WithdrawFeedback(ctx, id, now, s.entry(c, candour.ActionFeedbackWithdraw, []string{id}, d, candour.OutcomeOK, now))
 	if err != nil {
 		return candour.Withdrawal{}, unavailable(err, "The record store is unavailable; nothing was changed. Try again shortly.")
@@ -308,6 +375,7 @@ func (s *Service) Erase(ctx context.Context, c candour.Caller, subjectRef string
 	if err != nil {
 		return candour.Erasure{}, unavailable(err, "The key provider is unavailable; nothing was erased. Try again shortly.")
 	}
+	s.cache.drop(candour.SubjectKeyID(p.Agency, hash))
 	ids, seq, err := s.store.EraseSubject(ctx, p.Agency, hash, s.entry(c, candour.ActionSubjectErase, nil, d, candour.OutcomeOK, now))
 	if err != nil {
 		return candour.Erasure{}, unavailable(err, "The record store is unavailable; nothing was erased. Try again shortly.")

@@ -49,8 +49,10 @@ type components struct {
 
 // handler wires the HTTP handler.
 func (c components) handler() http.Handler {
+	svc := vault.New(vault.Config{Store: c.store, DataKeys: c.store, Log: c.store, Keys: c.keys, Policy: c.policy, Logger: c.logger})
 	return api.New(api.Config{
-		Feedback: vault.New(vault.Config{Store: c.store, DataKeys: c.store, Log: c.store, Keys: c.keys, Policy: c.policy, Logger: c.logger}),
+		Feedback: svc,
+		Metrics:  svc.WriteMetrics,
 		Audit:    audit.NewService(c.store, c.store, c.tree, c.policy, nil),
 		Auth:     c.auth,
 		JWKS:     c.jwks,

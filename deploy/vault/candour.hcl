@@ -6,8 +6,11 @@
 #
 #   vault secrets enable transit
 #   vault write -f transit/keys/candour-kek
-#   vault write -f transit/keys/candour-subject
+#   vault kv put secret/candour/subject-hmac key="$(head -c 32 /dev/urandom | base64)"
 #   vault policy write candour deploy/vault/candour.hcl
+#
+# The subject-hash secret must never change: every stored subject hash depends
+# on it. Back it up with Vault's own backups.
 
 path "transit/encrypt/candour-kek" {
   capabilities = ["update"]
@@ -17,6 +20,6 @@ path "transit/decrypt/candour-kek" {
   capabilities = ["update"]
 }
 
-path "transit/hmac/candour-subject/sha2-256" {
-  capabilities = ["update"]
+path "secret/data/candour/subject-hmac" {
+  capabilities = ["read"]
 }

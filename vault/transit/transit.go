@@ -1,7 +1,10 @@
 // Package transit is Candour's production key provider: HashiCorp Vault's
 // transit secrets engine, through github.com/hashicorp/vault/api. The
 // key-encryption key lives in Vault and never leaves it: data keys are sent to
-// be wrapped and unwrapped in batches, and subject hashes are Vault HMACs.
+// be wrapped and unwrapped in batches. The secret that keys subject hashes is
+// held in Vault's key/value store, read once at start and kept only in
+// memory, so that hashing a subject reference costs no round trip; it is
+// never written to the database.
 //
 // Guarantees: every call has a short timeout and bounded retries, so a sealed,
 // stopped or slow Vault fails a request quickly instead of hanging it; there
@@ -11,6 +14,8 @@ package transit
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -28,7 +33,7 @@ type Config struct {
 	SecretID string
 	Mount    string        // the transit mount; default "transit"
 	KeyName  string        // the key-encryption key; default "candour-kek"
-	HMACKey  string        // the key subject hashes use; default "candour-subject"
+	HMACPath string        // KV v2 path of the subject-hash secret; default "secret/data/candour/subject-hmac"
 	Timeout  time.Duration // per request; default 3s
 	Retries  int           // on 5xx and connection errors; default 2
 }
@@ -36,8 +41,9 @@ type Config struct {
 // Provider wraps data keys with a Vault transit key. It is safe for
 // concurrent use.
 type Provider struct {
-	client *api.Client
-	cfg    Config
+	client  *api.Client
+	cfg     Config
+	hmacKey []byte
 }
 
 // New connects to Vault and logs in (token, or AppRole when RoleID is set).
@@ -48,8 +54,8 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	if cfg.KeyName == "" {
 		cfg.KeyName = "candour-kek"
 	}
-	if cfg.HMACKey == "" {
-		cfg.HMACKey = "candour-subject"
+	if cfg.HMACPath == "" {
+		cfg.HMACPath = "secret/data/candour/subject-hmac"
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 3 * time.Second
@@ -78,6 +84,17 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	}
 	if client.Token() == "" {
 		return nil, errors.New("transit: give a Vault token or an AppRole role id and secret id")
+	}
+	rctx, cancel := context.WithTimeout(ctx, cfg.Timeout*time.Duration(cfg.Retries+1))
+	defer cancel()
+	sec, err := client.Logical().ReadWithContext(rctx, cfg.HMACPath)
+	if err != nil || sec == nil {
+		return nil, fmt.Errorf("transit: the subject-hash secret at %s cannot be read: %s", cfg.HMACPath, statusOf(err))
+	}
+	data, _ := sec.Data["data"].(map[string]any)
+	b64, _ := data["key"].(string)
+	if p.hmacKey, err = base64.StdEncoding.DecodeString(b64); err != nil || len(p.hmacKey) < 32 {
+		return nil, fmt.Errorf("transit: the subject-hash secret at %s must have a field key of at least 32 bytes in base64", cfg.HMACPath)
 	}
 	return p, nil
 }
@@ -169,21 +186,13 @@ func (p *Provider) UnwrapKeys(ctx context.Context, wrapped [][]byte) ([][]byte, 
 	return out, nil
 }
 
-// SubjectHash returns Vault's HMAC-SHA-256 of ref under the HMAC key's first
-// version, so that the hash of a reference never changes, even when that key
-// is rotated.
-func (p *Provider) SubjectHash(ctx context.Context, ref string) ([]byte, error) {
-	s, err := p.write(ctx, "hmac", p.cfg.Mount+"/hmac/"+p.cfg.HMACKey+"/sha2-256", map[string]any{
-		"input": base64.StdEncoding.EncodeToString([]byte(ref)), "key_version": 1})
-	if err != nil {
-		return nil, err
-	}
-	h, _ := s.Data["hmac"].(string)
-	b64, ok := strings.CutPrefix(h, "vault:v1:")
-	if !ok {
-		return nil, errors.New("transit: hmac: Vault gave no HMAC of version 1")
-	}
-	return base64.StdEncoding.DecodeString(b64)
+// SubjectHash returns HMAC-SHA-256 of ref under the subject-hash secret read
+// from Vault at start: the same reference always gives the same hash, and
+// without the secret the hash reveals nothing about the reference.
+func (p *Provider) SubjectHash(_ context.Context, ref string) ([]byte, error) {
+	m := hmac.New(sha256.New, p.hmacKey)
+	m.Write([]byte(ref))
+	return m.Sum(nil), nil
 }
 
 // Ping reports whether Vault is reachable, unsealed and active.

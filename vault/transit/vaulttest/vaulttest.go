@@ -10,6 +10,8 @@ package vaulttest
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"fmt"
 	"net"
 	"os"
@@ -111,10 +113,14 @@ func Start(t testing.TB) *Server {
 	if err := s.root.Sys().MountWithContext(ctx, "transit", &api.MountInput{Type: "transit"}); err != nil {
 		t.Fatalf("enable transit: %v", err)
 	}
-	for _, k := range []string{"candour-kek", "candour-subject"} {
-		if _, err := s.root.Logical().WriteWithContext(ctx, "transit/keys/"+k, map[string]any{}); err != nil {
-			t.Fatalf("create %s: %v", k, err)
-		}
+	if _, err := s.root.Logical().WriteWithContext(ctx, "transit/keys/candour-kek", map[string]any{}); err != nil {
+		t.Fatalf("create the key-encryption key: %v", err)
+	}
+	secret := make([]byte, 32)
+	rand.Read(secret)
+	if _, err := s.root.Logical().WriteWithContext(ctx, "secret/data/candour/subject-hmac", map[string]any{
+		"data": map[string]any{"key": base64.StdEncoding.EncodeToString(secret)}}); err != nil {
+		t.Fatalf("write the subject-hash secret: %v", err)
 	}
 	policy, err := os.ReadFile(filepath.Join(repoRoot(), "deploy", "vault", "candour.hcl"))
 	if err != nil {
@@ -129,6 +135,29 @@ func Start(t testing.TB) *Server {
 	}
 	s.ServiceToken = tok.Auth.ClientToken
 	return s
+}
+
+// AppRole enables AppRole login and returns the role id and a secret id of a
+// role with Candour's policy.
+func (s *Server) AppRole(t testing.TB) (roleID, secretID string) {
+	t.Helper()
+	ctx := context.Background()
+	if err := s.root.Sys().EnableAuthWithOptionsWithContext(ctx, "approle", &api.EnableAuthOptions{Type: "approle"}); err != nil {
+		t.Fatalf("enable approle: %v", err)
+	}
+	if _, err := s.root.Logical().WriteWithContext(ctx, "auth/approle/role/candour", map[string]any{
+		"token_policies": "candour", "token_ttl": "1h"}); err != nil {
+		t.Fatalf("create role: %v", err)
+	}
+	r, err := s.root.Logical().ReadWithContext(ctx, "auth/approle/role/candour/role-id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sec, err := s.root.Logical().WriteWithContext(ctx, "auth/approle/role/candour/secret-id", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.Data["role_id"].(string), sec.Data["secret_id"].(string)
 }
 
 // Root returns a client with the root token.
