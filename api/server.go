@@ -56,7 +56,7 @@ type Config struct {
 	Ready map[string]candour.Pinger
 	// Metrics, when set, writes the Prometheus text served at /metrics.
 	Metrics func(io.Writer)
-	Logger *slog.Logger
+	Logger  *slog.Logger
 }
 
 // Server is Candour's HTTP handler.

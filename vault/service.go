@@ -42,6 +42,7 @@ type Service struct {
 	pool   *keyPool // nil when key caching is off
 	hits   atomic.Int64
 	misses atomic.Int64
+	up     func() bool
 	policy candour.Authorizer
 	now    func() time.Time
 	newID  func() (string, error)
@@ -63,12 +64,18 @@ type Config struct {
 	// pool of pre-wrapped fresh keys; nil means DefaultCacheLimits, and
 	// &CacheLimits{} turns both off (one provider call per record).
 	KeyCaching *CacheLimits
+	// KeysUp, when set, says whether the key provider is up; while it says
+	// no, no key is used, cached or not (transit.Provider.Healthy).
+	KeysUp func() bool
 }
 
 // New returns a Service built from c.
 func New(c Config) *Service {
 	s := &Service{store: c.Store, dkeys: c.DataKeys, log: c.Log, keys: &countingKEK{KEK: c.Keys}, policy: c.Policy,
-		now: c.Now, newID: c.NewID, logger: c.Logger}
+		now: c.Now, newID: c.NewID, logger: c.Logger, up: c.KeysUp}
+	if s.up == nil {
+		s.up = func() bool { return true }
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -225,6 +232,9 @@ func keyID(rec candour.Record) string {
 // cache when it is there, creating and storing a fresh one when create is set
 // and there is none. Callers clear the key when done with it.
 func (s *Service) dataKey(ctx context.Context, id string, create bool) ([]byte, error) {
+	if !s.up() {
+		return nil, errKeysDown
+	}
 	if k, ok := s.cache.get(id); ok {
 		s.hits.Add(1)
 		return k, nil
@@ -262,6 +272,9 @@ func (s *Service) dataKey(ctx context.Context, id string, create bool) ([]byte, 
 	s.cache.put(id, plain)
 	return plain, nil
 }
+
+// errKeysDown refuses key use while the key provider is down.
+var errKeysDown = errors.New("the key provider is down")
 
 // freshKey returns a new data key and its wrapped form: from the pool when
 // key caching is on, else wrapped by its own provider call.

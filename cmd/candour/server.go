@@ -68,7 +68,12 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	defer closeDB()
 	var kek vault.KEK
 	if *keys == "transit" {
-		kek, err = transit.New(ctx, transit.Config{Address: *vaultAddr, Token: *vaultToken, RoleID: *vaultRole, SecretID: *vaultSecret})
+		var tp *transit.Provider
+		tp, err = transit.New(ctx, transit.Config{Address: *vaultAddr, Token: *vaultToken, RoleID: *vaultRole, SecretID: *vaultSecret})
+		if err == nil {
+			go tp.Watch(ctx, time.Second)
+			kek = tp
+		}
 	} else {
 		kek, err = keyring.Load(*keyFile)
 		if errors.Is(err, os.ErrNotExist) {

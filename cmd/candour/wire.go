@@ -49,7 +49,11 @@ type components struct {
 
 // handler wires the HTTP handler.
 func (c components) handler() http.Handler {
-	svc := vault.New(vault.Config{Store: c.store, DataKeys: c.store, Log: c.store, Keys: c.keys, Policy: c.policy, Logger: c.logger})
+	cfg := vault.Config{Store: c.store, DataKeys: c.store, Log: c.store, Keys: c.keys, Policy: c.policy, Logger: c.logger}
+	if h, ok := c.keys.(interface{ Healthy() bool }); ok {
+		cfg.KeysUp = h.Healthy
+	}
+	svc := vault.New(cfg)
 	return api.New(api.Config{
 		Feedback: svc,
 		Metrics:  svc.WriteMetrics,

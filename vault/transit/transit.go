@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/vault/api"
@@ -44,6 +45,7 @@ type Provider struct {
 	client  *api.Client
 	cfg     Config
 	hmacKey []byte
+	healthy atomic.Bool
 }
 
 // New connects to Vault and logs in (token, or AppRole when RoleID is set).
@@ -96,7 +98,27 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	if p.hmacKey, err = base64.StdEncoding.DecodeString(b64); err != nil || len(p.hmacKey) < 32 {
 		return nil, fmt.Errorf("transit: the subject-hash secret at %s must have a field key of at least 32 bytes in base64", cfg.HMACPath)
 	}
+	p.healthy.Store(true)
 	return p, nil
+}
+
+// Healthy reports whether Vault answered the last health check and the last
+// call. Callers that cache keys use it to stop using them when Vault is down.
+func (p *Provider) Healthy() bool { return p.healthy.Load() }
+
+// Watch checks Vault's health every interval until ctx ends, keeping Healthy
+// up to date.
+func (p *Provider) Watch(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			p.Ping(ctx)
+		}
+	}
 }
 
 // statusOf describes a Vault error by its status only.
@@ -119,6 +141,7 @@ func (p *Provider) write(ctx context.Context, op, path string, data map[string]a
 	defer cancel()
 	s, err := p.client.Logical().WriteWithContext(ctx, path, data)
 	if err != nil || s == nil {
+		p.healthy.Store(false)
 		return nil, fmt.Errorf("transit: %s: %s", op, statusOf(err))
 	}
 	return s, nil
@@ -202,11 +225,12 @@ func (p *Provider) Ping(ctx context.Context) error {
 	h, err := p.client.Sys().HealthWithContext(ctx)
 	switch {
 	case err != nil:
-		return fmt.Errorf("transit: health: %s", statusOf(err))
+		err = fmt.Errorf("transit: health: %s", statusOf(err))
 	case h.Sealed:
-		return errors.New("transit: Vault is sealed")
+		err = errors.New("transit: Vault is sealed")
 	case !h.Initialized:
-		return errors.New("transit: Vault is not initialised")
+		err = errors.New("transit: Vault is not initialised")
 	}
-	return nil
+	p.healthy.Store(err == nil)
+	return err
 }
