@@ -102,6 +102,30 @@ func (id identity) Unwrap(stanzas []*age.Stanza) ([]byte, error) {
 	return nil, age.ErrIncorrectIdentity
 }
 
+// Envelope is a parsed sealed payload: its version and the age file that
+// follows the version line.
+type Envelope struct {
+	Version int
+	Age     []byte
+}
+
+// ParseEnvelope parses a sealed payload. It accepts only the canonical form:
+// the exact version line, then an age file (binary, "age-encryption.org/v1"
+// header line first).
+func ParseEnvelope(b []byte) (Envelope, error) {
+	body, ok := bytes.CutPrefix(b, []byte(envelopeV2))
+	if !ok {
+		return Envelope{}, fmt.Errorf("%w: unknown version", errEnvelope)
+	}
+	if !bytes.HasPrefix(body, []byte("age-encryption.org/v1\n")) {
+		return Envelope{}, fmt.Errorf("%w: not an age file", errEnvelope)
+	}
+	return Envelope{Version: 2, Age: body}, nil
+}
+
+// Marshal returns the sealed payload; Marshal(ParseEnvelope(b)) == b.
+func (e Envelope) Marshal() []byte { return append([]byte(envelopeV2), e.Age...) }
+
 // seal encrypts c under the data key, bound to its row.
 func seal(dataKey []byte, c content, consent candour.Consent) ([]byte, error) {
 	plain, err := json.Marshal(c)
@@ -131,11 +155,11 @@ var errEnvelope = errors.New("envelope cannot be opened")
 // consent. It fails when the envelope is damaged, of an unknown version,
 // sealed under another key, or sealed for another row.
 func open(dataKey, sealed []byte, id, agency string, consent candour.Consent) (content, error) {
-	body, ok := bytes.CutPrefix(sealed, []byte(envelopeV2))
-	if !ok {
-		return content{}, fmt.Errorf("%w: unknown version", errEnvelope)
+	env, err := ParseEnvelope(sealed)
+	if err != nil {
+		return content{}, err
 	}
-	r, err := age.Decrypt(bytes.NewReader(body), identity{key: dataKey, ad: binding(id, agency, consent)})
+	r, err := age.Decrypt(bytes.NewReader(env.Age), identity{key: dataKey, ad: binding(id, agency, consent)})
 	if err != nil {
 		return content{}, fmt.Errorf("%w: %v", errEnvelope, err)
 	}
