@@ -70,7 +70,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer closeDB()
-	keys, err := keyring.LoadOrCreate(filepath.Join(dir, "keyring.json"))
+	keys, err := keyring.LoadOrCreate(filepath.Join(dir, "keyring.json"), keyPassphrase())
 	if err != nil {
 		return fmt.Errorf("the key file could not be loaded: %w", err)
 	}

@@ -26,9 +26,13 @@ func runKeys(args []string, stdout io.Writer) error {
 	if _, err := os.Stat(*keyFile); !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("%s already exists; it is never overwritten, since records sealed under it would become unreadable", *keyFile)
 	}
-	if _, err := keyring.LoadOrCreate(*keyFile); err != nil {
+	if _, err := keyring.LoadOrCreate(*keyFile, keyPassphrase()); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "Created the key file %s (mode 0600). Keep it secret and backed up apart from the database.\n", *keyFile)
+	protected := "not protected by a passphrase (set CANDOUR_KEY_PASSPHRASE to protect one)"
+	if keyPassphrase() != "" {
+		protected = "protected by the passphrase in CANDOUR_KEY_PASSPHRASE"
+	}
+	fmt.Fprintf(stdout, "Created the key file %s (mode 0600), %s. Keep it secret and backed up apart from the database.\n", *keyFile, protected)
 	return nil
 }

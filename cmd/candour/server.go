@@ -75,7 +75,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			kek = tp
 		}
 	} else {
-		kek, err = keyring.Load(*keyFile)
+		kek, err = keyring.Load(*keyFile, keyPassphrase())
 		if errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("there is no key file at %s; create one with 'candour keys init --key-file %s'", *keyFile, *keyFile)
 		}

@@ -396,6 +396,7 @@ func TestDatabaseRestartUnderLoad(t *testing.T) {
 
 func TestServerCommandLine(t *testing.T) {
 	empty := pgtest.NewDatabase(t) // roles exist, schema not migrated
+	db := pgtest.NewMigratedDatabase(t)
 	dir := t.TempDir()
 	keyFile := filepath.Join(dir, "keyring.json")
 	if _, errOut, code := runCLI(t, "keys", "init", "--key-file", keyFile); code != 0 {
@@ -406,6 +407,12 @@ func TestServerCommandLine(t *testing.T) {
 	auditKey := filepath.Join(dir, "audit.key")
 	if _, errOut, code := runCLI(t, "audit", "init-key", "--audit-key", auditKey, "--origin", "candour.test/cli"); code != 0 {
 		t.Fatalf("audit init-key: %s", errOut)
+	}
+	protectedKey := filepath.Join(dir, "protected.json")
+	initCmd := exec.Command(binary, "keys", "init", "--key-file", protectedKey)
+	initCmd.Env = append(os.Environ(), "CANDOUR_KEY_PASSPHRASE=a long passphrase for tests")
+	if out, err := initCmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "protected by the passphrase") {
+		t.Fatalf("keys init with a passphrase: %v %s", err, out)
 	}
 	base := []string{"server", "--addr", "127.0.0.1:0", "--key-file", keyFile, "--audit-key", auditKey, "--policy-dir", policyDir,
 		"--jwks-url", "http://127.0.0.1:1/jwks.json", "--issuer", "iss"}
@@ -422,6 +429,8 @@ func TestServerCommandLine(t *testing.T) {
 		{"database from the environment", base, []string{"CANDOUR_DATABASE=" + empty.AppURL}, 1, "candour migrate up"},
 		{"transit without an address", append(base, "--database", empty.AppURL, "--keys", "transit"), nil, 2, "--vault-addr is required"},
 		{"unknown provider", append(base, "--database", empty.AppURL, "--keys", "hsm"), nil, 2, "--keys must be transit or keyring"},
+		{"protected key file, no passphrase", append(base, "--database", db.AppURL, "--key-file", protectedKey), nil, 1, "protected by a passphrase"},
+		{"protected key file, wrong passphrase", append(base, "--database", db.AppURL, "--key-file", protectedKey), []string{"CANDOUR_KEY_PASSPHRASE=wrong"}, 1, "does not open"},
 		{"no key file", []string{"server", "--database", empty.AppURL, "--policy-dir", policyDir, "--jwks-url", "u", "--issuer", "i"}, nil, 2, "--key-file is required"},
 		{"no audit key", []string{"server", "--database", empty.AppURL, "--key-file", keyFile, "--policy-dir", policyDir, "--jwks-url", "u", "--issuer", "i"}, nil, 2, "--audit-key is required"},
 		{"keys init twice", []string{"keys", "init", "--key-file", keyFile}, nil, 1, "never overwritten"},

@@ -174,3 +174,8 @@ func checkpointEvery(ctx context.Context, tree *audit.Log, interval time.Duratio
 		}
 	}
 }
+
+// keyPassphrase is the passphrase of a protected key file. It is read from
+// CANDOUR_KEY_PASSPHRASE only, never from a flag, so that it does not show in
+// the process list.
+func keyPassphrase() string { return os.Getenv("CANDOUR_KEY_PASSPHRASE") }

@@ -1,6 +1,7 @@
 // Package keyring is Candour's local key provider, the embedded default of
 // `candour dev`: a key-encryption key (KEK) and the secret that keys subject
-// hashes, in one JSON file that only its owner may read.
+// hashes, in one JSON file that only its owner may read, optionally protected
+// by a passphrase (an age file encrypted with scrypt).
 //
 // Guarantees: the file is created with mode 0600 and refused if its group or
 // others may read it; key material never appears in an error; data keys are
@@ -9,6 +10,7 @@
 package keyring
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
@@ -16,9 +18,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
+	"strings"
 
+	"filippo.io/age"
+	"filippo.io/age/armor"
 	"golang.org/x/crypto/chacha20poly1305"
 )
 
@@ -43,10 +49,16 @@ type Keyring struct {
 	subjectKey []byte
 }
 
+// armorHeader starts a key file protected by a passphrase (an armored age
+// file encrypted with scrypt).
+const armorHeader = "-----BEGIN AGE ENCRYPTED FILE-----"
+
 // LoadOrCreate loads the key file at path, or creates it with fresh keys when
-// it does not exist.
-func LoadOrCreate(path string) (*Keyring, error) {
-	k, err := Load(path)
+// it does not exist. A non-empty passphrase protects a new file (age scrypt)
+// and opens a protected one.
+func LoadOrCreate(path string, passphrase ...string) (*Keyring, error) {
+	pass := strings.Join(passphrase, "")
+	k, err := Load(path, pass)
 	if !errors.Is(err, fs.ErrNotExist) {
 		return k, err
 	}
@@ -61,6 +73,11 @@ func LoadOrCreate(path string) (*Keyring, error) {
 	if err != nil {
 		return nil, fmt.Errorf("keyring: encode: %w", err)
 	}
+	if pass != "" {
+		if b, err = protect(b, pass); err != nil {
+			return nil, err
+		}
+	}
 	out, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("keyring: create %s: %w", path, err)
@@ -72,11 +89,36 @@ func LoadOrCreate(path string) (*Keyring, error) {
 	if err := out.Close(); err != nil {
 		return nil, fmt.Errorf("keyring: write %s: %w", path, err)
 	}
-	return Load(path)
+	return Load(path, pass)
 }
 
-// Load reads the key file at path.
-func Load(path string) (*Keyring, error) {
+// protect encrypts b to the passphrase with age's scrypt recipient, armored.
+func protect(b []byte, pass string) ([]byte, error) {
+	r, err := age.NewScryptRecipient(pass)
+	if err != nil {
+		return nil, fmt.Errorf("keyring: passphrase: %w", err)
+	}
+	var buf bytes.Buffer
+	aw := armor.NewWriter(&buf)
+	w, err := age.Encrypt(aw, r)
+	if err != nil {
+		return nil, fmt.Errorf("keyring: protect: %w", err)
+	}
+	if _, err := w.Write(b); err != nil {
+		return nil, fmt.Errorf("keyring: protect: %w", err)
+	}
+	if err := w.Close(); err != nil {
+		return nil, fmt.Errorf("keyring: protect: %w", err)
+	}
+	if err := aw.Close(); err != nil {
+		return nil, fmt.Errorf("keyring: protect: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// Load reads the key file at path; a protected file needs its passphrase.
+func Load(path string, passphrase ...string) (*Keyring, error) {
+	pass := strings.Join(passphrase, "")
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("keyring: %w", err)
@@ -87,6 +129,22 @@ func Load(path string) (*Keyring, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("keyring: %w", err)
+	}
+	if bytes.HasPrefix(bytes.TrimSpace(b), []byte(armorHeader)) {
+		if pass == "" {
+			return nil, fmt.Errorf("keyring: %s is protected by a passphrase; set CANDOUR_KEY_PASSPHRASE", path)
+		}
+		id, err := age.NewScryptIdentity(pass)
+		if err != nil {
+			return nil, fmt.Errorf("keyring: passphrase: %w", err)
+		}
+		r, err := age.Decrypt(armor.NewReader(bytes.NewReader(b)), id)
+		if err != nil {
+			return nil, fmt.Errorf("keyring: the passphrase does not open %s", path)
+		}
+		if b, err = io.ReadAll(r); err != nil {
+			return nil, fmt.Errorf("keyring: the passphrase does not open %s", path)
+		}
 	}
 	var f file
 	if err := json.Unmarshal(b, &f); err != nil {

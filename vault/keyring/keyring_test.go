@@ -114,3 +114,35 @@ func TestWrapKeys(t *testing.T) {
 		t.Error("another key file unwrapped the key")
 	}
 }
+
+func TestPassphrase(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "keyring.json")
+	k, err := keyring.LoadOrCreate(path, "correct horse battery staple")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	if !strings.HasPrefix(string(b), "-----BEGIN AGE ENCRYPTED FILE-----") || strings.Contains(string(b), "kek") {
+		t.Fatalf("a protected key file is not an age file:\n%s", b)
+	}
+	w, _ := k.WrapKeys(ctx, [][]byte{bytes.Repeat([]byte{5}, 32)})
+	for _, tt := range []struct {
+		name, pass, want string
+	}{
+		{"no passphrase", "", "protected by a passphrase"},
+		{"wrong passphrase", "Tr0ub4dor&3", "does not open"},
+	} {
+		_, err := keyring.Load(path, tt.pass)
+		if err == nil || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "Tr0ub4dor") {
+			t.Errorf("%s: %v, want %q without the passphrase in it", tt.name, err, tt.want)
+		}
+	}
+	again, err := keyring.Load(path, "correct horse battery staple")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := again.UnwrapKeys(ctx, w); err != nil || got[0][0] != 5 {
+		t.Errorf("reopened with the passphrase: %v", err)
+	}
+}
