@@ -47,6 +47,12 @@ type DataKeyStore interface {
 	AddDataKey(ctx context.Context, id string, wrapped []byte) ([]byte, error)
 }
 
+// WrappedKey is a stored data key, as key rotation pages through them.
+type WrappedKey struct {
+	ID      string
+	Wrapped []byte
+}
+
 // SubjectKeyID names the data key of one subject's records in one agency.
 func SubjectKeyID(agency string, subjectHash []byte) string {
 	return "s:" + agency + ":" + hex.EncodeToString(subjectHash)

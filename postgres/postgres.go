@@ -664,3 +664,27 @@ func (d *DB) EraseSubject(ctx context.Context, agency string, subjectHash []byte
 	})
 	return ids, seq, err
 }
+
+// DataKeysAfter returns up to limit wrapped data keys with ids after after,
+// in id order.
+func (d *DB) DataKeysAfter(ctx context.Context, after string, limit int) ([]candour.WrappedKey, error) {
+	rows, err := d.pool.Query(ctx, `SELECT id, wrapped FROM data_keys WHERE id > $1 ORDER BY id LIMIT $2`, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("select data keys: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (candour.WrappedKey, error) {
+		var k candour.WrappedKey
+		err := r.Scan(&k.ID, &k.Wrapped)
+		return k, err
+	})
+}
+
+// ReplaceDataKey swaps the wrapped key under id from old to new, and reports
+// false when it was no longer old (erased, or replaced by someone else).
+func (d *DB) ReplaceDataKey(ctx context.Context, id string, old, new []byte) (bool, error) {
+	tag, err := d.pool.Exec(ctx, `UPDATE data_keys SET wrapped = $1 WHERE id = $2 AND wrapped = $3`, new, id, old)
+	if err != nil {
+		return false, fmt.Errorf("replace data key: %w", err)
+	}
+	return tag.RowsAffected() == 1, nil
+}

@@ -604,3 +604,33 @@ func (d *DB) EraseSubject(ctx context.Context, agency string, subjectHash []byte
 	})
 	return ids, seq, err
 }
+
+// DataKeysAfter returns up to limit wrapped data keys with ids after after,
+// in id order.
+func (d *DB) DataKeysAfter(ctx context.Context, after string, limit int) ([]candour.WrappedKey, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT id, wrapped FROM data_keys WHERE id > ? ORDER BY id LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("select data keys: %w", err)
+	}
+	defer rows.Close()
+	var out []candour.WrappedKey
+	for rows.Next() {
+		var k candour.WrappedKey
+		if err := rows.Scan(&k.ID, &k.Wrapped); err != nil {
+			return nil, err
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}
+
+// ReplaceDataKey swaps the wrapped key under id from old to new, and reports
+// false when it was no longer old (erased, or replaced by someone else).
+func (d *DB) ReplaceDataKey(ctx context.Context, id string, old, new []byte) (bool, error) {
+	res, err := d.db.ExecContext(ctx, `UPDATE data_keys SET wrapped = ? WHERE id = ? AND wrapped = ?`, new, id, old)
+	if err != nil {
+		return false, fmt.Errorf("replace data key: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}

@@ -25,6 +25,9 @@ type Store interface {
 	candour.AuditLog
 	candour.AuditReader
 	audit.Store
+	// DataKeysAfter and ReplaceDataKey serve key rotation.
+	DataKeysAfter(ctx context.Context, after string, limit int) ([]candour.WrappedKey, error)
+	ReplaceDataKey(ctx context.Context, id string, old, new []byte) (bool, error)
 	// RecordsInScope returns the ids of the records in scope at now, applying
 	// the scope in the database.
 	RecordsInScope(ctx context.Context, scope candour.Scope, now time.Time) ([]string, error)
@@ -620,6 +623,29 @@ func testDataKeys(t *testing.T, s Store) {
 	}
 	if got, err := s.DataKey(ctx, "s:x"); err != nil || string(got) != "first" {
 		t.Errorf("DataKey = %q, %v", got, err)
+	}
+	for _, id := range []string{"r:b", "r:a", "s:y"} {
+		s.AddDataKey(ctx, id, []byte("w-"+id))
+	}
+	page, err := s.DataKeysAfter(ctx, "", 2)
+	if err != nil || len(page) != 2 || page[0].ID != "r:a" || page[1].ID != "r:b" {
+		t.Fatalf("first page %+v, %v", page, err)
+	}
+	page, _ = s.DataKeysAfter(ctx, "r:b", 10)
+	if len(page) != 2 || page[0].ID != "s:x" || page[1].ID != "s:y" {
+		t.Errorf("second page %+v", page)
+	}
+	if ok, err := s.ReplaceDataKey(ctx, "s:x", []byte("first"), []byte("rewrapped")); !ok || err != nil {
+		t.Errorf("ReplaceDataKey = %v, %v", ok, err)
+	}
+	if ok, _ := s.ReplaceDataKey(ctx, "s:x", []byte("first"), []byte("again")); ok {
+		t.Error("a replacement from a stale value succeeded")
+	}
+	if got, _ := s.DataKey(ctx, "s:x"); string(got) != "rewrapped" {
+		t.Errorf("after replacement: %q", got)
+	}
+	if ok, _ := s.ReplaceDataKey(ctx, "s:gone", []byte("x"), []byte("y")); ok {
+		t.Error("replaced a key that does not exist")
 	}
 }
 

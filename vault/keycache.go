@@ -17,11 +17,15 @@ type CacheLimits struct {
 	MaxAge  time.Duration
 	MaxUses int
 	MaxKeys int
+	// PoolMaxAge bounds how long a pre-wrapped fresh key waits in the pool:
+	// after a key rotation, keys wrapped under the old version stop being
+	// handed out within it. Zero means one minute.
+	PoolMaxAge time.Duration
 }
 
 // DefaultCacheLimits keeps a key five minutes or a thousand uses, and at most
-// ten thousand keys.
-var DefaultCacheLimits = CacheLimits{MaxAge: 5 * time.Minute, MaxUses: 1000, MaxKeys: 10000}
+// ten thousand keys; pooled fresh keys wait at most a minute.
+var DefaultCacheLimits = CacheLimits{MaxAge: 5 * time.Minute, MaxUses: 1000, MaxKeys: 10000, PoolMaxAge: time.Minute}
 
 // keyCache holds unwrapped data keys in memory within its limits; a key is
 // zeroed when it leaves. It is safe for concurrent use.
@@ -108,6 +112,9 @@ const poolBatch = 100
 // a batch at a time, so that new subjects cost one provider call per hundred.
 type keyPool struct {
 	mu      sync.Mutex
+	maxAge  time.Duration
+	now     func() time.Time
+	filled  time.Time
 	plain   [][]byte
 	wrapped [][]byte
 }
@@ -115,6 +122,12 @@ type keyPool struct {
 func (p *keyPool) take(ctx context.Context, kek KEK) (plain, wrapped []byte, err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if len(p.plain) > 0 && p.now().Sub(p.filled) >= p.maxAge {
+		for _, k := range p.plain {
+			clear(k)
+		}
+		p.plain, p.wrapped = nil, nil
+	}
 	if len(p.plain) == 0 {
 		fresh := make([][]byte, poolBatch)
 		for i := range fresh {
@@ -130,7 +143,7 @@ func (p *keyPool) take(ctx context.Context, kek KEK) (plain, wrapped []byte, err
 			}
 			return nil, nil, fmt.Errorf("wrap data keys: %w", err)
 		}
-		p.plain, p.wrapped = fresh, w
+		p.plain, p.wrapped, p.filled = fresh, w, p.now()
 	}
 	n := len(p.plain) - 1
 	plain, wrapped = p.plain[n], p.wrapped[n]

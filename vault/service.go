@@ -85,7 +85,10 @@ func New(c Config) *Service {
 	}
 	s.cache = newKeyCache(limits, s.now)
 	if s.cache.enabled() {
-		s.pool = &keyPool{}
+		s.pool = &keyPool{maxAge: limits.PoolMaxAge, now: s.now}
+		if s.pool.maxAge <= 0 {
+			s.pool.maxAge = time.Minute
+		}
 	}
 	if s.newID == nil {
 		s.newID = func() (string, error) {

@@ -111,23 +111,25 @@ func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
 // progress prints a counter on a terminal, and nothing elsewhere.
 type progress struct {
-	w    io.Writer
-	on   bool
-	last int64
+	w      io.Writer
+	on     bool
+	format string // with one %d
+	every  int64
+	last   int64
 }
 
-func newProgress(w io.Writer) *progress {
+func newProgress(w io.Writer, format string, every int64) *progress {
 	f, ok := w.(*os.File)
 	if !ok {
 		return &progress{}
 	}
 	st, err := f.Stat()
-	return &progress{w: w, on: err == nil && st.Mode()&os.ModeCharDevice != 0}
+	return &progress{w: w, on: err == nil && st.Mode()&os.ModeCharDevice != 0, format: format, every: every}
 }
 
 func (p *progress) at(n int64) {
-	if p.on && n-p.last >= 10000 {
-		fmt.Fprintf(p.w, "\rverifying: %d entries", n)
+	if p.on && n-p.last >= p.every {
+		fmt.Fprintf(p.w, "\r"+p.format, n)
 		p.last = n
 	}
 }
@@ -157,7 +159,7 @@ func runAuditVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 	var (
 		r      audit.Replay
 		stored audit.Store // the database's own tree hashes and checkpoints, when verifying a database
-		bar    = newProgress(stderr)
+		bar    = newProgress(stderr, "verifying: %d entries", 10000)
 	)
 	add := func(e exported) error {
 		if e.Seq != r.Size() {

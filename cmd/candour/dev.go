@@ -44,6 +44,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	seed := fs.Int("seed", 0, "load this many synthetic feedback records at start")
 	database := fs.String("database", "", "PostgreSQL URL to use instead of the embedded SQLite (migrated at start)")
 	checkpoints := fs.Duration("checkpoint-interval", time.Minute, "how often to sign a checkpoint of the audit log when it has grown")
+	poolAge := fs.Duration("key-pool-max-age", time.Minute, "how long pre-wrapped fresh data keys wait before use; a key rotation's --grace must be longer")
 	policyDir := fs.String("policy-dir", "", "policy directory (Rego and data.json) to use instead of the embedded one; reloaded on change and on SIGHUP")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
@@ -96,7 +97,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			return err
 		}
 	}
-	c := components{store: db, tree: tree, keys: keys, policy: pol, logger: logger,
+	c := components{poolAge: *poolAge, store: db, tree: tree, keys: keys, policy: pol, logger: logger,
 		auth: api.NewVerifier(issuer, api.DevIssuer, api.DevAudience, nil), jwks: issuer.JWKS()}
 	handler := c.handler()
 	ln, err := net.Listen("tcp", *addr)

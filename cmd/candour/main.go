@@ -37,6 +37,8 @@ Usage:
                  bring a PostgreSQL schema up to date, or show its migrations
   candour keys init --key-file FILE
                  create a key file for the keyring provider
+  candour keys rotate --database URL (--key-file FILE | --keys transit --vault-addr URL)
+                 rotate the key-encryption key, rewrap every data key, retire the old version
   candour audit init-key --audit-key FILE --origin NAME
                  create the audit log's signing key
   candour audit export --database URL
@@ -80,7 +82,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "migrate":
 		err = runMigrate(ctx, args[1:], stdout)
 	case "keys":
-		err = runKeys(args[1:], stdout)
+		err = runKeys(ctx, args[1:], stdout, stderr)
 	case "audit":
 		err = runAudit(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":

@@ -31,6 +31,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	vaultToken := fs.String("vault-token", "", "a Vault token with the policy of deploy/vault/candour.hcl (better: CANDOUR_VAULT_TOKEN)")
 	vaultRole := fs.String("vault-role-id", "", "AppRole role id, instead of a token")
 	vaultSecret := fs.String("vault-secret-id", "", "AppRole secret id (better: CANDOUR_VAULT_SECRET_ID)")
+	poolAge := fs.Duration("key-pool-max-age", time.Minute, "how long pre-wrapped fresh data keys wait before use; a key rotation's --grace must be longer")
 	policyDir := fs.String("policy-dir", "", "policy directory (Rego and data.json), reloaded on change and on SIGHUP")
 	auditKey := fs.String("audit-key", "", "the audit log's signing key file (create one with 'candour audit init-key')")
 	checkpoints := fs.Duration("checkpoint-interval", time.Minute, "how often to sign a checkpoint of the audit log when it has grown")
@@ -99,7 +100,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return fmt.Errorf("the JWKS at %s cannot be used: %w", *jwksURL, err)
 	}
-	c := components{store: db, tree: tree, keys: kek, policy: pol, auth: api.NewVerifier(jwks, *issuer, *audience, nil), logger: logger}
+	c := components{poolAge: *poolAge, store: db, tree: tree, keys: kek, policy: pol, auth: api.NewVerifier(jwks, *issuer, *audience, nil), logger: logger}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %w", *addr, err)

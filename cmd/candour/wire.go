@@ -29,6 +29,7 @@ type store interface {
 	candour.Pinger
 	candour.DataKeyStore
 	audit.Store
+	keyRows
 }
 
 var (
@@ -38,18 +39,24 @@ var (
 
 // components are the parts a server is wired from.
 type components struct {
-	store  store
-	tree   *audit.Log
-	keys   vault.KEK
-	policy *policy.Dynamic
-	auth   api.Authenticator
-	jwks   []byte // served at /.well-known/jwks.json when set (dev issuer)
-	logger *slog.Logger
+	poolAge time.Duration // how long pre-wrapped fresh keys wait; 0 for the default
+	store   store
+	tree    *audit.Log
+	keys    vault.KEK
+	policy  *policy.Dynamic
+	auth    api.Authenticator
+	jwks    []byte // served at /.well-known/jwks.json when set (dev issuer)
+	logger  *slog.Logger
 }
 
 // handler wires the HTTP handler.
 func (c components) handler() http.Handler {
-	cfg := vault.Config{Store: c.store, DataKeys: c.store, Log: c.store, Keys: c.keys, Policy: c.policy, Logger: c.logger}
+	limits := vault.DefaultCacheLimits
+	if c.poolAge > 0 {
+		limits.PoolMaxAge = c.poolAge
+	}
+	cfg := vault.Config{Store: c.store, DataKeys: c.store, Log: c.store, Keys: c.keys, Policy: c.policy,
+		Logger: c.logger, KeyCaching: &limits}
 	if h, ok := c.keys.(interface{ Healthy() bool }); ok {
 		cfg.KeysUp = h.Healthy
 	}

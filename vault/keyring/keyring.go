@@ -22,6 +22,7 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+	"sync"
 
 	"filippo.io/age"
 	"filippo.io/age/armor"
@@ -32,21 +33,23 @@ import (
 const fileVersion = 2
 
 type file struct {
-	Version    int    `json:"version"`
-	KEK        []byte `json:"kek"`
-	SubjectKey []byte `json:"subject_hmac_key"`
+	Version    int            `json:"version"`
+	KEKs       map[int][]byte `json:"keks"` // by KEK version, 1 to 255
+	Current    int            `json:"current_kek"`
+	SubjectKey []byte         `json:"subject_hmac_key"`
 }
-
-// wrapVersion prefixes every wrapped data key.
-const wrapVersion = 1
 
 // wrapAD is the associated data of every wrapped data key.
 var wrapAD = []byte("candour data key")
 
-// Keyring holds the keys of one key file. It is safe for concurrent use.
+// Keyring holds the keys of one key file, and reads the file again when it
+// changes (a rotation by `candour keys rotate`). It is safe for concurrent use.
 type Keyring struct {
-	kek        []byte
-	subjectKey []byte
+	path string
+	pass string
+	mu   sync.Mutex
+	f    file
+	stat os.FileInfo
 }
 
 // armorHeader starts a key file protected by a passphrase (an armored age
@@ -62,34 +65,58 @@ func LoadOrCreate(path string, passphrase ...string) (*Keyring, error) {
 	if !errors.Is(err, fs.ErrNotExist) {
 		return k, err
 	}
-	f := file{Version: fileVersion, KEK: make([]byte, chacha20poly1305.KeySize), SubjectKey: make([]byte, 32)}
-	if _, err := rand.Read(f.KEK); err != nil {
+	kek, subject := make([]byte, chacha20poly1305.KeySize), make([]byte, 32)
+	if _, err := rand.Read(kek); err != nil {
 		return nil, fmt.Errorf("keyring: generate: %w", err)
 	}
-	if _, err := rand.Read(f.SubjectKey); err != nil {
+	if _, err := rand.Read(subject); err != nil {
 		return nil, fmt.Errorf("keyring: generate: %w", err)
 	}
+	f := file{Version: fileVersion, KEKs: map[int][]byte{1: kek}, Current: 1, SubjectKey: subject}
+	if err := write(path, pass, f, true); err != nil {
+		return nil, err
+	}
+	return Load(path, pass)
+}
+
+// write stores f at path (mode 0600): a new file when fresh, else by
+// replacing the old one atomically (a temporary file renamed over it).
+func write(path, pass string, f file, fresh bool) error {
 	b, err := json.MarshalIndent(f, "", "  ")
 	if err != nil {
-		return nil, fmt.Errorf("keyring: encode: %w", err)
+		return fmt.Errorf("keyring: encode: %w", err)
 	}
 	if pass != "" {
 		if b, err = protect(b, pass); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	out, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	target := path
+	if !fresh {
+		target = path + ".new"
+		os.Remove(target)
+	}
+	out, err := os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("keyring: create %s: %w", path, err)
+		return fmt.Errorf("keyring: create %s: %w", target, err)
 	}
 	if _, err := out.Write(append(b, '\n')); err != nil {
 		out.Close()
-		return nil, fmt.Errorf("keyring: write %s: %w", path, err)
+		return fmt.Errorf("keyring: write %s: %w", target, err)
+	}
+	if err := out.Sync(); err != nil {
+		out.Close()
+		return fmt.Errorf("keyring: write %s: %w", target, err)
 	}
 	if err := out.Close(); err != nil {
-		return nil, fmt.Errorf("keyring: write %s: %w", path, err)
+		return fmt.Errorf("keyring: write %s: %w", target, err)
 	}
-	return Load(path, pass)
+	if !fresh {
+		if err := os.Rename(target, path); err != nil {
+			return fmt.Errorf("keyring: replace %s: %w", path, err)
+		}
+	}
+	return nil
 }
 
 // protect encrypts b to the passphrase with age's scrypt recipient, armored.
@@ -118,50 +145,86 @@ func protect(b []byte, pass string) ([]byte, error) {
 
 // Load reads the key file at path; a protected file needs its passphrase.
 func Load(path string, passphrase ...string) (*Keyring, error) {
-	pass := strings.Join(passphrase, "")
+	k := &Keyring{path: path, pass: strings.Join(passphrase, "")}
+	f, st, err := read(path, k.pass)
+	if err != nil {
+		return nil, err
+	}
+	k.f, k.stat = f, st
+	return k, nil
+}
+
+// read reads and checks the key file.
+func read(path, pass string) (file, os.FileInfo, error) {
 	st, err := os.Stat(path)
 	if err != nil {
-		return nil, fmt.Errorf("keyring: %w", err)
+		return file{}, nil, fmt.Errorf("keyring: %w", err)
 	}
 	if st.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("keyring: %s may be read by others (mode %v); it must be 0600", path, st.Mode().Perm())
+		return file{}, nil, fmt.Errorf("keyring: %s may be read by others (mode %v); it must be 0600", path, st.Mode().Perm())
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("keyring: %w", err)
+		return file{}, nil, fmt.Errorf("keyring: %w", err)
 	}
 	if bytes.HasPrefix(bytes.TrimSpace(b), []byte(armorHeader)) {
 		if pass == "" {
-			return nil, fmt.Errorf("keyring: %s is protected by a passphrase; set CANDOUR_KEY_PASSPHRASE", path)
+			return file{}, nil, fmt.Errorf("keyring: %s is protected by a passphrase; set CANDOUR_KEY_PASSPHRASE", path)
 		}
 		id, err := age.NewScryptIdentity(pass)
 		if err != nil {
-			return nil, fmt.Errorf("keyring: passphrase: %w", err)
+			return file{}, nil, fmt.Errorf("keyring: passphrase: %w", err)
 		}
 		r, err := age.Decrypt(armor.NewReader(bytes.NewReader(b)), id)
 		if err != nil {
-			return nil, fmt.Errorf("keyring: the passphrase does not open %s", path)
+			return file{}, nil, fmt.Errorf("keyring: the passphrase does not open %s", path)
 		}
 		if b, err = io.ReadAll(r); err != nil {
-			return nil, fmt.Errorf("keyring: the passphrase does not open %s", path)
+			return file{}, nil, fmt.Errorf("keyring: the passphrase does not open %s", path)
 		}
 	}
 	var f file
 	if err := json.Unmarshal(b, &f); err != nil {
-		return nil, fmt.Errorf("keyring: %s is not a Candour key file", path)
+		return file{}, nil, fmt.Errorf("keyring: %s is not a Candour key file", path)
 	}
 	if f.Version != fileVersion {
-		return nil, fmt.Errorf("keyring: %s has version %d; this Candour reads version %d (a version 1 file is from before per-subject keys: start a new data directory)", path, f.Version, fileVersion)
+		return file{}, nil, fmt.Errorf("keyring: %s has version %d; this Candour reads version %d (a version 1 file is from before per-subject keys: start a new data directory)", path, f.Version, fileVersion)
 	}
-	if len(f.KEK) != chacha20poly1305.KeySize || len(f.SubjectKey) != 32 {
-		return nil, fmt.Errorf("keyring: %s holds malformed keys", path)
+	cur, ok := f.KEKs[f.Current]
+	if !ok || len(cur) != chacha20poly1305.KeySize || len(f.SubjectKey) != 32 || f.Current < 1 || f.Current > 255 {
+		return file{}, nil, fmt.Errorf("keyring: %s holds malformed keys", path)
 	}
-	return &Keyring{kek: f.KEK, subjectKey: f.SubjectKey}, nil
+	for v, k := range f.KEKs {
+		if v < 1 || v > 255 || len(k) != chacha20poly1305.KeySize {
+			return file{}, nil, fmt.Errorf("keyring: %s holds malformed keys", path)
+		}
+	}
+	return f, st, nil
 }
 
-// WrapKeys encrypts data keys under the KEK.
+// keys returns the file's keys, reading the file again first if it changed.
+func (k *Keyring) keys() (file, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	st, err := os.Stat(k.path)
+	if err == nil && (st.ModTime() != k.stat.ModTime() || st.Size() != k.stat.Size()) {
+		f, st, err := read(k.path, k.pass)
+		if err != nil {
+			return file{}, err
+		}
+		k.f, k.stat = f, st
+	}
+	return k.f, nil
+}
+
+// WrapKeys encrypts data keys under the current KEK. A wrapped key is the
+// KEK's version (one byte), a nonce and the ciphertext.
 func (k *Keyring) WrapKeys(_ context.Context, keys [][]byte) ([][]byte, error) {
-	aead, err := chacha20poly1305.NewX(k.kek)
+	f, err := k.keys()
+	if err != nil {
+		return nil, err
+	}
+	aead, err := chacha20poly1305.NewX(f.KEKs[f.Current])
 	if err != nil {
 		return nil, err
 	}
@@ -171,7 +234,7 @@ func (k *Keyring) WrapKeys(_ context.Context, keys [][]byte) ([][]byte, error) {
 		if _, err := rand.Read(nonce); err != nil {
 			return nil, err
 		}
-		out[i] = append([]byte{wrapVersion}, aead.Seal(nonce, nonce, key, wrapAD)...)
+		out[i] = append([]byte{byte(f.Current)}, aead.Seal(nonce, nonce, key, wrapAD)...)
 	}
 	return out, nil
 }
@@ -179,16 +242,25 @@ func (k *Keyring) WrapKeys(_ context.Context, keys [][]byte) ([][]byte, error) {
 // errUnwrap is the one error a bad wrapped key gives.
 var errUnwrap = errors.New("keyring: a data key does not unwrap under this key file")
 
-// UnwrapKeys decrypts data keys wrapped by WrapKeys.
+// UnwrapKeys decrypts data keys wrapped by WrapKeys under any KEK version the
+// file still holds.
 func (k *Keyring) UnwrapKeys(_ context.Context, wrapped [][]byte) ([][]byte, error) {
-	aead, err := chacha20poly1305.NewX(k.kek)
+	f, err := k.keys()
 	if err != nil {
 		return nil, err
 	}
 	out := make([][]byte, len(wrapped))
 	for i, w := range wrapped {
-		if len(w) < 1+aead.NonceSize()+aead.Overhead() || w[0] != wrapVersion {
+		if len(w) < 1+chacha20poly1305.NonceSizeX+16 {
 			return nil, errUnwrap
+		}
+		kek, ok := f.KEKs[int(w[0])]
+		if !ok {
+			return nil, errUnwrap
+		}
+		aead, err := chacha20poly1305.NewX(kek)
+		if err != nil {
+			return nil, err
 		}
 		nonce, ct := w[1:1+aead.NonceSize()], w[1+aead.NonceSize():]
 		key, err := aead.Open(nil, nonce, ct, wrapAD)
@@ -204,7 +276,101 @@ func (k *Keyring) UnwrapKeys(_ context.Context, wrapped [][]byte) ([][]byte, err
 // same reference always gives the same hash, and without the key the hash
 // reveals nothing about the reference.
 func (k *Keyring) SubjectHash(_ context.Context, ref string) ([]byte, error) {
-	m := hmac.New(sha256.New, k.subjectKey)
+	f, err := k.keys()
+	if err != nil {
+		return nil, err
+	}
+	m := hmac.New(sha256.New, f.SubjectKey)
 	m.Write([]byte(ref))
 	return m.Sum(nil), nil
+}
+
+// CurrentVersion returns the KEK version new keys are wrapped under.
+func (k *Keyring) CurrentVersion(context.Context) (int, error) {
+	f, err := k.keys()
+	return f.Current, err
+}
+
+// KeyVersion returns the KEK version that wrapped a data key.
+func (k *Keyring) KeyVersion(wrapped []byte) (int, error) {
+	if len(wrapped) == 0 {
+		return 0, errUnwrap
+	}
+	return int(wrapped[0]), nil
+}
+
+// RotateKEK adds a new KEK version to the file and makes it current; running
+// servers pick it up when they next use the file.
+func (k *Keyring) RotateKEK(context.Context) (int, error) {
+	f, err := k.keys()
+	if err != nil {
+		return 0, err
+	}
+	if f.Current >= 255 {
+		return 0, errors.New("keyring: 255 KEK versions is the most a key file holds")
+	}
+	kek := make([]byte, chacha20poly1305.KeySize)
+	if _, err := rand.Read(kek); err != nil {
+		return 0, err
+	}
+	next := file{Version: f.Version, KEKs: map[int][]byte{}, Current: f.Current + 1, SubjectKey: f.SubjectKey}
+	for v, key := range f.KEKs {
+		next.KEKs[v] = key
+	}
+	next.KEKs[next.Current] = kek
+	if err := write(k.path, k.pass, next, false); err != nil {
+		return 0, err
+	}
+	_, err = k.keys()
+	return next.Current, err
+}
+
+// RewrapKeys wraps data keys again under the current KEK.
+func (k *Keyring) RewrapKeys(ctx context.Context, wrapped [][]byte) ([][]byte, error) {
+	plain, err := k.UnwrapKeys(ctx, wrapped)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		for _, p := range plain {
+			clear(p)
+		}
+	}()
+	return k.WrapKeys(ctx, plain)
+}
+
+// RetireBelow deletes every KEK version below v from the file: keys wrapped
+// under them no longer unwrap.
+func (k *Keyring) RetireBelow(_ context.Context, v int) error {
+	f, err := k.keys()
+	if err != nil {
+		return err
+	}
+	if v > f.Current {
+		return errors.New("keyring: cannot retire the current KEK")
+	}
+	next := file{Version: f.Version, KEKs: map[int][]byte{}, Current: f.Current, SubjectKey: f.SubjectKey}
+	for ver, key := range f.KEKs {
+		if ver >= v {
+			next.KEKs[ver] = key
+		}
+	}
+	if err := write(k.path, k.pass, next, false); err != nil {
+		return err
+	}
+	_, err = k.keys()
+	return err
+}
+
+// OldestVersion returns the oldest KEK version the file still holds.
+func (k *Keyring) OldestVersion(context.Context) (int, error) {
+	f, err := k.keys()
+	if err != nil {
+		return 0, err
+	}
+	oldest := f.Current
+	for v := range f.KEKs {
+		oldest = min(oldest, v)
+	}
+	return oldest, nil
 }

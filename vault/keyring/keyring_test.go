@@ -63,7 +63,8 @@ func TestLoadRefuses(t *testing.T) {
 		{"not json", "hello", 0o600, "not a Candour key file"},
 		{"unknown version", strings.Replace(string(b), `"version": 2`, `"version": 9`, 1), 0o600, "has version 9"},
 		{"version 1", `{"version":1,"age_identity":"AGE-SECRET-KEY-1XYZ","subject_hmac_key":"AAAA"}`, 0o600, "before per-subject keys"},
-		{"short kek", `{"version":2,"kek":"AAAA","subject_hmac_key":"AAAA"}`, 0o600, "malformed keys"},
+		{"short kek", `{"version":2,"keks":{"1":"AAAA"},"current_kek":1,"subject_hmac_key":"AAAA"}`, 0o600, "malformed keys"},
+		{"current kek missing", `{"version":2,"keks":{},"current_kek":1,"subject_hmac_key":"AAAA"}`, 0o600, "malformed keys"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -144,5 +145,46 @@ func TestPassphrase(t *testing.T) {
 	}
 	if got, err := again.UnwrapKeys(ctx, w); err != nil || got[0][0] != 5 {
 		t.Errorf("reopened with the passphrase: %v", err)
+	}
+}
+
+func TestRotate(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "k.json")
+	k, _ := keyring.LoadOrCreate(path)
+	running, _ := keyring.Load(path) // a server that loaded the file before the rotation
+	old, _ := k.WrapKeys(ctx, [][]byte{bytes.Repeat([]byte{6}, 32)})
+	if v, _ := k.KeyVersion(old[0]); v != 1 {
+		t.Fatalf("version %d, want 1", v)
+	}
+	v, err := k.RotateKEK(ctx)
+	if err != nil || v != 2 {
+		t.Fatalf("RotateKEK = %d, %v", v, err)
+	}
+	if st, _ := os.Stat(path); st.Mode().Perm() != 0o600 {
+		t.Errorf("rotated file mode %v", st.Mode().Perm())
+	}
+	fresh, _ := running.WrapKeys(ctx, [][]byte{bytes.Repeat([]byte{7}, 32)})
+	if v, _ := running.KeyVersion(fresh[0]); v != 2 {
+		t.Errorf("the running keyring wraps under version %d after the rotation, want 2", v)
+	}
+	re, err := k.RewrapKeys(ctx, old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := k.KeyVersion(re[0]); v != 2 {
+		t.Errorf("rewrapped under %d, want 2", v)
+	}
+	if err := k.RetireBelow(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := running.UnwrapKeys(ctx, old); err == nil {
+		t.Error("a key wrapped under a retired KEK still unwraps")
+	}
+	if got, err := running.UnwrapKeys(ctx, re); err != nil || got[0][0] != 6 {
+		t.Errorf("the rewrapped key: %v", err)
+	}
+	if err := k.RetireBelow(ctx, 3); err == nil {
+		t.Error("the current KEK was retired")
 	}
 }

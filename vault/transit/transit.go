@@ -17,8 +17,10 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -232,5 +234,93 @@ func (p *Provider) Ping(ctx context.Context) error {
 		err = errors.New("transit: Vault is not initialised")
 	}
 	p.healthy.Store(err == nil)
+	return err
+}
+
+// CurrentVersion returns the transit key's latest version, which new keys
+// are wrapped under.
+func (p *Provider) CurrentVersion(ctx context.Context) (int, error) {
+	return p.keyField(ctx, "latest_version")
+}
+
+// OldestVersion returns the oldest version Vault still decrypts with
+// (min_decryption_version).
+func (p *Provider) OldestVersion(ctx context.Context) (int, error) {
+	return p.keyField(ctx, "min_decryption_version")
+}
+
+func (p *Provider) keyField(ctx context.Context, field string) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
+	defer cancel()
+	s, err := p.client.Logical().ReadWithContext(ctx, p.cfg.Mount+"/keys/"+p.cfg.KeyName)
+	if err != nil || s == nil {
+		return 0, fmt.Errorf("transit: read key: %s", statusOf(err))
+	}
+	v, err := toInt(s.Data[field])
+	if err != nil {
+		return 0, fmt.Errorf("transit: read key %s: %w", field, err)
+	}
+	return v, nil
+}
+
+func toInt(v any) (int, error) {
+	switch n := v.(type) {
+	case json.Number:
+		i, err := n.Int64()
+		return int(i), err
+	case float64:
+		return int(n), nil
+	case int:
+		return n, nil
+	}
+	return 0, fmt.Errorf("not a number: %T", v)
+}
+
+// KeyVersion returns the transit key version that wrapped a data key.
+func (p *Provider) KeyVersion(wrapped []byte) (int, error) {
+	rest, ok := strings.CutPrefix(string(wrapped), "vault:v")
+	if !ok {
+		return 0, errors.New("transit: not a transit ciphertext")
+	}
+	n, _, ok := strings.Cut(rest, ":")
+	if !ok {
+		return 0, errors.New("transit: not a transit ciphertext")
+	}
+	return strconv.Atoi(n)
+}
+
+// RotateKEK makes a new version of the transit key current.
+func (p *Provider) RotateKEK(ctx context.Context) (int, error) {
+	if _, err := p.write(ctx, "rotate", p.cfg.Mount+"/keys/"+p.cfg.KeyName+"/rotate", nil); err != nil {
+		return 0, err
+	}
+	return p.CurrentVersion(ctx)
+}
+
+// RewrapKeys wraps data keys again under the latest transit key version,
+// inside Vault: the plain keys never leave it.
+func (p *Provider) RewrapKeys(ctx context.Context, wrapped [][]byte) ([][]byte, error) {
+	in := make([]map[string]any, len(wrapped))
+	for i, w := range wrapped {
+		in[i] = map[string]any{"ciphertext": string(w)}
+	}
+	cts, err := p.batch(ctx, "rewrap", "ciphertext", in)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]byte, len(cts))
+	for i, c := range cts {
+		out[i] = []byte(c)
+	}
+	return out, nil
+}
+
+// RetireBelow stops Vault decrypting anything wrapped under versions below v
+// (min_decryption_version).
+func (p *Provider) RetireBelow(ctx context.Context, v int) error {
+	_, err := p.write(ctx, "retire", p.cfg.Mount+"/keys/"+p.cfg.KeyName+"/config", map[string]any{"min_decryption_version": v})
+	if err != nil && strings.Contains(err.Error(), "no answer") {
+		return nil // the config endpoint answers 204 with no body
+	}
 	return err
 }
