@@ -16,8 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/candour-vault/candour"
 	"github.com/candour-vault/candour/postgres/pgtest"
 	"github.com/candour-vault/candour/vault/keyring"
@@ -197,15 +195,7 @@ func TestKeysRotateTransit(t *testing.T) {
 	if mdv, _ := key.Data["min_decryption_version"].(json.Number).Int64(); mdv != 2 {
 		t.Errorf("min_decryption_version %d, want 2", mdv)
 	}
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, db.Super)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	var old int
-	conn.QueryRow(ctx, `SELECT count(*) FROM data_keys WHERE convert_from(wrapped, 'UTF8') NOT LIKE 'vault:v2:%'`).Scan(&old)
-	if old != 0 {
+	if old := queryInt(t, db.Super, `SELECT count(*) FROM data_keys WHERE convert_from(wrapped, 'UTF8') NOT LIKE 'vault:v2:%'`); old != 0 {
 		t.Errorf("%d data keys are not under version 2", old)
 	}
 	for _, id := range l.ids {

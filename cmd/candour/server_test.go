@@ -545,17 +545,7 @@ func TestAuditFailureFailsClosed(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
 	}
-	rows := func() int {
-		ctx := context.Background()
-		conn, err := pgx.Connect(ctx, db.Super)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close(ctx)
-		var n int
-		conn.QueryRow(ctx, `SELECT count(*) FROM feedback`).Scan(&n)
-		return n
-	}
+	rows := func() int { return queryInt(t, db.Super, `SELECT count(*) FROM feedback`) }
 	superSQL(t, db.Super, `REVOKE INSERT ON audit_log FROM candour_app`)
 	during := &submission{key: "during", comment: "Nobody called back, visit 000002"}
 	if st, _ := post(client, r.url, cw, during); st != http.StatusServiceUnavailable {
@@ -628,17 +618,7 @@ func TestTransitFailsClosed(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode
 	}
-	rows := func() int {
-		ctx := context.Background()
-		conn, err := pgx.Connect(ctx, db.Super)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close(ctx)
-		var n int
-		conn.QueryRow(ctx, `SELECT count(*) FROM feedback`).Scan(&n)
-		return n
-	}
+	rows := func() int { return queryInt(t, db.Super, `SELECT count(*) FROM feedback`) }
 	if st, _ := submit(); st != 201 || read() != 200 || ready() != 200 {
 		t.Fatalf("healthy: submit %d", st)
 	}
@@ -689,4 +669,21 @@ func TestTransitFailsClosed(t *testing.T) {
 			t.Errorf("%s, then back: ready %v, submit %d; want service to resume without a restart", down.name, resumed, st)
 		}
 	}
+}
+
+// queryInt runs a query that gives one whole number, over a connection of its
+// own.
+func queryInt(t *testing.T, url, query string, args ...any) int {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var n int
+	if err := conn.QueryRow(ctx, query, args...).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

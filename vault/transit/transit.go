@@ -182,23 +182,33 @@ func (p *Provider) WrapKeys(ctx context.Context, keys [][]byte) ([][]byte, error
 		in[i] = map[string]any{"plaintext": base64.StdEncoding.EncodeToString(k)}
 	}
 	cts, err := p.batch(ctx, "encrypt", "ciphertext", in)
-	if err != nil {
-		return nil, err
-	}
-	out := make([][]byte, len(cts))
-	for i, c := range cts {
-		out[i] = []byte(c)
-	}
-	return out, nil
+	return byteSlices(cts), err
 }
 
-// UnwrapKeys decrypts data keys wrapped by WrapKeys, in one batch.
-func (p *Provider) UnwrapKeys(ctx context.Context, wrapped [][]byte) ([][]byte, error) {
+// ciphertexts sends wrapped keys to op (decrypt or rewrap) in one batch and
+// returns field of each result.
+func (p *Provider) ciphertexts(ctx context.Context, op, field string, wrapped [][]byte) ([]string, error) {
 	in := make([]map[string]any, len(wrapped))
 	for i, w := range wrapped {
 		in[i] = map[string]any{"ciphertext": string(w)}
 	}
-	pts, err := p.batch(ctx, "decrypt", "plaintext", in)
+	return p.batch(ctx, op, field, in)
+}
+
+func byteSlices(ss []string) [][]byte {
+	if ss == nil {
+		return nil
+	}
+	out := make([][]byte, len(ss))
+	for i, s := range ss {
+		out[i] = []byte(s)
+	}
+	return out
+}
+
+// UnwrapKeys decrypts data keys wrapped by WrapKeys, in one batch.
+func (p *Provider) UnwrapKeys(ctx context.Context, wrapped [][]byte) ([][]byte, error) {
+	pts, err := p.ciphertexts(ctx, "decrypt", "plaintext", wrapped)
 	if err != nil {
 		return nil, err
 	}
@@ -300,19 +310,8 @@ func (p *Provider) RotateKEK(ctx context.Context) (int, error) {
 // RewrapKeys wraps data keys again under the latest transit key version,
 // inside Vault: the plain keys never leave it.
 func (p *Provider) RewrapKeys(ctx context.Context, wrapped [][]byte) ([][]byte, error) {
-	in := make([]map[string]any, len(wrapped))
-	for i, w := range wrapped {
-		in[i] = map[string]any{"ciphertext": string(w)}
-	}
-	cts, err := p.batch(ctx, "rewrap", "ciphertext", in)
-	if err != nil {
-		return nil, err
-	}
-	out := make([][]byte, len(cts))
-	for i, c := range cts {
-		out[i] = []byte(c)
-	}
-	return out, nil
+	cts, err := p.ciphertexts(ctx, "rewrap", "ciphertext", wrapped)
+	return byteSlices(cts), err
 }
 
 // RetireBelow stops Vault decrypting anything wrapped under versions below v
