@@ -156,6 +156,7 @@ type Record struct {
 	Consent     Consent
 	SubjectHash []byte // keyed hash of the subject reference; nil when none was given
 	Sealed      []byte // the envelope holding comment, subject reference and equality data
+	RecordKey   int    // random 0-255, never shown; disclosure control's cell keys sum it
 }
 
 // Decision is the policy's answer to one request. The zero value denies.

@@ -211,13 +211,13 @@ func (d *DB) CreateFeedback(ctx context.Context, rec candour.Record, e candour.A
 			satisfaction, effort, felt_safe, felt_believed, would_recommend, sensitivity,
 			consent_purposes, consent_share_with, consent_method, consent_notice_version,
 			consent_expires_at, consent_captured_at, consent_captured_by, consent_withdrawn_at,
-			subject_hash, sealed)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24)`,
+			subject_hash, sealed, record_key)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25)`,
 			rec.ID, rec.Agency, rec.SubmittedBy, rec.SubmittedAt, rec.Service, rec.Touchpoint, rec.Channel, rec.Period,
 			rec.Ratings.Satisfaction, rec.Ratings.Effort, rec.Ratings.FeltSafe, rec.Ratings.FeltBelieved,
 			rec.Ratings.WouldRecommend, string(rec.Sensitivity),
 			purposeStrings(c.Purposes), nonNil(c.ShareWith), c.Method, c.NoticeVersion,
-			c.ExpiresAt, c.CapturedAt, c.CapturedBy, c.WithdrawnAt, rec.SubjectHash, rec.Sealed)
+			c.ExpiresAt, c.CapturedAt, c.CapturedBy, c.WithdrawnAt, rec.SubjectHash, rec.Sealed, rec.RecordKey)
 		if isUniqueViolation(err) {
 			return candour.Errorf(candour.ECONFLICT, "A record with this id already exists.")
 		}
@@ -283,12 +283,12 @@ func (d *DB) Record(ctx context.Context, id string) (candour.Record, error) {
 			touchpoint, channel, period, satisfaction, effort, felt_safe, felt_believed,
 			would_recommend, sensitivity, consent_purposes, consent_share_with, consent_method,
 			consent_notice_version, consent_expires_at, consent_captured_at, consent_captured_by,
-			consent_withdrawn_at, subject_hash, sealed FROM feedback WHERE id = $1`, id).Scan(
+			consent_withdrawn_at, subject_hash, sealed, record_key FROM feedback WHERE id = $1`, id).Scan(
 			&r.ID, &r.Agency, &r.SubmittedBy, &r.SubmittedAt, &r.Service, &r.Touchpoint, &r.Channel,
 			&r.Period, &sat, &effort, &r.Ratings.FeltSafe, &r.Ratings.FeltBelieved, &recommend,
 			&sensitivity, &purposes, &r.Consent.ShareWith, &r.Consent.Method, &r.Consent.NoticeVersion,
 			&r.Consent.ExpiresAt, &r.Consent.CapturedAt, &r.Consent.CapturedBy, &r.Consent.WithdrawnAt,
-			&r.SubjectHash, &r.Sealed)
+			&r.SubjectHash, &r.Sealed, &r.RecordKey)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return candour.Errorf(candour.ENOTFOUND, "No such record.")
 		}
@@ -687,4 +687,60 @@ func (d *DB) ReplaceDataKey(ctx context.Context, id string, old, new []byte) (bo
 		return false, fmt.Errorf("replace data key: %w", err)
 	}
 	return tag.RowsAffected() == 1, nil
+}
+
+// Summarize returns the raw totals of the records in scope at now that pass
+// q, grouped by q.GroupBy. The scope and filters are applied in SQL, inside a
+// transaction that may see only the scope's agencies.
+func (d *DB) Summarize(ctx context.Context, scope candour.Scope, now time.Time, q candour.SummaryQuery) ([]candour.SummaryRow, error) {
+	if !candour.ValidGroupBy(q.GroupBy) {
+		return nil, candour.Errorf(candour.EINVALID, "Unknown or repeated group_by dimension.")
+	}
+	where, args := scopeWhere(scope, now)
+	for _, f := range []struct{ cond, val string }{{"period >= ", q.From}, {"period <= ", q.To}, {"service = ", q.Service}} {
+		if f.val != "" {
+			args = append(args, f.val)
+			where += " AND " + f.cond + "$" + strconv.Itoa(len(args))
+		}
+	}
+	dims := strings.Join(q.GroupBy, ", ")
+	sel, group := "", ""
+	if dims != "" {
+		sel, group = dims+", ", " GROUP BY "+dims+" ORDER BY "+dims
+	}
+	var out []candour.SummaryRow
+	err := d.inTx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, fmt.Sprintf(`SELECT %scount(*), coalesce(sum(record_key), 0) %% 256,
+		coalesce(sum(satisfaction), 0), count(satisfaction), coalesce(sum(effort), 0), count(effort),
+		coalesce(sum(CASE WHEN felt_safe = 'yes' THEN 1 ELSE 0 END), 0), coalesce(sum(CASE WHEN felt_safe <> '' THEN 1 ELSE 0 END), 0),
+		coalesce(sum(CASE WHEN felt_believed = 'yes' THEN 1 ELSE 0 END), 0), coalesce(sum(CASE WHEN felt_believed <> '' THEN 1 ELSE 0 END), 0),
+		coalesce(sum(CASE WHEN would_recommend >= 9 THEN 1 ELSE 0 END), 0), coalesce(sum(CASE WHEN would_recommend <= 6 THEN 1 ELSE 0 END), 0),
+		count(would_recommend) FROM feedback WHERE %s%s`, sel, where, group), args...)
+		if err != nil {
+			return fmt.Errorf("summarize: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			r := candour.SummaryRow{Keys: make([]string, len(q.GroupBy))}
+			var n [13]int64
+			dest := make([]any, 0, len(q.GroupBy)+13)
+			for i := range r.Keys {
+				dest = append(dest, &r.Keys[i])
+			}
+			for i := range n {
+				dest = append(dest, &n[i])
+			}
+			if err := rows.Scan(dest...); err != nil {
+				return fmt.Errorf("summarize: %w", err)
+			}
+			r.Count, r.CellKey, r.SatSum, r.SatN, r.EffortSum, r.EffortN = int(n[0]), int(n[1]), int(n[2]), int(n[3]), int(n[4]), int(n[5])
+			r.SafeYes, r.SafeN, r.BelievedYes, r.BelievedN = int(n[6]), int(n[7]), int(n[8]), int(n[9])
+			r.Promoters, r.Detractors, r.RecommendN = int(n[10]), int(n[11]), int(n[12])
+			if r.Count > 0 {
+				out = append(out, r)
+			}
+		}
+		return rows.Err()
+	})
+	return out, err
 }

@@ -115,15 +115,15 @@ func (d *DB) CreateFeedback(ctx context.Context, rec candour.Record, e candour.A
 			satisfaction, effort, felt_safe, felt_believed, would_recommend, sensitivity,
 			consent_purposes, consent_share_with, consent_method, consent_notice_version,
 			consent_expires_at, consent_captured_at, consent_captured_by, consent_withdrawn_at,
-			subject_hash, sealed)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+			subject_hash, sealed, record_key)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 			rec.ID, rec.Agency, rec.SubmittedBy, formatTime(rec.SubmittedAt), rec.Service,
 			rec.Touchpoint, rec.Channel, rec.Period,
 			nullInt(rec.Ratings.Satisfaction), nullInt(rec.Ratings.Effort), rec.Ratings.FeltSafe,
 			rec.Ratings.FeltBelieved, nullInt(rec.Ratings.WouldRecommend), string(rec.Sensitivity),
 			string(purposes), string(shareWith), c.Method, c.NoticeVersion,
 			nullTime(c.ExpiresAt), formatTime(c.CapturedAt), c.CapturedBy, nullTime(c.WithdrawnAt),
-			rec.SubjectHash, rec.Sealed)
+			rec.SubjectHash, rec.Sealed, rec.RecordKey)
 		if err != nil {
 			if strings.Contains(err.Error(), "UNIQUE constraint failed") {
 				return candour.Errorf(candour.ECONFLICT, "A record with this id already exists.")
@@ -161,11 +161,11 @@ func (d *DB) Record(ctx context.Context, id string) (candour.Record, error) {
 		touchpoint, channel, period, satisfaction, effort, felt_safe, felt_believed,
 		would_recommend, sensitivity, consent_purposes, consent_share_with, consent_method,
 		consent_notice_version, consent_expires_at, consent_captured_at, consent_captured_by,
-		consent_withdrawn_at, subject_hash, sealed FROM feedback WHERE id = ?`, id).Scan(
+		consent_withdrawn_at, subject_hash, sealed, record_key FROM feedback WHERE id = ?`, id).Scan(
 		&r.ID, &r.Agency, &r.SubmittedBy, &submittedAt, &r.Service, &r.Touchpoint, &r.Channel,
 		&r.Period, &sat, &effort, &r.Ratings.FeltSafe, &r.Ratings.FeltBelieved, &recommend,
 		&sensitivity, &purposes, &shareWith, &r.Consent.Method, &r.Consent.NoticeVersion,
-		&expiresAt, &capturedAt, &r.Consent.CapturedBy, &withdrawnAt, &r.SubjectHash, &r.Sealed)
+		&expiresAt, &capturedAt, &r.Consent.CapturedBy, &withdrawnAt, &r.SubjectHash, &r.Sealed, &r.RecordKey)
 	if errors.Is(err, sql.ErrNoRows) {
 		return candour.Record{}, candour.Errorf(candour.ENOTFOUND, "No such record.")
 	}
@@ -633,4 +633,51 @@ func (d *DB) ReplaceDataKey(ctx context.Context, id string, old, new []byte) (bo
 	}
 	n, err := res.RowsAffected()
 	return n == 1, err
+}
+
+// Summarize returns the raw totals of the records in scope at now that pass
+// q, grouped by q.GroupBy. The scope and filters are applied in SQL.
+func (d *DB) Summarize(ctx context.Context, scope candour.Scope, now time.Time, q candour.SummaryQuery) ([]candour.SummaryRow, error) {
+	if !candour.ValidGroupBy(q.GroupBy) {
+		return nil, candour.Errorf(candour.EINVALID, "Unknown or repeated group_by dimension.")
+	}
+	where, args := scopeWhere(scope, now)
+	for _, f := range []struct{ cond, val string }{{"period >= ?", q.From}, {"period <= ?", q.To}, {"service = ?", q.Service}} {
+		if f.val != "" {
+			where += " AND " + f.cond
+			args = append(args, f.val)
+		}
+	}
+	dims := strings.Join(q.GroupBy, ", ")
+	sel, group := "", ""
+	if dims != "" {
+		sel, group = dims+", ", " GROUP BY "+dims+" ORDER BY "+dims
+	}
+	rows, err := d.db.QueryContext(ctx, fmt.Sprintf(`SELECT %scount(*), coalesce(sum(record_key), 0) %% 256,
+		coalesce(sum(satisfaction), 0), count(satisfaction), coalesce(sum(effort), 0), count(effort),
+		coalesce(sum(CASE WHEN felt_safe = 'yes' THEN 1 ELSE 0 END), 0), coalesce(sum(CASE WHEN felt_safe <> '' THEN 1 ELSE 0 END), 0),
+		coalesce(sum(CASE WHEN felt_believed = 'yes' THEN 1 ELSE 0 END), 0), coalesce(sum(CASE WHEN felt_believed <> '' THEN 1 ELSE 0 END), 0),
+		coalesce(sum(CASE WHEN would_recommend >= 9 THEN 1 ELSE 0 END), 0), coalesce(sum(CASE WHEN would_recommend <= 6 THEN 1 ELSE 0 END), 0),
+		count(would_recommend) FROM feedback WHERE %s%s`, sel, where, group), args...)
+	if err != nil {
+		return nil, fmt.Errorf("summarize: %w", err)
+	}
+	defer rows.Close()
+	var out []candour.SummaryRow
+	for rows.Next() {
+		r := candour.SummaryRow{Keys: make([]string, len(q.GroupBy))}
+		dest := make([]any, 0, len(q.GroupBy)+13)
+		for i := range r.Keys {
+			dest = append(dest, &r.Keys[i])
+		}
+		dest = append(dest, &r.Count, &r.CellKey, &r.SatSum, &r.SatN, &r.EffortSum, &r.EffortN, &r.SafeYes, &r.SafeN,
+			&r.BelievedYes, &r.BelievedN, &r.Promoters, &r.Detractors, &r.RecommendN)
+		if err := rows.Scan(dest...); err != nil {
+			return nil, fmt.Errorf("summarize: %w", err)
+		}
+		if r.Count > 0 {
+			out = append(out, r)
+		}
+	}
+	return out, rows.Err()
 }

@@ -137,9 +137,13 @@ func (s *Service) Submit(ctx context.Context, c candour.Caller, f candour.Feedba
 	if err != nil {
 		return candour.Receipt{}, fmt.Errorf("new record id: %w", err)
 	}
+	var rk [1]byte
+	if _, err := rand.Read(rk[:]); err != nil {
+		return candour.Receipt{}, err
+	}
 	rec := candour.Record{ID: id, Agency: f.Agency, SubmittedBy: f.SubmittedBy, SubmittedAt: now,
 		Service: f.Service, Touchpoint: f.Touchpoint, Channel: f.Channel, Period: f.Period,
-		Ratings: f.Ratings, Sensitivity: f.Sensitivity, Consent: f.Consent}
+		Ratings: f.Ratings, Sensitivity: f.Sensitivity, Consent: f.Consent, RecordKey: int(rk[0])}
 	const keysDown = "The key provider is unavailable; nothing was stored. Try again shortly."
 	if f.SubjectRef != "" {
 		if rec.SubjectHash, err = s.keys.SubjectHash(ctx, f.SubjectRef); err != nil {

@@ -1,0 +1,100 @@
+package candour
+
+import "slices"
+
+// SummaryQuery is an aggregate query over the analytical dimensions.
+type SummaryQuery struct {
+	GroupBy []string // dimensions from SummaryDimensions, at most three
+	From    string   // first period (YYYY-MM) included; "" for no bound
+	To      string   // last period included; "" for no bound
+	Service string   // only this service, when set
+}
+
+// SummaryDimensions lists the dimensions a summary may be grouped by.
+func SummaryDimensions() []string {
+	return []string{"agency", "service", "touchpoint", "channel", "period"}
+}
+
+// SummaryRow is one group's raw totals, before disclosure control. It never
+// leaves the server as it is.
+type SummaryRow struct {
+	Keys                   []string // the group's values of GroupBy, in order
+	Count                  int
+	CellKey                int // the sum of the group's record keys, mod 256
+	SatSum, SatN           int
+	EffortSum, EffortN     int
+	SafeYes, SafeN         int
+	BelievedYes, BelievedN int
+	Promoters, Detractors  int
+	RecommendN             int
+}
+
+// Add counts r into the row; the reference definition stores must match.
+func (s *SummaryRow) Add(r Record) {
+	s.Count++
+	s.CellKey = (s.CellKey + r.RecordKey) % 256
+	if v := r.Ratings.Satisfaction; v != nil {
+		s.SatSum, s.SatN = s.SatSum+*v, s.SatN+1
+	}
+	if v := r.Ratings.Effort; v != nil {
+		s.EffortSum, s.EffortN = s.EffortSum+*v, s.EffortN+1
+	}
+	if r.Ratings.FeltSafe != "" {
+		s.SafeN++
+		if r.Ratings.FeltSafe == "yes" {
+			s.SafeYes++
+		}
+	}
+	if r.Ratings.FeltBelieved != "" {
+		s.BelievedN++
+		if r.Ratings.FeltBelieved == "yes" {
+			s.BelievedYes++
+		}
+	}
+	if v := r.Ratings.WouldRecommend; v != nil {
+		s.RecommendN++
+		switch {
+		case *v >= 9:
+			s.Promoters++
+		case *v <= 6:
+			s.Detractors++
+		}
+	}
+}
+
+// Matches reports whether r passes the query's filters (scope aside).
+func (q SummaryQuery) Matches(r Record) bool {
+	return (q.From == "" || r.Period >= q.From) && (q.To == "" || r.Period <= q.To) &&
+		(q.Service == "" || r.Service == q.Service)
+}
+
+// Dimension returns r's value of a summary dimension.
+func (r Record) Dimension(d string) string {
+	switch d {
+	case "agency":
+		return r.Agency
+	case "service":
+		return r.Service
+	case "touchpoint":
+		return r.Touchpoint
+	case "channel":
+		return r.Channel
+	case "period":
+		return r.Period
+	}
+	return ""
+}
+
+// ValidGroupBy reports whether dims are distinct summary dimensions, at most
+// three.
+func ValidGroupBy(dims []string) bool {
+	if len(dims) > 3 {
+		return false
+	}
+	for i, d := range dims {
+		if !slices.Contains(SummaryDimensions(), d) || slices.Contains(dims[:i], d) {
+			return false
+		}
+	}
+	return true
+}
