@@ -1,6 +1,9 @@
 package candour
 
-import "slices"
+import (
+	"encoding/json"
+	"slices"
+)
 
 // SummaryQuery is an aggregate query over the analytical dimensions.
 type SummaryQuery struct {
@@ -97,4 +100,39 @@ func ValidGroupBy(dims []string) bool {
 		}
 	}
 	return true
+}
+
+// InsightCell is one published cell of a summary: its group keys and its
+// figures after disclosure control. Nil figures are suppressed or withheld.
+type InsightCell struct {
+	Keys             map[string]string
+	Count            *int
+	SatisfactionMean *float64
+	EffortMean       *float64
+	FeltSafePct      *int
+	FeltBelievedPct  *int
+	NetPromoter      *int
+	Suppressed       bool
+}
+
+// MarshalJSON writes the group keys inline beside the figures, as API.md
+// shows.
+func (c InsightCell) MarshalJSON() ([]byte, error) {
+	m := map[string]any{
+		"count": c.Count, "satisfaction_mean": c.SatisfactionMean, "effort_mean": c.EffortMean,
+		"felt_safe_pct": c.FeltSafePct, "felt_believed_pct": c.FeltBelievedPct,
+		"net_promoter_score": c.NetPromoter, "suppressed": c.Suppressed,
+	}
+	for k, v := range c.Keys {
+		m[k] = v
+	}
+	return json.Marshal(m)
+}
+
+// InsightSummary is the answer to a summary query, as API.md shows it.
+type InsightSummary struct {
+	MinCell         int           `json:"min_cell"`
+	Rounding        int           `json:"rounding"`
+	Cells           []InsightCell `json:"cells"`
+	SuppressedCells int           `json:"suppressed_cells"`
 }

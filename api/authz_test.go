@@ -60,7 +60,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 	endpoints := []string{"POST /v1/feedback", "GET /v1/feedback/{id}", "GET /v1/audit/entries?record={id}",
 		"GET /v1/audit/checkpoint", "POST /v1/audit/checkpoint", "GET /v1/audit/proof/inclusion?seq=0&size=2",
 		"GET /v1/audit/proof/consistency?old=1&new=2", "GET /v1/audit/verifier-key",
-		"POST /v1/feedback/{fresh}/withdraw", "DELETE /v1/subjects/VS-0000-000000"}
+		"POST /v1/feedback/{fresh}/withdraw", "DELETE /v1/subjects/VS-0000-000000",
+		"GET /v1/insights/summary?group_by=agency"}
 	relations := map[string]string{"own": "victim-support-north", "partner": "police-north", "unrelated": "housing-north"}
 	consents := []string{"given", "withdrawn", "expired"}
 	want := map[string]bool{}

@@ -40,6 +40,11 @@ type AuditService interface {
 	VerifierKey() string
 }
 
+// InsightService answers analysts' summary queries (insight.Service).
+type InsightService interface {
+	Summary(ctx context.Context, c candour.Caller, q candour.SummaryQuery) (candour.InsightSummary, error)
+}
+
 // Authenticator turns a bearer token into a principal (Verifier).
 type Authenticator interface {
 	Verify(token string) (candour.Principal, error)
@@ -49,6 +54,7 @@ type Authenticator interface {
 type Config struct {
 	Feedback FeedbackService
 	Audit    AuditService
+	Insight  InsightService
 	Auth     Authenticator
 	// JWKS, when set, is served at /.well-known/jwks.json (the dev issuer's keys).
 	JWKS []byte
@@ -88,6 +94,9 @@ func New(c Config) *Server {
 	mux.HandleFunc("GET /v1/feedback/{id}", s.authed(s.readFeedback))
 	mux.HandleFunc("POST /v1/feedback/{id}/withdraw", s.authed(s.withdrawFeedback))
 	mux.HandleFunc("DELETE /v1/subjects/{subject_ref}", s.authed(s.eraseSubject))
+	if c.Insight != nil {
+		mux.HandleFunc("GET /v1/insights/summary", s.authed(s.insightSummary))
+	}
 	mux.HandleFunc("GET /v1/audit/entries", s.authed(s.auditEntries))
 	mux.HandleFunc("GET /v1/audit/checkpoint", s.authed(s.auditCheckpoint))
 	mux.HandleFunc("POST /v1/audit/checkpoint", s.authed(s.auditCheckpoint))

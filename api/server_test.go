@@ -14,6 +14,7 @@ import (
 	"github.com/candour-vault/candour"
 	"github.com/candour-vault/candour/api"
 	"github.com/candour-vault/candour/audit"
+	"github.com/candour-vault/candour/insight"
 	"github.com/candour-vault/candour/policy"
 	"github.com/candour-vault/candour/sqlite"
 	"github.com/candour-vault/candour/vault"
@@ -62,6 +63,7 @@ func newEnv(t *testing.T) env {
 	srv := httptest.NewServer(api.New(api.Config{
 		Feedback: vault.New(vault.Config{Store: db, DataKeys: db, Log: db, Keys: keys, Policy: pol}),
 		Audit:    audit.NewService(db, db, tree, pol, nil),
+		Insight:  insight.NewService(db, db, pol, nil),
 		Auth:     api.NewVerifier(iss, api.DevIssuer, api.DevAudience, nil),
 		JWKS:     iss.JWKS(),
 		Ready:    map[string]candour.Pinger{"database": db},

@@ -51,7 +51,7 @@ func summarize(recs []candour.Record, groupBy []string, keep func(candour.Record
 	return out
 }
 
-func one(t *testing.T, rows []candour.SummaryRow) Cell {
+func one(t *testing.T, rows []candour.SummaryRow) candour.InsightCell {
 	t.Helper()
 	cells, _ := Protect(rows, nil, k)
 	if len(cells) != 1 {
@@ -184,7 +184,7 @@ func TestTotalsMinusVisibleCells(t *testing.T) {
 	if nsup == 0 {
 		t.Fatal("no cell was suppressed: the test proves nothing")
 	}
-	lines := map[string][]Cell{}
+	lines := map[string][]candour.InsightCell{}
 	for _, c := range table {
 		lines["service="+c.Keys["service"]] = append(lines["service="+c.Keys["service"]], c)
 		lines["period="+c.Keys["period"]] = append(lines["period="+c.Keys["period"]], c)
@@ -206,7 +206,7 @@ func TestTotalsMinusVisibleCells(t *testing.T) {
 		if val == "" {
 			dim, val = "period", total.Keys["period"]
 		}
-		visible, hidden := 0, []Cell{}
+		visible, hidden := 0, []candour.InsightCell{}
 		for _, c := range table {
 			if c.Keys[dim] != val {
 				continue

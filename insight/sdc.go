@@ -19,7 +19,6 @@ package insight
 import (
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/json"
 	"math"
 	"sort"
 	"strings"
@@ -29,32 +28,6 @@ import (
 
 // Rounding is the base published counts are rounded to.
 const Rounding = 5
-
-// Cell is one published cell. Nil figures are suppressed or withheld.
-type Cell struct {
-	Keys             map[string]string
-	Count            *int
-	SatisfactionMean *float64
-	EffortMean       *float64
-	FeltSafePct      *int
-	FeltBelievedPct  *int
-	NetPromoter      *int
-	Suppressed       bool
-}
-
-// MarshalJSON writes the group keys inline beside the figures, as API.md
-// shows.
-func (c Cell) MarshalJSON() ([]byte, error) {
-	m := map[string]any{
-		"count": c.Count, "satisfaction_mean": c.SatisfactionMean, "effort_mean": c.EffortMean,
-		"felt_safe_pct": c.FeltSafePct, "felt_believed_pct": c.FeltBelievedPct,
-		"net_promoter_score": c.NetPromoter, "suppressed": c.Suppressed,
-	}
-	for k, v := range c.Keys {
-		m[k] = v
-	}
-	return json.Marshal(m)
-}
 
 // noise returns a number in [-1, 1] drawn from a cell key and what it is
 // for: the same key and purpose always give the same number.
@@ -90,7 +63,7 @@ func clamp(v, lo, hi float64) float64 { return math.Max(lo, math.Min(hi, v)) }
 // Protect applies disclosure control to raw rows grouped by groupBy, with
 // minimum cell size k. It returns the published cells and how many are
 // suppressed.
-func Protect(rows []candour.SummaryRow, groupBy []string, k int) ([]Cell, int) {
+func Protect(rows []candour.SummaryRow, groupBy []string, k int) ([]candour.InsightCell, int) {
 	if k < 1 {
 		k = 1
 	}
@@ -99,10 +72,10 @@ func Protect(rows []candour.SummaryRow, groupBy []string, k int) ([]Cell, int) {
 		suppressed[i] = r.Count < k
 	}
 	secondary(rows, groupBy, suppressed)
-	cells := make([]Cell, len(rows))
+	cells := make([]candour.InsightCell, len(rows))
 	n := 0
 	for i, r := range rows {
-		c := Cell{Keys: map[string]string{}}
+		c := candour.InsightCell{Keys: map[string]string{}}
 		for j, d := range groupBy {
 			c.Keys[d] = r.Keys[j]
 		}

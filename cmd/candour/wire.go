@@ -15,6 +15,7 @@ import (
 	"github.com/candour-vault/candour"
 	"github.com/candour-vault/candour/api"
 	"github.com/candour-vault/candour/audit"
+	"github.com/candour-vault/candour/insight"
 	"github.com/candour-vault/candour/policy"
 	"github.com/candour-vault/candour/postgres"
 	"github.com/candour-vault/candour/sqlite"
@@ -30,6 +31,7 @@ type store interface {
 	candour.DataKeyStore
 	audit.Store
 	keyRows
+	insight.Summarizer
 }
 
 var (
@@ -63,6 +65,7 @@ func (c components) handler() http.Handler {
 	svc := vault.New(cfg)
 	return api.New(api.Config{
 		Feedback: svc,
+		Insight:  insight.NewService(c.store, c.store, c.policy, nil),
 		Metrics:  svc.WriteMetrics,
 		Audit:    audit.NewService(c.store, c.store, c.tree, c.policy, nil),
 		Auth:     c.auth,

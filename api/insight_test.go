@@ -1,0 +1,111 @@
+package api_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/candour-vault/candour"
+)
+
+// sharedBody is feedback that the person agreed may inform service
+// improvement and be shared with police-north.
+func sharedBody(satisfaction int, period string) string {
+	return fmt.Sprintf(`{"service":"victim-support/initial-contact","period":"%s","ratings":{"satisfaction":%d,"felt_safe":"yes"},
+	 "comment":"`+secret+`","consent":{"purposes":["service_improvement","inter_agency_insight"],
+	 "share_with":["police-north"],"method":"verbal","notice_version":"2026-01"}}`, period, satisfaction)
+}
+
+func TestInsightSummary(t *testing.T) {
+	e := newEnv(t)
+	cw := e.token(t, candour.RoleCaseworker, "victim-support-north")
+	for i := range 24 {
+		period := "2026-09"
+		if i >= 21 {
+			period = "2026-10" // a month of three people
+		}
+		if resp, body := e.do(t, "POST", "/v1/feedback", cw, jsonCT, sharedBody(1+i%5, period)); resp.StatusCode != 201 {
+			t.Fatalf("submit: %d %s", resp.StatusCode, body)
+		}
+	}
+	partner := e.token(t, candour.RoleAnalyst, "police-north")
+	purpose := map[string]string{"Candour-Purpose": "service_improvement"}
+	resp, body := e.do(t, "GET", "/v1/insights/summary?group_by=agency,period", partner, purpose, "")
+	if resp.StatusCode != 200 {
+		t.Fatalf("partner analyst: %d %s", resp.StatusCode, body)
+	}
+	if strings.Contains(string(body), "John Smith") {
+		t.Fatal("a summary holds comment text")
+	}
+	var sum struct {
+		MinCell         int `json:"min_cell"`
+		Rounding        int
+		SuppressedCells int `json:"suppressed_cells"`
+		Cells           []map[string]any
+	}
+	if err := json.Unmarshal(body, &sum); err != nil {
+		t.Fatal(err)
+	}
+	if sum.MinCell != 10 || sum.Rounding != 5 || len(sum.Cells) != 2 {
+		t.Fatalf("summary %s", body)
+	}
+	// The month of three is suppressed, and so is its only neighbour: with
+	// the agency's total known, one visible month would give the other away.
+	if sum.SuppressedCells != 2 {
+		t.Errorf("%d cells suppressed, want 2 (the month of three and, secondarily, its neighbour): %s", sum.SuppressedCells, body)
+	}
+	for _, c := range sum.Cells {
+		if c["agency"] != "victim-support-north" || c["count"] != nil || c["satisfaction_mean"] != nil {
+			t.Errorf("cell %v: want victim-support-north, suppressed", c)
+		}
+	}
+	resp, body = e.do(t, "GET", "/v1/insights/summary?group_by=agency", partner, purpose, "")
+	json.Unmarshal(body, &sum)
+	if resp.StatusCode != 200 || len(sum.Cells) != 1 {
+		t.Fatalf("by agency: %d %s", resp.StatusCode, body)
+	}
+	c := sum.Cells[0]
+	n, _ := c["count"].(float64)
+	if c["suppressed"] != false || int(n)%5 != 0 || n < 20 || n > 30 || c["satisfaction_mean"] == nil || c["felt_safe_pct"] == nil {
+		t.Errorf("the agency's 24 records: %v; want a count rounded to 5 near 24 and measures", c)
+	}
+	// An analyst of an agency with no agreement sees none of it.
+	other := e.token(t, candour.RoleAnalyst, "housing-north")
+	resp, body = e.do(t, "GET", "/v1/insights/summary?group_by=agency", other, purpose, "")
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"cells":[]`) {
+		t.Errorf("unrelated analyst: %d %s; want no cells", resp.StatusCode, body)
+	}
+	for _, tt := range []struct {
+		name, query, token string
+		header             map[string]string
+		status             int
+	}{
+		{"caseworker", "", cw, purpose, 403},
+		{"case management purpose", "", partner, map[string]string{"Candour-Purpose": "case_management"}, 403},
+		{"no purpose", "", partner, nil, 400},
+		{"bad dimension", "?group_by=subject_hash", partner, purpose, 400},
+		{"too many dimensions", "?group_by=agency,service,touchpoint,channel", partner, purpose, 400},
+		{"bad period", "?from=October", partner, purpose, 400},
+		{"from after to", "?from=2026-10&to=2026-01", partner, purpose, 400},
+		{"unknown parameter", "?colour=red", partner, purpose, 400},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, body := e.do(t, "GET", "/v1/insights/summary"+tt.query, tt.token, tt.header, "")
+			if resp.StatusCode != tt.status {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.status, body)
+			}
+			checkProblem(t, resp, body, tt.status)
+		})
+	}
+	// Every summary asked for is in the audit log, with a digest of the query.
+	auditor := e.token(t, candour.RoleAuditor, "victim-support-north")
+	resp, body = e.do(t, "GET", "/v1/audit/entries?action=insight.summary", auditor, nil, "")
+	var log struct {
+		Entries []struct{ Entry candour.AuditEntry }
+	}
+	json.Unmarshal(body, &log)
+	if len(log.Entries) < 4 || log.Entries[0].Entry.Query == "" || log.Entries[0].Entry.Outcome != candour.OutcomeOK {
+		t.Errorf("insight entries in the audit log: %d, first %+v", len(log.Entries), log.Entries)
+	}
+}
