@@ -241,6 +241,7 @@ const (
 	ActionAuditRead        Action = "audit.read"
 	ActionAuditCheckpoint  Action = "audit.checkpoint"
 	ActionInsightSummary   Action = "insight.summary"
+	ActionInsightComments  Action = "insight.comments"
 	ActionKeysRotate       Action = "keys.rotate"
 	ActionSubjectErase     Action = "subject.erase"
 )

@@ -1,6 +1,7 @@
 package candour
 
 import (
+	"context"
 	"encoding/json"
 	"slices"
 )
@@ -135,4 +136,25 @@ type InsightSummary struct {
 	Rounding        int           `json:"rounding"`
 	Cells           []InsightCell `json:"cells"`
 	SuppressedCells int           `json:"suppressed_cells"`
+}
+
+// Opener opens the sealed comments of records for insight (the feedback
+// service); it returns "" for a record without a comment.
+type Opener interface {
+	OpenComments(ctx context.Context, recs []Record) ([]string, error)
+}
+
+// CommentGroup is the comments of one service and month, redacted; a group
+// below the minimum cell size is withheld.
+type CommentGroup struct {
+	Service  string   `json:"service"`
+	Period   string   `json:"period"`
+	Withheld bool     `json:"withheld"`
+	Comments []string `json:"comments"`
+}
+
+// InsightComments is the answer to a comments query.
+type InsightComments struct {
+	MinCell int            `json:"min_cell"`
+	Groups  []CommentGroup `json:"groups"`
 }

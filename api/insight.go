@@ -9,32 +9,10 @@ import (
 
 // insightSummary answers GET /v1/insights/summary.
 func (s *Server) insightSummary(w http.ResponseWriter, r *http.Request, p candour.Principal) {
-	c, err := caller(r, p)
+	c, q, err := insightQuery(r, p, true)
 	if err != nil {
 		s.fail(w, r, err)
 		return
-	}
-	var q candour.SummaryQuery
-	for k, v := range r.URL.Query() {
-		if len(v) != 1 {
-			s.fail(w, r, candour.Errorf(candour.EINVALID, "query parameter %s must be given once.", safeName(k)))
-			return
-		}
-		switch k {
-		case "group_by":
-			if v[0] != "" {
-				q.GroupBy = strings.Split(v[0], ",")
-			}
-		case "from":
-			q.From = v[0]
-		case "to":
-			q.To = v[0]
-		case "service":
-			q.Service = v[0]
-		default:
-			s.fail(w, r, candour.Errorf(candour.EINVALID, "unknown query parameter %s; use group_by, from, to or service.", safeName(k)))
-			return
-		}
 	}
 	sum, err := s.cfg.Insight.Summary(r.Context(), c, q)
 	if err != nil {
@@ -42,4 +20,49 @@ func (s *Server) insightSummary(w http.ResponseWriter, r *http.Request, p candou
 		return
 	}
 	writeJSON(w, http.StatusOK, sum)
+}
+
+// insightComments answers GET /v1/insights/comments.
+func (s *Server) insightComments(w http.ResponseWriter, r *http.Request, p candour.Principal) {
+	c, q, err := insightQuery(r, p, false)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out, err := s.cfg.Insight.Comments(r.Context(), c, q)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// insightQuery reads the caller and the query parameters of an insight
+// request: from, to, service, and group_by where grouping is allowed.
+func insightQuery(r *http.Request, p candour.Principal, grouping bool) (candour.Caller, candour.SummaryQuery, error) {
+	var q candour.SummaryQuery
+	c, err := caller(r, p)
+	if err != nil {
+		return c, q, err
+	}
+	for k, v := range r.URL.Query() {
+		if len(v) != 1 {
+			return c, q, candour.Errorf(candour.EINVALID, "query parameter %s must be given once.", safeName(k))
+		}
+		switch {
+		case k == "group_by" && grouping:
+			if v[0] != "" {
+				q.GroupBy = strings.Split(v[0], ",")
+			}
+		case k == "from":
+			q.From = v[0]
+		case k == "to":
+			q.To = v[0]
+		case k == "service":
+			q.Service = v[0]
+		default:
+			return c, q, candour.Errorf(candour.EINVALID, "unknown query parameter %s.", safeName(k))
+		}
+	}
+	return c, q, nil
 }

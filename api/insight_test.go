@@ -109,3 +109,74 @@ func TestInsightSummary(t *testing.T) {
 		t.Errorf("insight entries in the audit log: %d, first %+v", len(log.Entries), log.Entries)
 	}
 }
+
+func TestInsightComments(t *testing.T) {
+	e := newEnv(t)
+	cw := e.token(t, candour.RoleCaseworker, "victim-support-north")
+	comment := func(i int) string {
+		return fmt.Sprintf("Call me on 07700 900%03d, or ask for my key worker. My name is Sarah and I live at %d Station Road.", i, i)
+	}
+	body := func(i int, period string) string {
+		return fmt.Sprintf(`{"service":"victim-support/initial-contact","period":"%s","comment":%q,
+		 "consent":{"purposes":["service_improvement","inter_agency_insight"],"share_with":["police-north"],
+		 "method":"verbal","notice_version":"2026-01"}}`, period, comment(i))
+	}
+	for i := range 15 {
+		period := "2026-09"
+		if i >= 12 {
+			period = "2026-10" // three people
+		}
+		if resp, b := e.do(t, "POST", "/v1/feedback", cw, jsonCT, body(i, period)); resp.StatusCode != 201 {
+			t.Fatalf("submit: %d %s", resp.StatusCode, b)
+		}
+	}
+	partner := e.token(t, candour.RoleAnalyst, "police-north")
+	purpose := map[string]string{"Candour-Purpose": "service_improvement"}
+	resp, b := e.do(t, "GET", "/v1/insights/comments", partner, purpose, "")
+	if resp.StatusCode != 200 {
+		t.Fatalf("comments: %d %s", resp.StatusCode, b)
+	}
+	var out candour.InsightComments
+	json.Unmarshal(b, &out)
+	if len(out.Groups) != 2 {
+		t.Fatalf("groups: %s", b)
+	}
+	for _, g := range out.Groups {
+		switch g.Period {
+		case "2026-09":
+			if g.Withheld || len(g.Comments) != 12 {
+				t.Errorf("the month of 12: withheld %v, %d comments", g.Withheld, len(g.Comments))
+			}
+			for _, c := range g.Comments {
+				if !strings.Contains(c, "[PHONE]") || !strings.Contains(c, "[NAME]") || !strings.Contains(c, "[ADDRESS]") {
+					t.Errorf("comment not redacted: %q", c)
+				}
+			}
+		case "2026-10":
+			if !g.Withheld || len(g.Comments) != 0 {
+				t.Errorf("the month of 3 is shown: %+v", g)
+			}
+		}
+	}
+	for _, leak := range []string{"07700 900", "Sarah", "Station Road"} {
+		if strings.Contains(string(b), leak) {
+			t.Errorf("the comments hold %q", leak)
+		}
+	}
+	other := e.token(t, candour.RoleAnalyst, "housing-north")
+	if resp, b := e.do(t, "GET", "/v1/insights/comments", other, purpose, ""); resp.StatusCode != 200 || !strings.Contains(string(b), `"groups":[]`) {
+		t.Errorf("unrelated analyst: %d %s", resp.StatusCode, b)
+	}
+	if resp, b := e.do(t, "GET", "/v1/insights/comments?group_by=service", partner, purpose, ""); resp.StatusCode != 400 {
+		t.Errorf("group_by on comments: %d %s", resp.StatusCode, b)
+	}
+	auditor := e.token(t, candour.RoleAuditor, "victim-support-north")
+	_, b = e.do(t, "GET", "/v1/audit/entries?action=insight.comments", auditor, nil, "")
+	var log struct {
+		Entries []struct{ Entry candour.AuditEntry }
+	}
+	json.Unmarshal(b, &log)
+	if len(log.Entries) == 0 || len(log.Entries[0].Entry.Records) != 12 {
+		t.Errorf("the audit entry of the comments read: %+v; want the 12 opened records named", log.Entries)
+	}
+}

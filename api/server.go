@@ -43,6 +43,7 @@ type AuditService interface {
 // InsightService answers analysts' summary queries (insight.Service).
 type InsightService interface {
 	Summary(ctx context.Context, c candour.Caller, q candour.SummaryQuery) (candour.InsightSummary, error)
+	Comments(ctx context.Context, c candour.Caller, q candour.SummaryQuery) (candour.InsightComments, error)
 }
 
 // Authenticator turns a bearer token into a principal (Verifier).
@@ -96,6 +97,7 @@ func New(c Config) *Server {
 	mux.HandleFunc("DELETE /v1/subjects/{subject_ref}", s.authed(s.eraseSubject))
 	if c.Insight != nil {
 		mux.HandleFunc("GET /v1/insights/summary", s.authed(s.insightSummary))
+		mux.HandleFunc("GET /v1/insights/comments", s.authed(s.insightComments))
 	}
 	mux.HandleFunc("GET /v1/audit/entries", s.authed(s.auditEntries))
 	mux.HandleFunc("GET /v1/audit/checkpoint", s.authed(s.auditCheckpoint))

@@ -60,10 +60,11 @@ func newEnv(t *testing.T) env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	feedback := vault.New(vault.Config{Store: db, DataKeys: db, Log: db, Keys: keys, Policy: pol})
 	srv := httptest.NewServer(api.New(api.Config{
-		Feedback: vault.New(vault.Config{Store: db, DataKeys: db, Log: db, Keys: keys, Policy: pol}),
+		Feedback: feedback,
 		Audit:    audit.NewService(db, db, tree, pol, nil),
-		Insight:  insight.NewService(db, db, pol, nil),
+		Insight:  insight.NewService(db, feedback, db, pol, nil),
 		Auth:     api.NewVerifier(iss, api.DevIssuer, api.DevAudience, nil),
 		JWKS:     iss.JWKS(),
 		Ready:    map[string]candour.Pinger{"database": db},

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -16,9 +17,11 @@ import (
 // NHS practice).
 const DefaultMinCell = 10
 
-// Summarizer aggregates the records in a policy scope (the stores).
+// Summarizer aggregates, and lists, the records in a policy scope (the
+// stores).
 type Summarizer interface {
 	Summarize(ctx context.Context, scope candour.Scope, now time.Time, q candour.SummaryQuery) ([]candour.SummaryRow, error)
+	ScopedRecords(ctx context.Context, scope candour.Scope, now time.Time, q candour.SummaryQuery) ([]candour.Record, error)
 }
 
 // Service answers analysts' summary queries. Every query is decided by the
@@ -27,17 +30,19 @@ type Summarizer interface {
 // use.
 type Service struct {
 	store  Summarizer
+	opener candour.Opener
 	log    candour.AuditLog
 	policy candour.Authorizer
 	now    func() time.Time
 }
 
-// NewService returns a Service; now defaults to the wall clock.
-func NewService(store Summarizer, log candour.AuditLog, policy candour.Authorizer, now func() time.Time) *Service {
+// NewService returns a Service; now defaults to the wall clock. opener may be
+// nil, and then comments are not served.
+func NewService(store Summarizer, opener candour.Opener, log candour.AuditLog, policy candour.Authorizer, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: store, log: log, policy: policy, now: now}
+	return &Service{store: store, opener: opener, log: log, policy: policy, now: now}
 }
 
 // Summary answers q for the caller.
@@ -107,4 +112,96 @@ func validate(q candour.SummaryQuery) error {
 		return candour.Errorf(candour.EINVALID, "service must be a service name such as victim-support/initial-contact.")
 	}
 	return nil
+}
+
+// Comments returns the redacted comments of the records in the caller's
+// scope that pass q's filters, by service and month. A group of fewer records
+// than the minimum cell size is withheld. The records whose comments are
+// opened are logged before anything is returned.
+func (s *Service) Comments(ctx context.Context, c candour.Caller, q candour.SummaryQuery) (candour.InsightComments, error) {
+	if c.Purpose == "" {
+		return candour.InsightComments{}, candour.Errorf(candour.EINVALID, "The Candour-Purpose header is required for insight.")
+	}
+	q.GroupBy = nil
+	if err := validate(q); err != nil {
+		return candour.InsightComments{}, err
+	}
+	now := s.now().UTC().Truncate(time.Microsecond)
+	sum := sha256.Sum256([]byte(fmt.Sprintf("insight.comments\x00from=%s\x00to=%s\x00service=%s", q.From, q.To, q.Service)))
+	entry := candour.AuditEntry{Time: now, RequestID: c.RequestID, Actor: c.Principal, Action: candour.ActionInsightComments,
+		Purpose: c.Purpose, Query: hex.EncodeToString(sum[:])}
+	d, err := s.policy.Decide(ctx, candour.DecisionInput{Principal: c.Principal, Action: candour.ActionInsightComments, Purpose: c.Purpose, Now: now})
+	entry.Decision = candour.AuditDecision{ID: d.ID, Revision: d.Revision, Allow: d.Allow}
+	refuse := func(outcome string, err error) (candour.InsightComments, error) {
+		entry.Outcome = outcome
+		if _, aerr := s.log.AppendAudit(ctx, entry); aerr != nil {
+			return candour.InsightComments{}, candour.Wrap(candour.EUNAVAILABLE, aerr, "The audit log is unavailable, so nothing can be done. Try again shortly.")
+		}
+		return candour.InsightComments{}, err
+	}
+	switch {
+	case err != nil:
+		return refuse(candour.OutcomeUnavailable, candour.Wrap(candour.EUNAVAILABLE, err, "The policy engine could not decide; nothing was done. Try again shortly."))
+	case !d.Allow:
+		return refuse(candour.OutcomeDenied, candour.Errorf(candour.EFORBIDDEN, "Policy does not allow this insight: %s.", strings.Join(d.Reasons, "; ")))
+	case !slices.Contains(d.Obligations.Fields, "comments") || s.opener == nil:
+		return refuse(candour.OutcomeDenied, candour.Errorf(candour.EFORBIDDEN, "The data-sharing agreements in scope do not share comments."))
+	}
+	var agencies []string
+	for _, g := range d.Scope.Grants {
+		agencies = append(agencies, g.Agency)
+	}
+	ctx = candour.WithAgencies(ctx, agencies...)
+	recs, err := s.store.ScopedRecords(ctx, d.Scope, now, q)
+	if err != nil {
+		return candour.InsightComments{}, candour.Wrap(candour.EUNAVAILABLE, err, "The record store is unavailable. Try again shortly.")
+	}
+	k := max(d.Obligations.MinCellSize, DefaultMinCell)
+	groups := map[[2]string][]candour.Record{}
+	for _, r := range recs {
+		key := [2]string{r.Service, r.Period}
+		groups[key] = append(groups[key], r)
+	}
+	keys := make([][2]string, 0, len(groups))
+	for key := range groups {
+		keys = append(keys, key)
+	}
+	slices.SortFunc(keys, func(a, b [2]string) int { return strings.Compare(a[0]+"\x00"+a[1], b[0]+"\x00"+b[1]) })
+	var open []candour.Record
+	for _, key := range keys {
+		if len(groups[key]) >= k {
+			open = append(open, groups[key]...)
+		}
+	}
+	for _, r := range open {
+		entry.Records = append(entry.Records, r.ID)
+	}
+	entry.Outcome = candour.OutcomeOK
+	if _, err := s.log.AppendAudit(ctx, entry); err != nil {
+		return candour.InsightComments{}, candour.Wrap(candour.EUNAVAILABLE, err, "The audit log is unavailable, so nothing can be done. Try again shortly.")
+	}
+	texts, err := s.opener.OpenComments(ctx, open)
+	if err != nil {
+		return candour.InsightComments{}, err
+	}
+	byID := map[string]string{}
+	for i, r := range open {
+		byID[r.ID] = texts[i]
+	}
+	out := candour.InsightComments{MinCell: k, Groups: []candour.CommentGroup{}}
+	for _, key := range keys {
+		g := candour.CommentGroup{Service: key[0], Period: key[1], Comments: []string{}}
+		if len(groups[key]) < k {
+			g.Withheld = true
+		} else {
+			for _, r := range groups[key] {
+				if t := strings.TrimSpace(byID[r.ID]); t != "" {
+					g.Comments = append(g.Comments, Redact(t))
+				}
+			}
+			sort.Strings(g.Comments) // no order that could follow the order of submission
+		}
+		out.Groups = append(out.Groups, g)
+	}
+	return out, nil
 }

@@ -270,44 +270,79 @@ func (d *DB) replay(ctx context.Context, idem candour.Idempotency) (candour.Rece
 	return rc, nil
 }
 
+// recordColumns are the columns scanRecord reads, in order.
+const recordColumns = `id, agency, submitted_by, submitted_at, service,
+	touchpoint, channel, period, satisfaction, effort, felt_safe, felt_believed,
+	would_recommend, sensitivity, consent_purposes, consent_share_with, consent_method,
+	consent_notice_version, consent_expires_at, consent_captured_at, consent_captured_by,
+	consent_withdrawn_at, subject_hash, sealed, record_key`
+
+// scanRecord reads one row of recordColumns.
+func scanRecord(row pgx.Row) (candour.Record, error) {
+	var (
+		r                      candour.Record
+		sensitivity            string
+		purposes               []string
+		sat, effort, recommend *int16
+	)
+	if err := row.Scan(
+		&r.ID, &r.Agency, &r.SubmittedBy, &r.SubmittedAt, &r.Service, &r.Touchpoint, &r.Channel,
+		&r.Period, &sat, &effort, &r.Ratings.FeltSafe, &r.Ratings.FeltBelieved, &recommend,
+		&sensitivity, &purposes, &r.Consent.ShareWith, &r.Consent.Method, &r.Consent.NoticeVersion,
+		&r.Consent.ExpiresAt, &r.Consent.CapturedAt, &r.Consent.CapturedBy, &r.Consent.WithdrawnAt,
+		&r.SubjectHash, &r.Sealed, &r.RecordKey); err != nil {
+		return candour.Record{}, err
+	}
+	r.Sensitivity = candour.Sensitivity(sensitivity)
+	r.Ratings.Satisfaction, r.Ratings.Effort, r.Ratings.WouldRecommend = intPtr(sat), intPtr(effort), intPtr(recommend)
+	for _, p := range purposes {
+		r.Consent.Purposes = append(r.Consent.Purposes, candour.Purpose(p))
+	}
+	if len(r.Consent.ShareWith) == 0 {
+		r.Consent.ShareWith = nil
+	}
+	r.SubmittedAt, r.Consent.CapturedAt = r.SubmittedAt.UTC(), r.Consent.CapturedAt.UTC()
+	r.Consent.ExpiresAt, r.Consent.WithdrawnAt = utc(r.Consent.ExpiresAt), utc(r.Consent.WithdrawnAt)
+	return r, nil
+}
+
 // Record implements candour.FeedbackStore.
 func (d *DB) Record(ctx context.Context, id string) (candour.Record, error) {
 	var r candour.Record
 	err := d.inTx(ctx, func(tx pgx.Tx) error {
-		var (
-			sensitivity            string
-			purposes               []string
-			sat, effort, recommend *int16
-		)
-		err := tx.QueryRow(ctx, `SELECT id, agency, submitted_by, submitted_at, service,
-			touchpoint, channel, period, satisfaction, effort, felt_safe, felt_believed,
-			would_recommend, sensitivity, consent_purposes, consent_share_with, consent_method,
-			consent_notice_version, consent_expires_at, consent_captured_at, consent_captured_by,
-			consent_withdrawn_at, subject_hash, sealed, record_key FROM feedback WHERE id = $1`, id).Scan(
-			&r.ID, &r.Agency, &r.SubmittedBy, &r.SubmittedAt, &r.Service, &r.Touchpoint, &r.Channel,
-			&r.Period, &sat, &effort, &r.Ratings.FeltSafe, &r.Ratings.FeltBelieved, &recommend,
-			&sensitivity, &purposes, &r.Consent.ShareWith, &r.Consent.Method, &r.Consent.NoticeVersion,
-			&r.Consent.ExpiresAt, &r.Consent.CapturedAt, &r.Consent.CapturedBy, &r.Consent.WithdrawnAt,
-			&r.SubjectHash, &r.Sealed, &r.RecordKey)
+		var err error
+		r, err = scanRecord(tx.QueryRow(ctx, `SELECT `+recordColumns+` FROM feedback WHERE id = $1`, id))
 		if errors.Is(err, pgx.ErrNoRows) {
 			return candour.Errorf(candour.ENOTFOUND, "No such record.")
 		}
 		if err != nil {
 			return fmt.Errorf("select feedback: %w", err)
 		}
-		r.Sensitivity = candour.Sensitivity(sensitivity)
-		r.Ratings.Satisfaction, r.Ratings.Effort, r.Ratings.WouldRecommend = intPtr(sat), intPtr(effort), intPtr(recommend)
-		for _, p := range purposes {
-			r.Consent.Purposes = append(r.Consent.Purposes, candour.Purpose(p))
-		}
-		if len(r.Consent.ShareWith) == 0 {
-			r.Consent.ShareWith = nil
-		}
-		r.SubmittedAt, r.Consent.CapturedAt = r.SubmittedAt.UTC(), r.Consent.CapturedAt.UTC()
-		r.Consent.ExpiresAt, r.Consent.WithdrawnAt = utc(r.Consent.ExpiresAt), utc(r.Consent.WithdrawnAt)
 		return nil
 	})
 	return r, err
+}
+
+// ScopedRecords returns the records in scope at now that pass q's filters,
+// sealed content included, ordered by id. The scope is applied in SQL.
+func (d *DB) ScopedRecords(ctx context.Context, scope candour.Scope, now time.Time, q candour.SummaryQuery) ([]candour.Record, error) {
+	where, args := scopeWhere(scope, now)
+	for _, f := range []struct{ cond, val string }{{"period >= ", q.From}, {"period <= ", q.To}, {"service = ", q.Service}} {
+		if f.val != "" {
+			args = append(args, f.val)
+			where += " AND " + f.cond + "$" + strconv.Itoa(len(args))
+		}
+	}
+	var out []candour.Record
+	err := d.inTx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT `+recordColumns+` FROM feedback WHERE `+where+` ORDER BY id`, args...)
+		if err != nil {
+			return fmt.Errorf("select in scope: %w", err)
+		}
+		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (candour.Record, error) { return scanRecord(r) })
+		return err
+	})
+	return out, err
 }
 
 // RecordsInScope returns the ids of the records in scope at now, oldest first.

@@ -148,8 +148,15 @@ func (d *DB) CreateFeedback(ctx context.Context, rec candour.Record, e candour.A
 	return rc, nil
 }
 
-// Record implements candour.FeedbackStore.
-func (d *DB) Record(ctx context.Context, id string) (candour.Record, error) {
+// recordColumns are the columns scanRecord reads, in order.
+const recordColumns = `id, agency, submitted_by, submitted_at, service,
+		touchpoint, channel, period, satisfaction, effort, felt_safe, felt_believed,
+		would_recommend, sensitivity, consent_purposes, consent_share_with, consent_method,
+		consent_notice_version, consent_expires_at, consent_captured_at, consent_captured_by,
+		consent_withdrawn_at, subject_hash, sealed, record_key`
+
+// scanRecord reads one row of recordColumns.
+func scanRecord(row interface{ Scan(...any) error }) (candour.Record, error) {
 	var (
 		r                                candour.Record
 		submittedAt, capturedAt          string
@@ -157,20 +164,11 @@ func (d *DB) Record(ctx context.Context, id string) (candour.Record, error) {
 		sat, effort, recommend           sql.NullInt64
 		purposes, shareWith, sensitivity string
 	)
-	err := d.db.QueryRowContext(ctx, `SELECT id, agency, submitted_by, submitted_at, service,
-		touchpoint, channel, period, satisfaction, effort, felt_safe, felt_believed,
-		would_recommend, sensitivity, consent_purposes, consent_share_with, consent_method,
-		consent_notice_version, consent_expires_at, consent_captured_at, consent_captured_by,
-		consent_withdrawn_at, subject_hash, sealed, record_key FROM feedback WHERE id = ?`, id).Scan(
-		&r.ID, &r.Agency, &r.SubmittedBy, &submittedAt, &r.Service, &r.Touchpoint, &r.Channel,
+	if err := row.Scan(&r.ID, &r.Agency, &r.SubmittedBy, &submittedAt, &r.Service, &r.Touchpoint, &r.Channel,
 		&r.Period, &sat, &effort, &r.Ratings.FeltSafe, &r.Ratings.FeltBelieved, &recommend,
 		&sensitivity, &purposes, &shareWith, &r.Consent.Method, &r.Consent.NoticeVersion,
-		&expiresAt, &capturedAt, &r.Consent.CapturedBy, &withdrawnAt, &r.SubjectHash, &r.Sealed, &r.RecordKey)
-	if errors.Is(err, sql.ErrNoRows) {
-		return candour.Record{}, candour.Errorf(candour.ENOTFOUND, "No such record.")
-	}
-	if err != nil {
-		return candour.Record{}, fmt.Errorf("select feedback: %w", err)
+		&expiresAt, &capturedAt, &r.Consent.CapturedBy, &withdrawnAt, &r.SubjectHash, &r.Sealed, &r.RecordKey); err != nil {
+		return candour.Record{}, err
 	}
 	r.Sensitivity = candour.Sensitivity(sensitivity)
 	r.Ratings.Satisfaction, r.Ratings.Effort, r.Ratings.WouldRecommend = intPtr(sat), intPtr(effort), intPtr(recommend)
@@ -198,6 +196,44 @@ func (d *DB) Record(ctx context.Context, id string) (candour.Record, error) {
 		r.Consent.ShareWith = nil
 	}
 	return r, nil
+}
+
+// Record implements candour.FeedbackStore.
+func (d *DB) Record(ctx context.Context, id string) (candour.Record, error) {
+	r, err := scanRecord(d.db.QueryRowContext(ctx, `SELECT `+recordColumns+` FROM feedback WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return candour.Record{}, candour.Errorf(candour.ENOTFOUND, "No such record.")
+	}
+	if err != nil {
+		return candour.Record{}, fmt.Errorf("select feedback: %w", err)
+	}
+	return r, nil
+}
+
+// ScopedRecords returns the records in scope at now that pass q's filters,
+// sealed content included, ordered by id. The scope is applied in SQL.
+func (d *DB) ScopedRecords(ctx context.Context, scope candour.Scope, now time.Time, q candour.SummaryQuery) ([]candour.Record, error) {
+	where, args := scopeWhere(scope, now)
+	for _, f := range []struct{ cond, val string }{{"period >= ?", q.From}, {"period <= ?", q.To}, {"service = ?", q.Service}} {
+		if f.val != "" {
+			where += " AND " + f.cond
+			args = append(args, f.val)
+		}
+	}
+	rows, err := d.db.QueryContext(ctx, `SELECT `+recordColumns+` FROM feedback WHERE `+where+` ORDER BY id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("select in scope: %w", err)
+	}
+	defer rows.Close()
+	var out []candour.Record
+	for rows.Next() {
+		r, err := scanRecord(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
 }
 
 // RecordsInScope returns the ids of the records in scope at now, oldest first.

@@ -29,6 +29,8 @@ type Store interface {
 	// DataKeysAfter and ReplaceDataKey serve key rotation.
 	DataKeysAfter(ctx context.Context, after string, limit int) ([]candour.WrappedKey, error)
 	ReplaceDataKey(ctx context.Context, id string, old, new []byte) (bool, error)
+	// ScopedRecords returns whole records in scope, for insight comments.
+	ScopedRecords(ctx context.Context, scope candour.Scope, now time.Time, q candour.SummaryQuery) ([]candour.Record, error)
 	// Summarize aggregates the records in scope in the database.
 	Summarize(ctx context.Context, scope candour.Scope, now time.Time, q candour.SummaryQuery) ([]candour.SummaryRow, error)
 	// RecordsInScope returns the ids of the records in scope at now, applying
@@ -346,6 +348,15 @@ func testScope(t *testing.T, s Store) {
 			got, err := s.RecordsInScope(ctx, sc, now)
 			if err != nil {
 				t.Fatal(err)
+			}
+			full, err := s.ScopedRecords(ctx, sc, now, candour.SummaryQuery{})
+			if err != nil || len(full) != len(got) {
+				t.Fatalf("ScopedRecords gave %d records, %v; RecordsInScope %d", len(full), err, len(got))
+			}
+			for i, r := range full {
+				if r.ID != got[i] || !reflect.DeepEqual(r, recs[indexOf(recs, r.ID)]) {
+					t.Fatalf("ScopedRecords[%d] = %s, not the record stored", i, r.ID)
+				}
 			}
 			if got == nil {
 				got = []string{}
@@ -805,4 +816,13 @@ func testSummary(t *testing.T, s Store) {
 	if _, err := s.Summarize(ctx, scope, now, candour.SummaryQuery{GroupBy: []string{"subject_hash"}}); candour.ErrorCode(err) != candour.EINVALID {
 		t.Errorf("grouping by a column that is not a dimension: %v, want EINVALID", err)
 	}
+}
+
+func indexOf(recs []candour.Record, id string) int {
+	for i, r := range recs {
+		if r.ID == id {
+			return i
+		}
+	}
+	return -1
 }

@@ -444,3 +444,17 @@ func (s *Service) entry(c candour.Caller, a candour.Action, records []string, d 
 
 // unavailable marks err as EUNAVAILABLE with a client-safe message.
 func unavailable(err error, msg string) error { return candour.Wrap(candour.EUNAVAILABLE, err, msg) }
+
+// OpenComments opens the comments of records the caller's policy decision
+// already allowed (insight), for redaction. It fails if any cannot be opened.
+func (s *Service) OpenComments(ctx context.Context, recs []candour.Record) ([]string, error) {
+	out := make([]string, len(recs))
+	for i, rec := range recs {
+		c, err := s.open(ctx, rec)
+		if err != nil {
+			return nil, unavailable(err, "A comment could not be opened. Try again shortly.")
+		}
+		out[i] = c.Comment
+	}
+	return out, nil
+}

@@ -65,7 +65,7 @@ func (c components) handler() http.Handler {
 	svc := vault.New(cfg)
 	return api.New(api.Config{
 		Feedback: svc,
-		Insight:  insight.NewService(c.store, c.store, c.policy, nil),
+		Insight:  insight.NewService(c.store, svc, c.store, c.policy, nil),
 		Metrics:  svc.WriteMetrics,
 		Audit:    audit.NewService(c.store, c.store, c.tree, c.policy, nil),
 		Auth:     c.auth,
