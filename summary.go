@@ -151,6 +151,12 @@ type CommentGroup struct {
 	Period   string   `json:"period"`
 	Withheld bool     `json:"withheld"`
 	Comments []string `json:"comments"`
+	// Themes counts the comments that mention each theme; a theme mentioned
+	// by fewer than the minimum cell size is null.
+	Themes map[string]*int `json:"themes,omitempty"`
+	// SentimentMean is the mean lexicon score of the comments (-5 to 5 a
+	// word, summed per comment), over redacted text.
+	SentimentMean *float64 `json:"sentiment_mean,omitempty"`
 }
 
 // InsightComments is the answer to a comments query.

@@ -152,6 +152,9 @@ func TestInsightComments(t *testing.T) {
 					t.Errorf("comment not redacted: %q", c)
 				}
 			}
+			if n := g.Themes["communication"]; n == nil || *n != 12 || g.Themes["safety"] != nil || g.SentimentMean == nil {
+				t.Errorf("themes %v, sentiment %v: want communication in all 12 (\"call\"), safety withheld, a mean", g.Themes, g.SentimentMean)
+			}
 		case "2026-10":
 			if !g.Withheld || len(g.Comments) != 0 {
 				t.Errorf("the month of 3 is shown: %+v", g)

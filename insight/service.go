@@ -200,6 +200,7 @@ func (s *Service) Comments(ctx context.Context, c candour.Caller, q candour.Summ
 				}
 			}
 			sort.Strings(g.Comments) // no order that could follow the order of submission
+			g.Themes, g.SentimentMean = summarizeComments(g.Comments, k)
 		}
 		out.Groups = append(out.Groups, g)
 	}
