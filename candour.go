@@ -179,6 +179,8 @@ type Obligations struct {
 	// AuditFlag, when set, is written into the audit entry so that the access
 	// stands out (an administrator reading content).
 	AuditFlag string `json:"audit_flag,omitempty"`
+	// ExportRecipient is the age public key an export must be encrypted to.
+	ExportRecipient string `json:"export_recipient,omitempty"`
 }
 
 // Scope is the set of records a list or aggregate query may read: a record is
@@ -242,6 +244,7 @@ const (
 	ActionAuditCheckpoint  Action = "audit.checkpoint"
 	ActionInsightSummary   Action = "insight.summary"
 	ActionInsightComments  Action = "insight.comments"
+	ActionInsightExport    Action = "insight.export"
 	ActionKeysRotate       Action = "keys.rotate"
 	ActionSubjectErase     Action = "subject.erase"
 )

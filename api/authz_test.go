@@ -61,7 +61,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"GET /v1/audit/checkpoint", "POST /v1/audit/checkpoint", "GET /v1/audit/proof/inclusion?seq=0&size=2",
 		"GET /v1/audit/proof/consistency?old=1&new=2", "GET /v1/audit/verifier-key",
 		"POST /v1/feedback/{fresh}/withdraw", "DELETE /v1/subjects/VS-0000-000000",
-		"GET /v1/insights/summary?group_by=agency", "GET /v1/insights/comments"}
+		"GET /v1/insights/summary?group_by=agency", "GET /v1/insights/comments", "GET /v1/insights/export?format=csv"}
 	relations := map[string]string{"own": "victim-support-north", "partner": "police-north", "unrelated": "housing-north"}
 	consents := []string{"given", "withdrawn", "expired"}
 	want := map[string]bool{}

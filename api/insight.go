@@ -37,6 +37,31 @@ func (s *Server) insightComments(w http.ResponseWriter, r *http.Request, p cando
 	writeJSON(w, http.StatusOK, out)
 }
 
+// insightExport answers GET /v1/insights/export?format=json|csv with an age
+// file encrypted to the caller's agency.
+func (s *Server) insightExport(w http.ResponseWriter, r *http.Request, p candour.Principal) {
+	format := r.URL.Query().Get("format")
+	query := r.URL.Query()
+	query.Del("format")
+	r.URL.RawQuery = query.Encode()
+	c, q, err := insightQuery(r, p, true)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if format == "" {
+		format = "json"
+	}
+	sealed, err := s.cfg.Insight.Export(r.Context(), c, q, format)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Disposition", `attachment; filename="candour-insight.`+format+`.age"`)
+	w.Write(sealed)
+}
+
 // insightQuery reads the caller and the query parameters of an insight
 // request: from, to, service, and group_by where grouping is allowed.
 func insightQuery(r *http.Request, p candour.Principal, grouping bool) (candour.Caller, candour.SummaryQuery, error) {

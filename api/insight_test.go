@@ -1,10 +1,15 @@
 package api_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
+	"os"
 	"strings"
 	"testing"
+
+	"filippo.io/age"
 
 	"github.com/candour-vault/candour"
 )
@@ -181,5 +186,86 @@ func TestInsightComments(t *testing.T) {
 	json.Unmarshal(b, &log)
 	if len(log.Entries) == 0 || len(log.Entries[0].Entry.Records) != 12 {
 		t.Errorf("the audit entry of the comments read: %+v; want the 12 opened records named", log.Entries)
+	}
+}
+
+// demoIdentity reads a demo agency's age identity from the policy directory.
+func demoIdentity(t *testing.T, agency string) *age.X25519Identity {
+	t.Helper()
+	b, err := os.ReadFile("../policy/rego/demo-agency-keys.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(b), "\n")
+	for i, l := range lines {
+		if l == "# "+agency && i+1 < len(lines) {
+			id, err := age.ParseX25519Identity(lines[i+1])
+			if err != nil {
+				t.Fatal(err)
+			}
+			return id
+		}
+	}
+	t.Fatalf("no demo identity for %s", agency)
+	return nil
+}
+
+func TestInsightExport(t *testing.T) {
+	e := newEnv(t)
+	cw := e.token(t, candour.RoleCaseworker, "victim-support-north")
+	for i := range 12 {
+		if resp, b := e.do(t, "POST", "/v1/feedback", cw, jsonCT, sharedBody(1+i%5, "2026-09")); resp.StatusCode != 201 {
+			t.Fatalf("submit: %d %s", resp.StatusCode, b)
+		}
+	}
+	partner := e.token(t, candour.RoleAnalyst, "police-north")
+	purpose := map[string]string{"Candour-Purpose": "service_improvement"}
+	open := func(sealed []byte, id age.Identity) ([]byte, error) {
+		r, err := age.Decrypt(bytes.NewReader(sealed), id)
+		if err != nil {
+			return nil, err
+		}
+		return io.ReadAll(r)
+	}
+	resp, sealed := e.do(t, "GET", "/v1/insights/export?format=json", partner, purpose, "")
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/octet-stream" {
+		t.Fatalf("export: %d %s", resp.StatusCode, sealed)
+	}
+	if _, err := open(sealed, demoIdentity(t, "victim-support-north")); err == nil {
+		t.Error("another agency's key opened the export")
+	}
+	plain, err := open(sealed, demoIdentity(t, "police-north"))
+	if err != nil {
+		t.Fatalf("police-north's key does not open its export: %v", err)
+	}
+	var out struct {
+		Summary  candour.InsightSummary
+		Comments *candour.InsightComments
+	}
+	if err := json.Unmarshal(plain, &out); err != nil {
+		t.Fatalf("export JSON: %v\n%s", err, plain)
+	}
+	if len(out.Summary.Cells) != 1 || out.Comments == nil || len(out.Comments.Groups) != 1 || len(out.Comments.Groups[0].Comments) != 12 {
+		t.Errorf("export content: %s", plain)
+	}
+	if strings.Contains(string(plain), "John Smith") || !strings.Contains(string(plain), "[NAME]") {
+		t.Error("the export holds an unredacted name")
+	}
+	resp, sealed = e.do(t, "GET", "/v1/insights/export?format=csv&group_by=service", partner, purpose, "")
+	plain, err = open(sealed, demoIdentity(t, "police-north"))
+	if resp.StatusCode != 200 || err != nil || !strings.HasPrefix(string(plain), "service,count,satisfaction_mean") {
+		t.Errorf("CSV export: %d %v %q", resp.StatusCode, err, plain)
+	}
+	for _, tt := range []struct {
+		name, query, token string
+		status             int
+	}{
+		{"bad format", "?format=xml", partner, 400},
+		{"caseworker", "?format=json", cw, 403},
+	} {
+		resp, b := e.do(t, "GET", "/v1/insights/export"+tt.query, tt.token, purpose, "")
+		if resp.StatusCode != tt.status {
+			t.Errorf("%s: %d, want %d: %s", tt.name, resp.StatusCode, tt.status, b)
+		}
 	}
 }

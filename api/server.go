@@ -44,6 +44,7 @@ type AuditService interface {
 type InsightService interface {
 	Summary(ctx context.Context, c candour.Caller, q candour.SummaryQuery) (candour.InsightSummary, error)
 	Comments(ctx context.Context, c candour.Caller, q candour.SummaryQuery) (candour.InsightComments, error)
+	Export(ctx context.Context, c candour.Caller, q candour.SummaryQuery, format string) ([]byte, error)
 }
 
 // Authenticator turns a bearer token into a principal (Verifier).
@@ -98,6 +99,7 @@ func New(c Config) *Server {
 	if c.Insight != nil {
 		mux.HandleFunc("GET /v1/insights/summary", s.authed(s.insightSummary))
 		mux.HandleFunc("GET /v1/insights/comments", s.authed(s.insightComments))
+		mux.HandleFunc("GET /v1/insights/export", s.authed(s.insightExport))
 	}
 	mux.HandleFunc("GET /v1/audit/entries", s.authed(s.auditEntries))
 	mux.HandleFunc("GET /v1/audit/checkpoint", s.authed(s.auditCheckpoint))

@@ -1,14 +1,19 @@
 package insight
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/csv"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
 	"strings"
 	"time"
+
+	"filippo.io/age"
 
 	"github.com/candour-vault/candour"
 )
@@ -205,4 +210,113 @@ func (s *Service) Comments(ctx context.Context, c candour.Caller, q candour.Summ
 		out.Groups = append(out.Groups, g)
 	}
 	return out, nil
+}
+
+// Export returns the caller's insight encrypted with age to the key the
+// policy names for the caller's agency, so that the partner opens it with the
+// standard age tool. JSON holds the summary (grouped by q.GroupBy, by default
+// service and period) and the redacted comments; CSV holds the summary cells.
+// Each part is decided and audited as its own query, and the export itself
+// is audited too.
+func (s *Service) Export(ctx context.Context, c candour.Caller, q candour.SummaryQuery, format string) ([]byte, error) {
+	if format != "json" && format != "csv" {
+		return nil, candour.Errorf(candour.EINVALID, "format must be json or csv.")
+	}
+	if c.Purpose == "" {
+		return nil, candour.Errorf(candour.EINVALID, "The Candour-Purpose header is required for insight.")
+	}
+	if len(q.GroupBy) == 0 {
+		q.GroupBy = []string{"service", "period"}
+	}
+	if err := validate(q); err != nil {
+		return nil, err
+	}
+	now := s.now().UTC().Truncate(time.Microsecond)
+	sum := sha256.Sum256([]byte(fmt.Sprintf("insight.export\x00format=%s\x00group_by=%s\x00from=%s\x00to=%s\x00service=%s",
+		format, strings.Join(q.GroupBy, ","), q.From, q.To, q.Service)))
+	entry := candour.AuditEntry{Time: now, RequestID: c.RequestID, Actor: c.Principal, Action: candour.ActionInsightExport,
+		Purpose: c.Purpose, Query: hex.EncodeToString(sum[:])}
+	d, err := s.policy.Decide(ctx, candour.DecisionInput{Principal: c.Principal, Action: candour.ActionInsightExport, Purpose: c.Purpose, Now: now})
+	entry.Decision = candour.AuditDecision{ID: d.ID, Revision: d.Revision, Allow: d.Allow}
+	entry.Outcome = candour.OutcomeOK
+	switch {
+	case err != nil:
+		entry.Outcome = candour.OutcomeUnavailable
+	case !d.Allow:
+		entry.Outcome = candour.OutcomeDenied
+	}
+	if _, aerr := s.log.AppendAudit(ctx, entry); aerr != nil {
+		return nil, candour.Wrap(candour.EUNAVAILABLE, aerr, "The audit log is unavailable, so nothing can be done. Try again shortly.")
+	}
+	switch {
+	case err != nil:
+		return nil, candour.Wrap(candour.EUNAVAILABLE, err, "The policy engine could not decide; nothing was done. Try again shortly.")
+	case !d.Allow:
+		return nil, candour.Errorf(candour.EFORBIDDEN, "Policy does not allow this export: %s.", strings.Join(d.Reasons, "; "))
+	}
+	recipient, err := age.ParseX25519Recipient(d.Obligations.ExportRecipient)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", candour.Errorf(candour.EINTERNAL, "The policy data holds no usable export key for your agency."), err)
+	}
+	summary, err := s.Summary(ctx, c, q)
+	if err != nil {
+		return nil, err
+	}
+	var plain bytes.Buffer
+	if format == "csv" {
+		w := csv.NewWriter(&plain)
+		header := append(append([]string{}, q.GroupBy...), "count", "satisfaction_mean", "effort_mean",
+			"felt_safe_pct", "felt_believed_pct", "net_promoter_score", "suppressed")
+		w.Write(header)
+		for _, cell := range summary.Cells {
+			row := make([]string, 0, len(header))
+			for _, dim := range q.GroupBy {
+				row = append(row, cell.Keys[dim])
+			}
+			row = append(row, num(cell.Count), num(cell.SatisfactionMean), num(cell.EffortMean), num(cell.FeltSafePct),
+				num(cell.FeltBelievedPct), num(cell.NetPromoter), fmt.Sprint(cell.Suppressed))
+			w.Write(row)
+		}
+		w.Flush()
+	} else {
+		out := struct {
+			GeneratedAt    time.Time                `json:"generated_at"`
+			Purpose        candour.Purpose          `json:"purpose"`
+			PolicyRevision string                   `json:"policy_revision"`
+			Summary        candour.InsightSummary   `json:"summary"`
+			Comments       *candour.InsightComments `json:"comments,omitempty"`
+		}{GeneratedAt: now, Purpose: c.Purpose, PolicyRevision: d.Revision, Summary: summary}
+		if slices.Contains(d.Obligations.Fields, "comments") {
+			comments, err := s.Comments(ctx, c, candour.SummaryQuery{From: q.From, To: q.To, Service: q.Service})
+			if err != nil {
+				return nil, err
+			}
+			out.Comments = &comments
+		}
+		enc := json.NewEncoder(&plain)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(out); err != nil {
+			return nil, err
+		}
+	}
+	var sealed bytes.Buffer
+	w, err := age.Encrypt(&sealed, recipient)
+	if err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	if _, err := w.Write(plain.Bytes()); err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	if err := w.Close(); err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	return sealed.Bytes(), nil
+}
+
+// num formats a published figure for CSV: empty when withheld.
+func num[T int | float64](v *T) string {
+	if v == nil {
+		return ""
+	}
+	return fmt.Sprint(*v)
 }

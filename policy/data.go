@@ -7,6 +7,8 @@ import (
 	"sort"
 	"time"
 
+	"filippo.io/age"
+
 	"github.com/candour-vault/candour"
 )
 
@@ -15,9 +17,12 @@ type policyData struct {
 	Defaults struct {
 		MinCellSize int `json:"min_cell_size"`
 	} `json:"defaults"`
-	Roles      map[string]struct{ Purposes []candour.Purpose } `json:"roles"`
-	Agencies   map[string]struct{ Name string }                `json:"agencies"`
-	Services   map[string]struct{ Agency string }              `json:"services"`
+	Roles    map[string]struct{ Purposes []candour.Purpose } `json:"roles"`
+	Agencies map[string]struct {
+		Name         string
+		AgeRecipient string `json:"age_recipient"`
+	} `json:"agencies"`
+	Services   map[string]struct{ Agency string } `json:"services"`
 	Agreements []struct {
 		ID                      string            `json:"id"`
 		Owner                   string            `json:"owner"`
@@ -64,9 +69,14 @@ func CheckData(f Files) []string {
 	if len(d.Agencies) == 0 {
 		bad("agencies is empty")
 	}
-	for id := range d.Agencies {
+	for id, a := range d.Agencies {
 		if !candour.ValidAgencyID(id) {
 			bad("agency id %q must be lowercase words joined by hyphens", id)
+		}
+		if a.AgeRecipient != "" {
+			if _, err := age.ParseX25519Recipient(a.AgeRecipient); err != nil {
+				bad("agencies.%s.age_recipient is not an age public key (age1...)", id)
+			}
 		}
 	}
 	known := func(id string) bool { _, ok := d.Agencies[id]; return ok }

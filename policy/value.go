@@ -149,6 +149,8 @@ func obligationsFrom(m map[string]any) (candour.Obligations, error) {
 			o.Redaction = v.(string)
 		case "audit_flag":
 			o.AuditFlag = v.(string)
+		case "export_recipient":
+			o.ExportRecipient = v.(string)
 		case "fields":
 			o.Fields = stringList(v)
 		case "min_cell_size":

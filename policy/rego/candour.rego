@@ -169,7 +169,13 @@ partner_sensitivities(a) := ["special_category", "standard"] if {
 grants contains "analyst sees redacted insight within the scope of consent and agreements" if {
 	insight
 	count(scope_grants) > 0
+	exportable
 }
+
+# An export needs a key to encrypt it to; other insight needs nothing more.
+exportable if input.action != "insight.export"
+
+exportable if data.agencies[principal.agency].age_recipient
 
 min_cell_size := max({data.defaults.min_cell_size} | {a.min_cell_size |
 	some a in active_agreements
@@ -194,7 +200,23 @@ obligations := {"redaction": "none", "fields": ["comments", "equality", "ratings
 
 obligations := {"redaction": "redacted", "min_cell_size": min_cell_size, "fields": shown_everywhere} if {
 	insight
+	input.action != "insight.export"
 	allow
+}
+
+# An export is encrypted to the requesting agency's age key, from the policy
+# data.
+obligations := {
+	"redaction": "redacted", "min_cell_size": min_cell_size, "fields": shown_everywhere,
+	"export_recipient": data.agencies[principal.agency].age_recipient,
+} if {
+	input.action == "insight.export"
+	allow
+}
+
+why_not contains "your agency has no export key (age_recipient) in the policy data" if {
+	input.action == "insight.export"
+	not data.agencies[principal.agency].age_recipient
 }
 
 # The fields every granted agency allows.

@@ -238,3 +238,17 @@ test_only_analysts_see_insight if {
 test_unknown_action_denied if {
 	not ask("feedback.delete", p("admin", "police-north"), "case_management").allow
 }
+
+test_export_is_encrypted_to_the_agency_key if {
+	d := ask("insight.export", p("analyst", "police-north"), "service_improvement")
+	d.allow
+	d.obligations.export_recipient == data.agencies["police-north"].age_recipient
+	startswith(d.obligations.export_recipient, "age1")
+}
+
+test_export_needs_an_agency_key if {
+	agencies := object.union(object.remove(data.agencies, ["police-north"]), {"police-north": {"name": "North Police", "kind": "police"}})
+	d := ask("insight.export", p("analyst", "police-north"), "service_improvement") with data.agencies as agencies
+	not d.allow
+	"your agency has no export key (age_recipient) in the policy data" in d.reasons
+}
