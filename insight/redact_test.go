@@ -319,3 +319,19 @@ func FuzzRedact(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkRedact measures redaction throughput over the labelled sentences.
+//
+//	go test -run '^$' -bench Redact ./insight
+func BenchmarkRedact(b *testing.B) {
+	var text strings.Builder
+	for _, l := range readEval(b) {
+		text.WriteString(l.Text)
+		text.WriteString(" ")
+	}
+	s := text.String()
+	b.SetBytes(int64(len(s)))
+	for b.Loop() {
+		Redact(s)
+	}
+}
