@@ -259,6 +259,13 @@ func TestDevEndToEnd(t *testing.T) {
 		t.Errorf("audit_seq %d, want it after the 20 seeded entries", receipt.AuditSeq)
 	}
 
+	// A second record that stays (the first is erased below): its clear
+	// touchpoint proves the byte scan at the end can see clear text.
+	marker := strings.Replace(strings.Replace(fixed, `"first-contact"`, `"e2e-scan-marker"`, 1), subjectRef, "VS-2026-000999", 1)
+	if status, body := call(t, "POST", s.url+"/v1/feedback", caseworker, "", marker); status != 201 {
+		t.Fatalf("submit the marker record: %d %s", status, body)
+	}
+
 	status, body = call(t, "GET", s.url+"/v1/feedback/"+receipt.ID, caseworker, "case_management", "")
 	if status != 200 {
 		t.Fatalf("read back: %d %s", status, body)
@@ -344,13 +351,13 @@ func TestDevEndToEnd(t *testing.T) {
 				t.Errorf("%s holds %q in clear", filepath.Base(path), secret)
 			}
 		}
-		if bytes.Contains(b, []byte("victim-support/initial-contact")) {
+		if bytes.Contains(b, []byte("e2e-scan-marker")) {
 			sawDimension = true
 		}
 		return nil
 	})
 	if !sawDimension {
-		t.Errorf("scanned %d bytes without finding the clear analytical dimensions; the scan proves nothing", scanned)
+		t.Errorf("scanned %d bytes without finding the marker record's clear touchpoint; the scan proves nothing", scanned)
 	}
 }
 
