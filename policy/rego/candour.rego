@@ -234,7 +234,15 @@ default scope := {"grants": []}
 
 reasons := grants if allow
 
-reasons := {"no rule allows this request"} | why_not if not allow
+reasons := why_not if {
+	not allow
+	count(why_not) > 0
+}
+
+reasons := {"no rule allows this request"} if {
+	not allow
+	count(why_not) == 0
+}
 
 decision := {
 	"allow": allow,
