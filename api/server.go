@@ -10,6 +10,7 @@ package api
 
 import (
 	"context"
+	_ "embed"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -82,6 +83,10 @@ func New(c Config) *Server {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /livez", s.livez)
+	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(openAPI)
+	})
 	mux.HandleFunc("GET /readyz", s.readyz)
 	if c.Metrics != nil {
 		mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
@@ -113,6 +118,12 @@ func New(c Config) *Server {
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// openAPI is the OpenAPI document of this API (openapi.json, kept in step
+// with shared/API.md and with the routes by TestOpenAPICoversRoutes).
+//
+//go:embed openapi.json
+var openAPI []byte
 
 type ctxKey int
 
