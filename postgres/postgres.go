@@ -326,13 +326,7 @@ func (d *DB) Record(ctx context.Context, id string) (candour.Record, error) {
 // ScopedRecords returns the records in scope at now that pass q's filters,
 // sealed content included, ordered by id. The scope is applied in SQL.
 func (d *DB) ScopedRecords(ctx context.Context, scope candour.Scope, now time.Time, q candour.SummaryQuery) ([]candour.Record, error) {
-	where, args := scopeWhere(scope, now)
-	for _, f := range []struct{ cond, val string }{{"period >= ", q.From}, {"period <= ", q.To}, {"service = ", q.Service}} {
-		if f.val != "" {
-			args = append(args, f.val)
-			where += " AND " + f.cond + "$" + strconv.Itoa(len(args))
-		}
-	}
+	where, args := queryWhere(scope, now, q)
 	var out []candour.Record
 	err := d.inTx(ctx, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `SELECT `+recordColumns+` FROM feedback WHERE `+where+` ORDER BY id`, args...)
@@ -731,13 +725,7 @@ func (d *DB) Summarize(ctx context.Context, scope candour.Scope, now time.Time, 
 	if !candour.ValidGroupBy(q.GroupBy) {
 		return nil, candour.Errorf(candour.EINVALID, "Unknown or repeated group_by dimension.")
 	}
-	where, args := scopeWhere(scope, now)
-	for _, f := range []struct{ cond, val string }{{"period >= ", q.From}, {"period <= ", q.To}, {"service = ", q.Service}} {
-		if f.val != "" {
-			args = append(args, f.val)
-			where += " AND " + f.cond + "$" + strconv.Itoa(len(args))
-		}
-	}
+	where, args := queryWhere(scope, now, q)
 	dims := strings.Join(q.GroupBy, ", ")
 	sel, group := "", ""
 	if dims != "" {
@@ -778,4 +766,16 @@ func (d *DB) Summarize(ctx context.Context, scope candour.Scope, now time.Time, 
 		return rows.Err()
 	})
 	return out, err
+}
+
+// queryWhere is scopeWhere with a summary query's filters added.
+func queryWhere(scope candour.Scope, now time.Time, q candour.SummaryQuery) (string, []any) {
+	where, args := scopeWhere(scope, now)
+	for _, f := range []struct{ cond, val string }{{"period >= ", q.From}, {"period <= ", q.To}, {"service = ", q.Service}} {
+		if f.val != "" {
+			args = append(args, f.val)
+			where += " AND " + f.cond + "$" + strconv.Itoa(len(args))
+		}
+	}
+	return where, args
 }

@@ -213,13 +213,7 @@ func (d *DB) Record(ctx context.Context, id string) (candour.Record, error) {
 // ScopedRecords returns the records in scope at now that pass q's filters,
 // sealed content included, ordered by id. The scope is applied in SQL.
 func (d *DB) ScopedRecords(ctx context.Context, scope candour.Scope, now time.Time, q candour.SummaryQuery) ([]candour.Record, error) {
-	where, args := scopeWhere(scope, now)
-	for _, f := range []struct{ cond, val string }{{"period >= ?", q.From}, {"period <= ?", q.To}, {"service = ?", q.Service}} {
-		if f.val != "" {
-			where += " AND " + f.cond
-			args = append(args, f.val)
-		}
-	}
+	where, args := queryWhere(scope, now, q)
 	rows, err := d.db.QueryContext(ctx, `SELECT `+recordColumns+` FROM feedback WHERE `+where+` ORDER BY id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("select in scope: %w", err)
@@ -677,13 +671,7 @@ func (d *DB) Summarize(ctx context.Context, scope candour.Scope, now time.Time, 
 	if !candour.ValidGroupBy(q.GroupBy) {
 		return nil, candour.Errorf(candour.EINVALID, "Unknown or repeated group_by dimension.")
 	}
-	where, args := scopeWhere(scope, now)
-	for _, f := range []struct{ cond, val string }{{"period >= ?", q.From}, {"period <= ?", q.To}, {"service = ?", q.Service}} {
-		if f.val != "" {
-			where += " AND " + f.cond
-			args = append(args, f.val)
-		}
-	}
+	where, args := queryWhere(scope, now, q)
 	dims := strings.Join(q.GroupBy, ", ")
 	sel, group := "", ""
 	if dims != "" {
@@ -716,4 +704,16 @@ func (d *DB) Summarize(ctx context.Context, scope candour.Scope, now time.Time, 
 		}
 	}
 	return out, rows.Err()
+}
+
+// queryWhere is scopeWhere with a summary query's filters added.
+func queryWhere(scope candour.Scope, now time.Time, q candour.SummaryQuery) (string, []any) {
+	where, args := scopeWhere(scope, now)
+	for _, f := range []struct{ cond, val string }{{"period >= ?", q.From}, {"period <= ?", q.To}, {"service = ?", q.Service}} {
+		if f.val != "" {
+			where += " AND " + f.cond
+			args = append(args, f.val)
+		}
+	}
+	return where, args
 }
