@@ -124,7 +124,7 @@ func TestPassphrase(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, _ := os.ReadFile(path)
-	if !strings.HasPrefix(string(b), "-----BEGIN AGE ENCRYPTED FILE-----") || strings.Contains(string(b), "kek") {
+	if !strings.HasPrefix(string(b), "-----BEGIN AGE ENCRYPTED FILE-----") || strings.Contains(string(b), `"keks"`) {
 		t.Fatalf("a protected key file is not an age file:\n%s", b)
 	}
 	w, _ := k.WrapKeys(ctx, [][]byte{bytes.Repeat([]byte{5}, 32)})
