@@ -339,22 +339,6 @@ func (d *DB) ScopedRecords(ctx context.Context, scope candour.Scope, now time.Ti
 	return out, err
 }
 
-// RecordsInScope returns the ids of the records in scope at now, oldest first.
-// The scope is applied in SQL: no out-of-scope row is read.
-func (d *DB) RecordsInScope(ctx context.Context, scope candour.Scope, now time.Time) ([]string, error) {
-	where, args := scopeWhere(scope, now)
-	var ids []string
-	err := d.inTx(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT id FROM feedback WHERE `+where+` ORDER BY id`, args...)
-		if err != nil {
-			return fmt.Errorf("select in scope: %w", err)
-		}
-		ids, err = pgx.CollectRows(rows, pgx.RowTo[string])
-		return err
-	})
-	return ids, err
-}
-
 // scopeWhere turns a policy scope into a WHERE clause over feedback, with the
 // same meaning as candour.Scope.Contains. An empty scope matches nothing.
 func scopeWhere(scope candour.Scope, now time.Time) (string, []any) {

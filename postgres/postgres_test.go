@@ -117,9 +117,9 @@ func TestRowLevelSecurity(t *testing.T) {
 	// A scope wider than the transaction's agencies still sees only them.
 	scope := candour.Scope{Grants: []candour.ScopeGrant{{Agency: "victim-support-north",
 		Purposes: rec.Consent.Purposes[:1], Sensitivities: candour.Sensitivities()}}}
-	ids, err := db.RecordsInScope(police, scope, rec.SubmittedAt)
-	if err != nil || len(ids) != 0 {
-		t.Errorf("RecordsInScope for police-north: %v, %v; want nothing", ids, err)
+	recs, err := db.ScopedRecords(police, scope, rec.SubmittedAt, candour.SummaryQuery{})
+	if err != nil || len(recs) != 0 {
+		t.Errorf("ScopedRecords for police-north: %d records, %v; want nothing", len(recs), err)
 	}
 }
 

@@ -230,26 +230,6 @@ func (d *DB) ScopedRecords(ctx context.Context, scope candour.Scope, now time.Ti
 	return out, rows.Err()
 }
 
-// RecordsInScope returns the ids of the records in scope at now, oldest first.
-// The scope is applied in SQL: no out-of-scope row is read.
-func (d *DB) RecordsInScope(ctx context.Context, scope candour.Scope, now time.Time) ([]string, error) {
-	where, args := scopeWhere(scope, now)
-	rows, err := d.db.QueryContext(ctx, `SELECT id FROM feedback WHERE `+where+` ORDER BY id`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("select in scope: %w", err)
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("scan in scope: %w", err)
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
-}
-
 // scopeWhere turns a policy scope into a WHERE clause over feedback, with the
 // same meaning as candour.Scope.Contains. An empty scope matches nothing.
 func scopeWhere(scope candour.Scope, now time.Time) (string, []any) {
