@@ -9,6 +9,10 @@
 # two cores; later calls return at once.
 set -euo pipefail
 
+# The body is one block, read whole before it runs, so that editing this file
+# while a build is under way cannot change what the running build does.
+{
+
 version=1.21.0
 cache="${CANDOUR_CACHE:-$HOME/.cache/candour}/vault-$version"
 bin="$cache/vault"
@@ -19,6 +23,16 @@ if [ -x "$bin" ] && "$bin" version >/dev/null 2>&1; then
 fi
 
 mkdir -p "$cache"
+# One build at a time: a second caller (a test, another shell) waits for the
+# first and then uses its binary.
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$cache/.build.lock"
+  flock 9
+  if [ -x "$bin" ] && "$bin" version >/dev/null 2>&1; then
+    echo "$bin"
+    exit 0
+  fi
+fi
 work=$(mktemp -d "$cache/build.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 cd "$work"
@@ -48,3 +62,5 @@ go mod tidy -e >&2 || true
 go build -mod=mod -o "$work/vault" github.com/hashicorp/vault >&2
 mv "$work/vault" "$bin"
 echo "$bin"
+exit 0
+}
