@@ -6,7 +6,9 @@
 // service, touchpoint, channel, month, ratings, sensitivity, consent) are
 // stored in clear so that aggregates need no decryption. Everything that could
 // identify a person — the free-text comment, the subject reference and the
-// equality-monitoring answers — travels only inside a sealed envelope.
+// equality-monitoring answers as given — travels only inside a sealed
+// envelope. Under consent to equality monitoring, a coarser copy of those
+// answers (Equality.Coarse) is also kept in clear, for counting.
 package candour
 
 import (
@@ -111,13 +113,36 @@ type Consent struct {
 // Covers reports whether the consent includes purpose p.
 func (c Consent) Covers(p Purpose) bool { return slices.Contains(c.Purposes, p) }
 
-// Equality holds coarse equality-monitoring bands, given only under consent
-// to equality monitoring.
+// Equality holds a person's equality-monitoring answers, given only under
+// consent to equality monitoring. As submitted they travel only sealed; the
+// coarser bands of Coarse are what storage holds in clear.
 type Equality struct {
 	AgeBand     string `json:"age_band,omitempty"`
 	Sex         string `json:"sex,omitempty"`
 	EthnicGroup string `json:"ethnic_group,omitempty"`
 	Disability  string `json:"disability,omitempty"`
+}
+
+// coarseAge maps a submitted age band onto the four wide bands kept in clear.
+var coarseAge = map[string]string{
+	"under_18": "under_25", "18-24": "under_25", "25-34": "25-44", "35-44": "25-44",
+	"45-54": "45-64", "55-64": "45-64", "65-74": "65+", "75+": "65+", "prefer_not_to_say": "prefer_not_to_say",
+}
+
+// Coarse returns the bands kept in clear for grouping: age widened to
+// under_25, 25-44, 45-64 and 65+; sex, ethnic group (the five top-level ONS
+// groups) and disability as given, since they are no finer than that. A value
+// Coarse does not know becomes "" (not given), so nothing finer than a band
+// can reach a clear column.
+func (e Equality) Coarse() Equality {
+	known := func(v string, allowed []string) string {
+		if slices.Contains(allowed, v) {
+			return v
+		}
+		return ""
+	}
+	return Equality{AgeBand: coarseAge[e.AgeBand], Sex: known(e.Sex, sexes),
+		EthnicGroup: known(e.EthnicGroup, ethnicGroups), Disability: known(e.Disability, disabilities)}
 }
 
 // Feedback is one record as a caseworker submitted it, in the clear. It exists
@@ -140,8 +165,8 @@ type Feedback struct {
 }
 
 // Record is a feedback record as storage holds it: the analytical dimensions
-// in clear, the identifying content only as Sealed, and the subject reference
-// only as a keyed hash.
+// (coarse equality bands among them, under consent) in clear, the identifying
+// content only as Sealed, and the subject reference only as a keyed hash.
 type Record struct {
 	ID          string
 	Agency      string
@@ -155,8 +180,12 @@ type Record struct {
 	Sensitivity Sensitivity
 	Consent     Consent
 	SubjectHash []byte // keyed hash of the subject reference; nil when none was given
-	Sealed      []byte // the envelope holding comment, subject reference and equality data
+	Sealed      []byte // the envelope holding comment, subject reference and equality answers as given
 	RecordKey   int    // random 0-255, never shown; disclosure control's cell keys sum it
+	// Bands are the coarse equality bands (Equality.Coarse) in clear, set only
+	// when the consent covers equality monitoring; zero otherwise, and
+	// cleared when consent is withdrawn.
+	Bands Equality
 }
 
 // Decision is the policy's answer to one request. The zero value denies.

@@ -14,9 +14,17 @@ type SummaryQuery struct {
 	Service string   // only this service, when set
 }
 
-// SummaryDimensions lists the dimensions a summary may be grouped by.
+// SummaryDimensions lists the dimensions a summary may be grouped by: the
+// record's own, then the equality bands.
 func SummaryDimensions() []string {
-	return []string{"agency", "service", "touchpoint", "channel", "period"}
+	return append([]string{"agency", "service", "touchpoint", "channel", "period"}, EqualityDimensions()...)
+}
+
+// EqualityDimensions lists the equality bands a summary may be grouped by,
+// only for equality monitoring (the policy decides, through the "equality"
+// field of its obligations).
+func EqualityDimensions() []string {
+	return []string{"age_band", "sex", "ethnic_group", "disability"}
 }
 
 // SummaryRow is one group's raw totals, before disclosure control. It never
@@ -85,6 +93,14 @@ func (r Record) Dimension(d string) string {
 		return r.Channel
 	case "period":
 		return r.Period
+	case "age_band":
+		return r.Bands.AgeBand
+	case "sex":
+		return r.Bands.Sex
+	case "ethnic_group":
+		return r.Bands.EthnicGroup
+	case "disability":
+		return r.Bands.Disability
 	}
 	return ""
 }

@@ -30,9 +30,7 @@ func TestInsightSummary(t *testing.T) {
 		if i >= 21 {
 			period = "2026-10" // a month of three people
 		}
-		if resp, body := e.do(t, "POST", "/v1/feedback", cw, jsonCT, sharedBody(1+i%5, period)); resp.StatusCode != 201 {
-			t.Fatalf("submit: %d %s", resp.StatusCode, body)
-		}
+		e.submit(t, cw, sharedBody(1+i%5, period))
 	}
 	partner := e.token(t, candour.RoleAnalyst, "police-north")
 	purpose := map[string]string{"Candour-Purpose": "service_improvement"}
@@ -81,11 +79,7 @@ func TestInsightSummary(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(string(body), `"cells":[]`) {
 		t.Errorf("unrelated analyst: %d %s; want no cells", resp.StatusCode, body)
 	}
-	for _, tt := range []struct {
-		name, query, token string
-		header             map[string]string
-		status             int
-	}{
+	e.checkStatuses(t, "/v1/insights/summary", []statusCase{
 		{"caseworker", "", cw, purpose, 403},
 		{"case management purpose", "", partner, map[string]string{"Candour-Purpose": "case_management"}, 403},
 		{"no purpose", "", partner, nil, 400},
@@ -94,24 +88,123 @@ func TestInsightSummary(t *testing.T) {
 		{"bad period", "?from=October", partner, purpose, 400},
 		{"from after to", "?from=2026-10&to=2026-01", partner, purpose, 400},
 		{"unknown parameter", "?colour=red", partner, purpose, 400},
-	} {
+	})
+	// Every summary asked for is in the audit log, with a digest of the query.
+	entries := e.auditEntries(t, "insight.summary")
+	if len(entries) < 4 || entries[0].Query == "" || entries[0].Outcome != candour.OutcomeOK {
+		t.Errorf("insight entries in the audit log: %d, first %+v", len(entries), entries)
+	}
+}
+
+// submit posts one feedback body, which must be accepted.
+func (e env) submit(t *testing.T, token, body string) {
+	t.Helper()
+	if resp, out := e.do(t, "POST", "/v1/feedback", token, jsonCT, body); resp.StatusCode != 201 {
+		t.Fatalf("submit: %d %s", resp.StatusCode, out)
+	}
+}
+
+// statusCase is one request and the status it must get; an error status must
+// come as problem+json.
+type statusCase struct {
+	name, query, token string
+	header             map[string]string
+	status             int
+}
+
+// checkStatuses sends GET path+query for each case.
+func (e env) checkStatuses(t *testing.T, path string, cases []statusCase) {
+	t.Helper()
+	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {
-			resp, body := e.do(t, "GET", "/v1/insights/summary"+tt.query, tt.token, tt.header, "")
+			resp, body := e.do(t, "GET", path+tt.query, tt.token, tt.header, "")
 			if resp.StatusCode != tt.status {
 				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.status, body)
 			}
 			checkProblem(t, resp, body, tt.status)
 		})
 	}
-	// Every summary asked for is in the audit log, with a digest of the query.
+}
+
+// auditEntries returns the audit log's entries of an action, as an auditor
+// reads them.
+func (e env) auditEntries(t *testing.T, action string) []candour.AuditEntry {
+	t.Helper()
 	auditor := e.token(t, candour.RoleAuditor, "victim-support-north")
-	resp, body = e.do(t, "GET", "/v1/audit/entries?action=insight.summary", auditor, nil, "")
+	resp, body := e.do(t, "GET", "/v1/audit/entries?action="+action, auditor, nil, "")
 	var log struct {
 		Entries []struct{ Entry candour.AuditEntry }
 	}
-	json.Unmarshal(body, &log)
-	if len(log.Entries) < 4 || log.Entries[0].Entry.Query == "" || log.Entries[0].Entry.Outcome != candour.OutcomeOK {
-		t.Errorf("insight entries in the audit log: %d, first %+v", len(log.Entries), log.Entries)
+	if err := json.Unmarshal(body, &log); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("audit entries: %d %s", resp.StatusCode, body)
+	}
+	out := make([]candour.AuditEntry, len(log.Entries))
+	for i, le := range log.Entries {
+		out[i] = le.Entry
+	}
+	return out
+}
+
+func TestInsightEqualityBands(t *testing.T) {
+	e := newEnv(t)
+	cw := e.token(t, candour.RoleCaseworker, "victim-support-north")
+	body := func(purposes, equality string) string {
+		return `{"service":"victim-support/ongoing-support","period":"2026-09","ratings":{"satisfaction":4},
+		 "consent":{"purposes":[` + purposes + `],"method":"verbal","notice_version":"2026-01"}` + equality + `}`
+	}
+	monitoring := `"service_improvement","equality_monitoring"`
+	var submissions []string
+	for i := range 12 {
+		band := []string{"35-44", "25-34"}[i%2] // both widen to 25-44
+		submissions = append(submissions,
+			body(monitoring, `,"equality":{"age_band":"`+band+`","sex":"female"}`),
+			body(monitoring, `,"equality":{"age_band":"18-24","sex":"male"}`))
+	}
+	for range 11 { // no consent to equality monitoring: out of scope for it
+		submissions = append(submissions, body(`"service_improvement"`, ""))
+	}
+	for _, b := range submissions {
+		e.submit(t, cw, b)
+	}
+	analyst := e.token(t, candour.RoleAnalyst, "victim-support-north")
+	equality := map[string]string{"Candour-Purpose": "equality_monitoring"}
+	resp, out := e.do(t, "GET", "/v1/insights/summary?group_by=age_band", analyst, equality, "")
+	if resp.StatusCode != 200 {
+		t.Fatalf("equality monitoring by age band: %d %s", resp.StatusCode, out)
+	}
+	var sum struct{ Cells []map[string]any }
+	if err := json.Unmarshal(out, &sum); err != nil {
+		t.Fatal(err)
+	}
+	bands := map[string]float64{}
+	for _, c := range sum.Cells {
+		n, _ := c["count"].(float64)
+		bands[c["age_band"].(string)] = n
+	}
+	if len(bands) != 2 || bands["25-44"] < 10 || bands["25-44"] > 15 || bands["under_25"] < 10 || bands["under_25"] > 15 {
+		t.Errorf("cells %s; want under_25 and 25-44, about 12 each, and none for records without consent to equality monitoring", out)
+	}
+	for _, fine := range []string{"35-44", "25-34", "18-24"} {
+		if strings.Contains(string(out), fine) {
+			t.Errorf("a submitted band %q reached the summary: %s", fine, out)
+		}
+	}
+	e.checkStatuses(t, "/v1/insights/summary", []statusCase{
+		{"another purpose", "?group_by=age_band", analyst, map[string]string{"Candour-Purpose": "service_improvement"}, 403},
+		{"partner under an agreement without equality", "?group_by=sex", e.token(t, candour.RoleAnalyst, "police-north"),
+			map[string]string{"Candour-Purpose": "inter_agency_insight"}, 403},
+		{"four dimensions", "?group_by=age_band,sex,ethnic_group,disability", analyst, equality, 400},
+	})
+	// The refusals are in the audit log as denied.
+	entries := e.auditEntries(t, "insight.summary")
+	denied := 0
+	for _, entry := range entries {
+		if entry.Outcome == candour.OutcomeDenied {
+			denied++
+		}
+	}
+	if len(entries) != 3 || denied != 2 {
+		t.Errorf("%d insight entries, %d denied; want 3 and 2", len(entries), denied)
 	}
 }
 
@@ -131,9 +224,7 @@ func TestInsightComments(t *testing.T) {
 		if i >= 12 {
 			period = "2026-10" // three people
 		}
-		if resp, b := e.do(t, "POST", "/v1/feedback", cw, jsonCT, body(i, period)); resp.StatusCode != 201 {
-			t.Fatalf("submit: %d %s", resp.StatusCode, b)
-		}
+		e.submit(t, cw, body(i, period))
 	}
 	partner := e.token(t, candour.RoleAnalyst, "police-north")
 	purpose := map[string]string{"Candour-Purpose": "service_improvement"}
@@ -178,14 +269,8 @@ func TestInsightComments(t *testing.T) {
 	if resp, b := e.do(t, "GET", "/v1/insights/comments?group_by=service", partner, purpose, ""); resp.StatusCode != 400 {
 		t.Errorf("group_by on comments: %d %s", resp.StatusCode, b)
 	}
-	auditor := e.token(t, candour.RoleAuditor, "victim-support-north")
-	_, b = e.do(t, "GET", "/v1/audit/entries?action=insight.comments", auditor, nil, "")
-	var log struct {
-		Entries []struct{ Entry candour.AuditEntry }
-	}
-	json.Unmarshal(b, &log)
-	if len(log.Entries) == 0 || len(log.Entries[0].Entry.Records) != 12 {
-		t.Errorf("the audit entry of the comments read: %+v; want the 12 opened records named", log.Entries)
+	if entries := e.auditEntries(t, "insight.comments"); len(entries) == 0 || len(entries[0].Records) != 12 {
+		t.Errorf("the audit entry of the comments read: %+v; want the 12 opened records named", entries)
 	}
 }
 
@@ -214,9 +299,7 @@ func TestInsightExport(t *testing.T) {
 	e := newEnv(t)
 	cw := e.token(t, candour.RoleCaseworker, "victim-support-north")
 	for i := range 12 {
-		if resp, b := e.do(t, "POST", "/v1/feedback", cw, jsonCT, sharedBody(1+i%5, "2026-09")); resp.StatusCode != 201 {
-			t.Fatalf("submit: %d %s", resp.StatusCode, b)
-		}
+		e.submit(t, cw, sharedBody(1+i%5, "2026-09"))
 	}
 	partner := e.token(t, candour.RoleAnalyst, "police-north")
 	purpose := map[string]string{"Candour-Purpose": "service_improvement"}

@@ -263,3 +263,81 @@ func TestMonthByMonth(t *testing.T) {
 		t.Error("the total minus the months shown gives the quiet month's two people")
 	}
 }
+
+// TestEqualityBands: under equality monitoring the attacker knows one
+// person's service and month and wants a protected characteristic. Two
+// attacks: differencing the disability counts by that one person, and
+// reading a rare combination of bands (the only older disabled man) out of a
+// table or out of totals minus the visible cells.
+func TestEqualityBands(t *testing.T) {
+	r := rand.New(rand.NewPCG(61, 62))
+	banded := func(period string) candour.Record {
+		p := person(r, "s", period)
+		p.Bands = candour.Equality{AgeBand: []string{"under_25", "25-44", "45-64"}[r.IntN(3)],
+			Sex: []string{"female", "male"}[r.IntN(2)], Disability: []string{"yes", "no"}[r.IntN(2)]}
+		return p
+	}
+	count := func(cells []candour.InsightCell, band string) int {
+		for _, c := range cells {
+			if c.Keys["disability"] == band && c.Count != nil {
+				return *c.Count
+			}
+		}
+		return 0
+	}
+	const trials = 400
+	right := 0
+	dims := []string{"disability"}
+	for range trials {
+		var recs []candour.Record
+		for i := range 40 {
+			recs = append(recs, banded(fmt.Sprintf("2026-%02d", 1+i%5)))
+		}
+		target := banded("2026-06")
+		recs = append(recs, target)
+		with, _ := Protect(summarize(recs, dims, nil), dims, k)
+		without, _ := Protect(summarize(recs, dims, func(x candour.Record) bool { return x.Period <= "2026-05" }), dims, k)
+		guess := "no"
+		if count(with, "yes")-count(without, "yes") > count(with, "no")-count(without, "no") {
+			guess = "yes"
+		}
+		if guess == target.Bands.Disability {
+			right++
+		}
+	}
+	rate := float64(right) / trials
+	t.Logf("equality differencing: disability recovered in %.0f%% of %d trials (chance 50%%)", rate*100, trials)
+	if rate > 0.62 {
+		t.Errorf("differencing recovered disability in %.0f%% of trials; want at most 62%% (chance is 50%%)", rate*100)
+	}
+
+	// A rare combination: one disabled man aged 65+ among 60 people.
+	var recs []candour.Record
+	for i := range 60 {
+		recs = append(recs, banded(fmt.Sprintf("2026-%02d", 1+i%2)))
+	}
+	target := person(r, "s", "2026-01")
+	target.Bands = candour.Equality{AgeBand: "65+", Sex: "male", Disability: "yes"}
+	recs = append(recs, target)
+	dims = []string{"age_band", "sex", "disability"}
+	table, _ := Protect(summarize(recs, dims, nil), dims, k)
+	for _, c := range table {
+		if c.Keys["age_band"] == "65+" && (!c.Suppressed || c.Count != nil || c.SatisfactionMean != nil) {
+			t.Errorf("the cell of one person aged 65+ was shown: %+v", c)
+		}
+	}
+	byAge, _ := Protect(summarize(recs, []string{"age_band"}, nil), []string{"age_band"}, k)
+	total := one(t, summarize(recs, nil, nil))
+	shown := 0
+	for _, c := range byAge {
+		if c.Keys["age_band"] == "65+" && !c.Suppressed {
+			t.Errorf("the age band of one person was shown: %+v", c)
+		}
+		if !c.Suppressed {
+			shown += *c.Count
+		}
+	}
+	if *total.Count-shown == 1 {
+		t.Error("the total minus the age bands shown gives the one person aged 65+")
+	}
+}

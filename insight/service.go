@@ -67,15 +67,12 @@ func (s *Service) Summary(ctx context.Context, c candour.Caller, q candour.Summa
 	entry.Decision = candour.AuditDecision{ID: d.ID, Revision: d.Revision, Allow: d.Allow}
 	switch {
 	case err != nil:
-		entry.Outcome = candour.OutcomeUnavailable
-		s.log.AppendAudit(ctx, entry) // best effort: the request fails either way
-		return candour.InsightSummary{}, candour.Wrap(candour.EUNAVAILABLE, err, "The policy engine could not decide; nothing was done. Try again shortly.")
+		return candour.InsightSummary{}, s.refuse(ctx, entry, candour.OutcomeUnavailable, candour.Wrap(candour.EUNAVAILABLE, err, "The policy engine could not decide; nothing was done. Try again shortly."))
 	case !d.Allow:
-		entry.Outcome = candour.OutcomeDenied
-		if _, err := s.log.AppendAudit(ctx, entry); err != nil {
-			return candour.InsightSummary{}, candour.Wrap(candour.EUNAVAILABLE, err, "The audit log is unavailable, so nothing can be done. Try again shortly.")
-		}
-		return candour.InsightSummary{}, candour.Errorf(candour.EFORBIDDEN, "Policy does not allow this insight: %s.", strings.Join(d.Reasons, "; "))
+		return candour.InsightSummary{}, s.refuse(ctx, entry, candour.OutcomeDenied, candour.Errorf(candour.EFORBIDDEN, "Policy does not allow this insight: %s.", strings.Join(d.Reasons, "; ")))
+	case slices.ContainsFunc(q.GroupBy, isEquality) && !slices.Contains(d.Obligations.Fields, "equality"):
+		return candour.InsightSummary{}, s.refuse(ctx, entry, candour.OutcomeDenied, candour.Errorf(candour.EFORBIDDEN,
+			"Grouping by equality bands needs the purpose equality_monitoring, and an agreement sharing equality data for every agency in scope."))
 	}
 	var agencies []string
 	for _, g := range d.Scope.Grants {
@@ -104,6 +101,19 @@ func (s *Service) Summary(ctx context.Context, c candour.Caller, q candour.Summa
 	}
 	return candour.InsightSummary{MinCell: k, Rounding: Rounding, Cells: cells, SuppressedCells: suppressed}, nil
 }
+
+// refuse logs a refused request with its outcome and returns err, or an
+// unavailable error when the log cannot be written.
+func (s *Service) refuse(ctx context.Context, entry candour.AuditEntry, outcome string, err error) error {
+	entry.Outcome = outcome
+	if _, aerr := s.log.AppendAudit(ctx, entry); aerr != nil {
+		return candour.Wrap(candour.EUNAVAILABLE, aerr, "The audit log is unavailable, so nothing can be done. Try again shortly.")
+	}
+	return err
+}
+
+// isEquality reports whether a dimension is an equality band.
+func isEquality(dim string) bool { return slices.Contains(candour.EqualityDimensions(), dim) }
 
 func validate(q candour.SummaryQuery) error {
 	switch {
@@ -137,20 +147,13 @@ func (s *Service) Comments(ctx context.Context, c candour.Caller, q candour.Summ
 		Purpose: c.Purpose, Query: hex.EncodeToString(sum[:])}
 	d, err := s.policy.Decide(ctx, candour.DecisionInput{Principal: c.Principal, Action: candour.ActionInsightComments, Purpose: c.Purpose, Now: now})
 	entry.Decision = candour.AuditDecision{ID: d.ID, Revision: d.Revision, Allow: d.Allow}
-	refuse := func(outcome string, err error) (candour.InsightComments, error) {
-		entry.Outcome = outcome
-		if _, aerr := s.log.AppendAudit(ctx, entry); aerr != nil {
-			return candour.InsightComments{}, candour.Wrap(candour.EUNAVAILABLE, aerr, "The audit log is unavailable, so nothing can be done. Try again shortly.")
-		}
-		return candour.InsightComments{}, err
-	}
 	switch {
 	case err != nil:
-		return refuse(candour.OutcomeUnavailable, candour.Wrap(candour.EUNAVAILABLE, err, "The policy engine could not decide; nothing was done. Try again shortly."))
+		return candour.InsightComments{}, s.refuse(ctx, entry, candour.OutcomeUnavailable, candour.Wrap(candour.EUNAVAILABLE, err, "The policy engine could not decide; nothing was done. Try again shortly."))
 	case !d.Allow:
-		return refuse(candour.OutcomeDenied, candour.Errorf(candour.EFORBIDDEN, "Policy does not allow this insight: %s.", strings.Join(d.Reasons, "; ")))
+		return candour.InsightComments{}, s.refuse(ctx, entry, candour.OutcomeDenied, candour.Errorf(candour.EFORBIDDEN, "Policy does not allow this insight: %s.", strings.Join(d.Reasons, "; ")))
 	case !slices.Contains(d.Obligations.Fields, "comments") || s.opener == nil:
-		return refuse(candour.OutcomeDenied, candour.Errorf(candour.EFORBIDDEN, "The data-sharing agreements in scope do not share comments."))
+		return candour.InsightComments{}, s.refuse(ctx, entry, candour.OutcomeDenied, candour.Errorf(candour.EFORBIDDEN, "The data-sharing agreements in scope do not share comments."))
 	}
 	var agencies []string
 	for _, g := range d.Scope.Grants {

@@ -211,13 +211,14 @@ func (d *DB) CreateFeedback(ctx context.Context, rec candour.Record, e candour.A
 			satisfaction, effort, felt_safe, felt_believed, would_recommend, sensitivity,
 			consent_purposes, consent_share_with, consent_method, consent_notice_version,
 			consent_expires_at, consent_captured_at, consent_captured_by, consent_withdrawn_at,
-			subject_hash, sealed, record_key)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25)`,
+			subject_hash, sealed, record_key, age_band, sex, ethnic_group, disability)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29)`,
 			rec.ID, rec.Agency, rec.SubmittedBy, rec.SubmittedAt, rec.Service, rec.Touchpoint, rec.Channel, rec.Period,
 			rec.Ratings.Satisfaction, rec.Ratings.Effort, rec.Ratings.FeltSafe, rec.Ratings.FeltBelieved,
 			rec.Ratings.WouldRecommend, string(rec.Sensitivity),
 			purposeStrings(c.Purposes), nonNil(c.ShareWith), c.Method, c.NoticeVersion,
-			c.ExpiresAt, c.CapturedAt, c.CapturedBy, c.WithdrawnAt, rec.SubjectHash, rec.Sealed, rec.RecordKey)
+			c.ExpiresAt, c.CapturedAt, c.CapturedBy, c.WithdrawnAt, rec.SubjectHash, rec.Sealed, rec.RecordKey,
+			rec.Bands.AgeBand, rec.Bands.Sex, rec.Bands.EthnicGroup, rec.Bands.Disability)
 		if isUniqueViolation(err) {
 			return candour.Errorf(candour.ECONFLICT, "A record with this id already exists.")
 		}
@@ -275,7 +276,7 @@ const recordColumns = `id, agency, submitted_by, submitted_at, service,
 	touchpoint, channel, period, satisfaction, effort, felt_safe, felt_believed,
 	would_recommend, sensitivity, consent_purposes, consent_share_with, consent_method,
 	consent_notice_version, consent_expires_at, consent_captured_at, consent_captured_by,
-	consent_withdrawn_at, subject_hash, sealed, record_key`
+	consent_withdrawn_at, subject_hash, sealed, record_key, age_band, sex, ethnic_group, disability`
 
 // scanRecord reads one row of recordColumns.
 func scanRecord(row pgx.Row) (candour.Record, error) {
@@ -290,7 +291,8 @@ func scanRecord(row pgx.Row) (candour.Record, error) {
 		&r.Period, &sat, &effort, &r.Ratings.FeltSafe, &r.Ratings.FeltBelieved, &recommend,
 		&sensitivity, &purposes, &r.Consent.ShareWith, &r.Consent.Method, &r.Consent.NoticeVersion,
 		&r.Consent.ExpiresAt, &r.Consent.CapturedAt, &r.Consent.CapturedBy, &r.Consent.WithdrawnAt,
-		&r.SubjectHash, &r.Sealed, &r.RecordKey); err != nil {
+		&r.SubjectHash, &r.Sealed, &r.RecordKey,
+		&r.Bands.AgeBand, &r.Bands.Sex, &r.Bands.EthnicGroup, &r.Bands.Disability); err != nil {
 		return candour.Record{}, err
 	}
 	r.Sensitivity = candour.Sensitivity(sensitivity)
@@ -641,7 +643,8 @@ func (d *DB) WithdrawFeedback(ctx context.Context, id string, at time.Time, e ca
 		case withdrawn != nil:
 			return candour.Errorf(candour.ECONFLICT, "Consent for this record was already withdrawn.")
 		}
-		if _, err := tx.Exec(ctx, `UPDATE feedback SET consent_withdrawn_at = $1, sealed = ''::bytea WHERE id = $2`, at, id); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE feedback SET consent_withdrawn_at = $1, sealed = ''::bytea,
+			age_band = '', sex = '', ethnic_group = '', disability = '' WHERE id = $2`, at, id); err != nil {
 			return fmt.Errorf("withdraw: %w", err)
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM data_keys WHERE id = $1`, candour.RecordKeyID(id)); err != nil {

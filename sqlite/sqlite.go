@@ -115,15 +115,16 @@ func (d *DB) CreateFeedback(ctx context.Context, rec candour.Record, e candour.A
 			satisfaction, effort, felt_safe, felt_believed, would_recommend, sensitivity,
 			consent_purposes, consent_share_with, consent_method, consent_notice_version,
 			consent_expires_at, consent_captured_at, consent_captured_by, consent_withdrawn_at,
-			subject_hash, sealed, record_key)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+			subject_hash, sealed, record_key, age_band, sex, ethnic_group, disability)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 			rec.ID, rec.Agency, rec.SubmittedBy, formatTime(rec.SubmittedAt), rec.Service,
 			rec.Touchpoint, rec.Channel, rec.Period,
 			nullInt(rec.Ratings.Satisfaction), nullInt(rec.Ratings.Effort), rec.Ratings.FeltSafe,
 			rec.Ratings.FeltBelieved, nullInt(rec.Ratings.WouldRecommend), string(rec.Sensitivity),
 			string(purposes), string(shareWith), c.Method, c.NoticeVersion,
 			nullTime(c.ExpiresAt), formatTime(c.CapturedAt), c.CapturedBy, nullTime(c.WithdrawnAt),
-			rec.SubjectHash, rec.Sealed, rec.RecordKey)
+			rec.SubjectHash, rec.Sealed, rec.RecordKey,
+			rec.Bands.AgeBand, rec.Bands.Sex, rec.Bands.EthnicGroup, rec.Bands.Disability)
 		if err != nil {
 			if strings.Contains(err.Error(), "UNIQUE constraint failed") {
 				return candour.Errorf(candour.ECONFLICT, "A record with this id already exists.")
@@ -153,7 +154,7 @@ const recordColumns = `id, agency, submitted_by, submitted_at, service,
 		touchpoint, channel, period, satisfaction, effort, felt_safe, felt_believed,
 		would_recommend, sensitivity, consent_purposes, consent_share_with, consent_method,
 		consent_notice_version, consent_expires_at, consent_captured_at, consent_captured_by,
-		consent_withdrawn_at, subject_hash, sealed, record_key`
+		consent_withdrawn_at, subject_hash, sealed, record_key, age_band, sex, ethnic_group, disability`
 
 // scanRecord reads one row of recordColumns.
 func scanRecord(row interface{ Scan(...any) error }) (candour.Record, error) {
@@ -167,7 +168,8 @@ func scanRecord(row interface{ Scan(...any) error }) (candour.Record, error) {
 	if err := row.Scan(&r.ID, &r.Agency, &r.SubmittedBy, &submittedAt, &r.Service, &r.Touchpoint, &r.Channel,
 		&r.Period, &sat, &effort, &r.Ratings.FeltSafe, &r.Ratings.FeltBelieved, &recommend,
 		&sensitivity, &purposes, &shareWith, &r.Consent.Method, &r.Consent.NoticeVersion,
-		&expiresAt, &capturedAt, &r.Consent.CapturedBy, &withdrawnAt, &r.SubjectHash, &r.Sealed, &r.RecordKey); err != nil {
+		&expiresAt, &capturedAt, &r.Consent.CapturedBy, &withdrawnAt, &r.SubjectHash, &r.Sealed, &r.RecordKey,
+		&r.Bands.AgeBand, &r.Bands.Sex, &r.Bands.EthnicGroup, &r.Bands.Disability); err != nil {
 		return candour.Record{}, err
 	}
 	r.Sensitivity = candour.Sensitivity(sensitivity)
@@ -570,7 +572,8 @@ func (d *DB) WithdrawFeedback(ctx context.Context, id string, at time.Time, e ca
 		case withdrawn.Valid:
 			return candour.Errorf(candour.ECONFLICT, "Consent for this record was already withdrawn.")
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE feedback SET consent_withdrawn_at = ?, sealed = x'' WHERE id = ?`, formatTime(at), id); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE feedback SET consent_withdrawn_at = ?, sealed = x'',
+			age_band = '', sex = '', ethnic_group = '', disability = '' WHERE id = ?`, formatTime(at), id); err != nil {
 			return fmt.Errorf("withdraw: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM data_keys WHERE id = ?`, candour.RecordKeyID(id)); err != nil {

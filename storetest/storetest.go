@@ -85,13 +85,14 @@ func Record(id string) candour.Record {
 		Ratings:     candour.Ratings{Satisfaction: intp(4), Effort: intp(2), FeltSafe: "yes", FeltBelieved: "partly", WouldRecommend: intp(0)},
 		Sensitivity: candour.SensitivitySpecialCategory,
 		Consent: candour.Consent{
-			Purposes:  []candour.Purpose{candour.PurposeServiceImprovement, candour.PurposeInterAgency},
+			Purposes:  []candour.Purpose{candour.PurposeServiceImprovement, candour.PurposeInterAgency, candour.PurposeEqualityMonitoring},
 			ShareWith: []string{"police-north"}, Method: "verbal", NoticeVersion: "2026-01",
 			ExpiresAt: &exp, CapturedAt: at, CapturedBy: "cw-1",
 		},
 		SubjectHash: []byte{1, 2, 3, 4},
 		Sealed:      []byte("candour-envelope/v1\n\x00\x01sealed"),
 		RecordKey:   201,
+		Bands:       candour.Equality{AgeBand: "25-44", Sex: "female", EthnicGroup: "white", Disability: "no"},
 	}
 }
 
@@ -676,8 +677,9 @@ func testWithdraw(t *testing.T, s Store) {
 		t.Fatalf("WithdrawFeedback = %d, %v; want seq 1", seq, err)
 	}
 	got, err := s.Record(ctx, rec.ID)
-	if err != nil || got.Consent.WithdrawnAt == nil || !got.Consent.WithdrawnAt.Equal(at) || len(got.Sealed) != 0 {
-		t.Errorf("after withdrawal: withdrawn %v, sealed %d bytes, %v; want withdrawn at %v and no content", got.Consent.WithdrawnAt, len(got.Sealed), err, at)
+	if err != nil || got.Consent.WithdrawnAt == nil || !got.Consent.WithdrawnAt.Equal(at) || len(got.Sealed) != 0 || got.Bands != (candour.Equality{}) {
+		t.Errorf("after withdrawal: withdrawn %v, sealed %d bytes, bands %+v, %v; want withdrawn at %v, no content and no bands",
+			got.Consent.WithdrawnAt, len(got.Sealed), got.Bands, err, at)
 	}
 	if _, err := s.DataKey(ctx, candour.RecordKeyID(rec.ID)); candour.ErrorCode(err) != candour.ENOTFOUND {
 		t.Errorf("the record's data key survived: %v", err)
@@ -745,6 +747,11 @@ func testSummary(t *testing.T, s Store) {
 		rec.RecordKey = r.IntN(256)
 		rec.Consent.ExpiresAt, rec.Consent.WithdrawnAt = nil, nil
 		rec.Ratings = candour.Ratings{FeltSafe: answers[r.IntN(4)], FeltBelieved: answers[r.IntN(4)]}
+		rec.Bands = candour.Equality{}
+		if r.IntN(3) > 0 {
+			rec.Bands = candour.Equality{AgeBand: []string{"under_25", "25-44", "45-64", ""}[r.IntN(4)],
+				Sex: []string{"female", "male", ""}[r.IntN(3)], Disability: []string{"yes", "no", "prefer_not_to_say"}[r.IntN(3)]}
+		}
 		if r.IntN(5) > 0 {
 			v := 1 + r.IntN(5)
 			rec.Ratings.Satisfaction = &v
@@ -776,6 +783,9 @@ func testSummary(t *testing.T, s Store) {
 		{GroupBy: []string{"agency", "period"}, From: "2026-02", To: "2026-05"},
 		{GroupBy: []string{"service", "channel", "period"}, Service: services[1]},
 		{GroupBy: []string{"agency"}, From: "2027-01"},
+		{GroupBy: []string{"age_band", "sex"}},
+		{GroupBy: []string{"period", "disability"}, Service: services[0]},
+		{GroupBy: []string{"ethnic_group"}},
 	}
 	for _, q := range tests {
 		t.Run(strings.Join(q.GroupBy, ",")+"|"+q.From+"-"+q.To+"|"+q.Service, func(t *testing.T) {

@@ -5,7 +5,9 @@
 // Guarantees:
 //   - nothing that could identify a person reaches storage unsealed: the
 //     comment, subject reference and equality answers are sealed with age, and
-//     the subject reference is otherwise kept only as a keyed hash;
+//     the subject reference is otherwise kept only as a keyed hash; only a
+//     coarser copy of the equality answers is kept in clear, and only under
+//     consent to equality monitoring;
 //   - a record and the audit entry of its creation are stored together or not
 //     at all;
 //   - a read is audited before any content is returned, and returns nothing if
@@ -144,6 +146,9 @@ func (s *Service) Submit(ctx context.Context, c candour.Caller, f candour.Feedba
 	rec := candour.Record{ID: id, Agency: f.Agency, SubmittedBy: f.SubmittedBy, SubmittedAt: now,
 		Service: f.Service, Touchpoint: f.Touchpoint, Channel: f.Channel, Period: f.Period,
 		Ratings: f.Ratings, Sensitivity: f.Sensitivity, Consent: f.Consent, RecordKey: int(rk[0])}
+	if f.Equality != nil && f.Consent.Covers(candour.PurposeEqualityMonitoring) {
+		rec.Bands = f.Equality.Coarse() // the answers as given stay sealed
+	}
 	const keysDown = "The key provider is unavailable; nothing was stored. Try again shortly."
 	if f.SubjectRef != "" {
 		if rec.SubjectHash, err = s.keys.SubjectHash(ctx, f.SubjectRef); err != nil {

@@ -119,6 +119,9 @@ func TestSubmitAndRead(t *testing.T) {
 			t.Errorf("stored record holds %q in clear", secret)
 		}
 	}
+	if rec.Bands != (candour.Equality{AgeBand: "25-44"}) {
+		t.Errorf("clear bands %+v, want only the age band widened from 35-44 to 25-44", rec.Bands)
+	}
 	want, _ := fx.keys.SubjectHash(ctx, secretRef)
 	if !bytes.Equal(rec.SubjectHash, want) {
 		t.Error("stored subject hash is not the keyed hash of the subject reference")

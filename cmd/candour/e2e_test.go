@@ -346,18 +346,20 @@ func TestDevEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 		scanned += len(b)
-		for _, secret := range []string{comment, "waited 3 weeks", subjectRef, "VS-2026-000123"} {
+		// "35-44" is the age band as given: only its coarse band 25-44 may be
+		// in clear.
+		for _, secret := range []string{comment, "waited 3 weeks", subjectRef, "VS-2026-000123", `35-44`} {
 			if bytes.Contains(b, []byte(secret)) {
 				t.Errorf("%s holds %q in clear", filepath.Base(path), secret)
 			}
 		}
-		if bytes.Contains(b, []byte("e2e-scan-marker")) {
+		if bytes.Contains(b, []byte("e2e-scan-marker")) && bytes.Contains(b, []byte("25-44")) {
 			sawDimension = true
 		}
 		return nil
 	})
 	if !sawDimension {
-		t.Errorf("scanned %d bytes without finding the marker record's clear touchpoint; the scan proves nothing", scanned)
+		t.Errorf("scanned %d bytes without finding the marker record's clear touchpoint and age band; the scan proves nothing", scanned)
 	}
 }
 

@@ -219,11 +219,17 @@ why_not contains "your agency has no export key (age_recipient) in the policy da
 	not data.agencies[principal.agency].age_recipient
 }
 
-# The fields every granted agency allows.
+# The fields every granted agency shares, of those the purpose may use.
 shown_everywhere := [f |
-	some f in ["comments", "equality", "ratings"]
+	some f in purpose_fields
 	every g in scope_grants { f in g.fields }
 ]
+
+# Equality bands serve equality monitoring only; for that purpose the scope
+# also holds only records whose consent covers it.
+purpose_fields := ["comments", "equality", "ratings"] if {
+	input.purpose == "equality_monitoring"
+} else := ["comments", "ratings"]
 
 scope := {"grants": scope_grants} if { # a set: it reaches Go as a sorted array
 	insight

@@ -189,7 +189,30 @@ test_purpose_outside_agreement_gives_own_agency_only if {
 	d := ask("insight.summary", p("analyst", "police-north"), "research")
 	d.allow
 	[g.agency | some g in d.scope.grants] == ["police-north"]
+	d.obligations.fields == ["comments", "ratings"]
+}
+
+test_equality_bands_only_for_equality_monitoring if {
+	d := ask("insight.summary", p("analyst", "police-north"), "equality_monitoring")
+	d.allow
 	d.obligations.fields == ["comments", "equality", "ratings"]
+	grant_for(d, "police-north").purposes == ["equality_monitoring"]
+	every purpose in ["service_improvement", "inter_agency_insight", "research"] {
+		d2 := ask("insight.summary", p("analyst", "victim-support-north"), purpose)
+		d2.allow
+		d2.obligations.fields == ["comments", "ratings"]
+	}
+}
+
+test_partner_equality_bands_need_the_agreement if {
+	monitoring := object.union(data.agreements[0], {"purposes": ["equality_monitoring"]})
+	d := ask("insight.summary", p("analyst", "police-north"), "equality_monitoring") with data.agreements as [monitoring]
+	grant_for(d, "victim-support-north").fields == ["comments", "ratings"]
+	d.obligations.fields == ["comments", "ratings"]
+	sharing := object.union(monitoring, {"data_items": ["equality", "ratings"]})
+	d2 := ask("insight.summary", p("analyst", "police-north"), "equality_monitoring") with data.agreements as [sharing]
+	grant_for(d2, "victim-support-north").fields == ["equality", "ratings"]
+	d2.obligations.fields == ["equality", "ratings"]
 }
 
 test_agreement_not_in_force_gives_own_agency_only if {
