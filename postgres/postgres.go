@@ -183,9 +183,20 @@ func (d *DB) Ping(ctx context.Context) error { return d.pool.Ping(ctx) }
 // inTx runs fn in a transaction that may see the agencies of ctx
 // (candour.WithAgencies) and commits it if fn returns nil.
 func (d *DB) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
+	return d.tx(ctx, `SELECT set_config('candour.agencies', $1, true)`, fn)
+}
+
+// inScopeTx is inTx for a query over a policy scope. It also asks for a plan
+// made for the query's own values: after five runs of a prepared statement
+// PostgreSQL may switch to a generic plan, which for a scope over a million
+// rows took twice as long (docs/benchmarks.md).
+func (d *DB) inScopeTx(ctx context.Context, fn func(pgx.Tx) error) error {
+	return d.tx(ctx, `SELECT set_config('candour.agencies', $1, true), set_config('plan_cache_mode', 'force_custom_plan', true)`, fn)
+}
+
+func (d *DB) tx(ctx context.Context, setup string, fn func(pgx.Tx) error) error {
 	return pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT set_config('candour.agencies', $1, true)`,
-			strings.Join(candour.AgenciesFrom(ctx), ",")); err != nil {
+		if _, err := tx.Exec(ctx, setup, strings.Join(candour.AgenciesFrom(ctx), ",")); err != nil {
 			return fmt.Errorf("set agencies: %w", err)
 		}
 		return fn(tx)
@@ -330,7 +341,7 @@ func (d *DB) Record(ctx context.Context, id string) (candour.Record, error) {
 func (d *DB) ScopedRecords(ctx context.Context, scope candour.Scope, now time.Time, q candour.SummaryQuery) ([]candour.Record, error) {
 	where, args := queryWhere(scope, now, q)
 	var out []candour.Record
-	err := d.inTx(ctx, func(tx pgx.Tx) error {
+	err := d.inScopeTx(ctx, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `SELECT `+recordColumns+` FROM feedback WHERE `+where+` ORDER BY id`, args...)
 		if err != nil {
 			return fmt.Errorf("select in scope: %w", err)
@@ -719,7 +730,7 @@ func (d *DB) Summarize(ctx context.Context, scope candour.Scope, now time.Time, 
 		sel, group = dims+", ", " GROUP BY "+dims+" ORDER BY "+dims
 	}
 	var out []candour.SummaryRow
-	err := d.inTx(ctx, func(tx pgx.Tx) error {
+	err := d.inScopeTx(ctx, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, fmt.Sprintf(`SELECT %scount(*), coalesce(sum(record_key), 0) %% 256,
 		coalesce(sum(satisfaction), 0), count(satisfaction), coalesce(sum(effort), 0), count(effort),
 		coalesce(sum(CASE WHEN felt_safe = 'yes' THEN 1 ELSE 0 END), 0), coalesce(sum(CASE WHEN felt_safe <> '' THEN 1 ELSE 0 END), 0),
