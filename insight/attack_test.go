@@ -285,7 +285,7 @@ func TestEqualityBands(t *testing.T) {
 		}
 		return 0
 	}
-	const trials = 400
+	const trials = 2000
 	right := 0
 	dims := []string{"disability"}
 	for range trials {
@@ -297,9 +297,15 @@ func TestEqualityBands(t *testing.T) {
 		recs = append(recs, target)
 		with, _ := Protect(summarize(recs, dims, nil), dims, k)
 		without, _ := Protect(summarize(recs, dims, func(x candour.Record) bool { return x.Period <= "2026-05" }), dims, k)
-		guess := "no"
-		if count(with, "yes")-count(without, "yes") > count(with, "no")-count(without, "no") {
+		// The cell without the person holds the same records in both
+		// answers, so it is published the same: a cell that changed is the
+		// person's. When neither changed, the attacker guesses.
+		guess := []string{"yes", "no"}[r.IntN(2)]
+		switch {
+		case count(with, "yes") != count(without, "yes"):
 			guess = "yes"
+		case count(with, "no") != count(without, "no"):
+			guess = "no"
 		}
 		if guess == target.Bands.Disability {
 			right++
@@ -307,8 +313,11 @@ func TestEqualityBands(t *testing.T) {
 	}
 	rate := float64(right) / trials
 	t.Logf("equality differencing: disability recovered in %.0f%% of %d trials (chance 50%%)", rate*100, trials)
-	if rate > 0.62 {
-		t.Errorf("differencing recovered disability in %.0f%% of trials; want at most 62%% (chance is 50%%)", rate*100)
+	// Rounding to base 5 alone lets the person's cell change in 20% of
+	// cases (60% for this attacker); the count noise raises that to about
+	// 25.5% (62.7%). Unprotected counts give 100%.
+	if rate > 0.67 {
+		t.Errorf("differencing recovered disability in %.0f%% of trials; want at most 67%% (the rounding bound is about 63%%, chance 50%%)", rate*100)
 	}
 
 	// A rare combination: one disabled man aged 65+ among 60 people.
