@@ -82,6 +82,21 @@ func NewLog(store Store, skey string) (*Log, error) {
 	if err != nil {
 		return nil, err
 	}
+	return NewSignedLog(store, signer, vkey)
+}
+
+// NewSignedLog returns a Log over store that signs with signer (a key held
+// elsewhere, such as a Vault transit key) whose verifier key is vkey; the
+// signer's name is the log's origin. It refuses a signer that vkey does not
+// name.
+func NewSignedLog(store Store, signer note.Signer, vkey string) (*Log, error) {
+	v, err := note.NewVerifier(vkey)
+	if err != nil {
+		return nil, errors.New("audit: the verifier key is malformed")
+	}
+	if v.Name() != signer.Name() || v.KeyHash() != signer.KeyHash() {
+		return nil, errors.New("audit: the verifier key is not the signer's")
+	}
 	return &Log{store: store, signer: signer, vkey: vkey, origin: signer.Name()}, nil
 }
 

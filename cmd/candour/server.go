@@ -34,6 +34,8 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	poolAge := fs.Duration("key-pool-max-age", time.Minute, "how long pre-wrapped fresh data keys wait before use; a key rotation's --grace must be longer")
 	policyDir := fs.String("policy-dir", "", "policy directory (Rego and data.json), reloaded on change and on SIGHUP")
 	auditKey := fs.String("audit-key", "", "the audit log's signing key file (create one with 'candour audit init-key')")
+	auditTransitKey := fs.String("audit-transit-key", "", "instead of --audit-key: an Ed25519 Vault transit key that signs checkpoints, with --keys transit")
+	auditOrigin := fs.String("audit-origin", "", "the log's origin (its name in checkpoints), with --audit-transit-key")
 	checkpoints := fs.Duration("checkpoint-interval", time.Minute, "how often to sign a checkpoint of the audit log when it has grown")
 	jwksURL := fs.String("jwks-url", "", "the OIDC issuer's JWKS URL, whose keys sign bearer tokens")
 	issuer := fs.String("issuer", "", "the iss claim tokens must carry")
@@ -53,8 +55,10 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return usageError{"server: --key-file is required with --keys keyring"}
 	case *keys == "transit" && *vaultAddr == "":
 		return usageError{"server: --vault-addr is required with --keys transit"}
-	case *auditKey == "":
-		return usageError{"server: --audit-key is required"}
+	case (*auditKey == "") == (*auditTransitKey == ""):
+		return usageError{"server: give one of --audit-key and --audit-transit-key"}
+	case *auditTransitKey != "" && (*keys != "transit" || *auditOrigin == ""):
+		return usageError{"server: --audit-transit-key needs --keys transit and --audit-origin"}
 	case *jwksURL == "" || *issuer == "":
 		return usageError{"server: --jwks-url and --issuer are required"}
 	case *policyDir == "":
@@ -67,9 +71,11 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer closeDB()
-	var kek vault.KEK
+	var (
+		kek vault.KEK
+		tp  *transit.Provider
+	)
 	if *keys == "transit" {
-		var tp *transit.Provider
 		tp, err = transit.New(ctx, transit.Config{Address: *vaultAddr, Token: *vaultToken, RoleID: *vaultRole, SecretID: *vaultSecret})
 		if err == nil {
 			go tp.Watch(ctx, time.Second)
@@ -84,11 +90,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	skey, err := audit.LoadKey(*auditKey)
-	if err != nil {
-		return err
-	}
-	tree, err := audit.NewLog(db, skey)
+	tree, err := auditLog(ctx, db, *auditKey, tp, *auditTransitKey, *auditOrigin)
 	if err != nil {
 		return err
 	}
@@ -109,4 +111,21 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fmt.Fprintf(stdout, "Listening on http://%s\n", ln.Addr())
 	go checkpointEvery(ctx, tree, *checkpoints, logger)
 	return serve(ctx, ln, c.handler(), logger)
+}
+
+// auditLog returns the audit log, signing checkpoints with the key file at
+// keyFile, or else with the Vault transit key transitKey.
+func auditLog(ctx context.Context, db audit.Store, keyFile string, tp *transit.Provider, transitKey, origin string) (*audit.Log, error) {
+	if keyFile != "" {
+		skey, err := audit.LoadKey(keyFile)
+		if err != nil {
+			return nil, err
+		}
+		return audit.NewLog(db, skey)
+	}
+	signer, vkey, err := tp.CheckpointSigner(ctx, transitKey, origin)
+	if err != nil {
+		return nil, fmt.Errorf("the checkpoint key in Vault cannot be used: %w", err)
+	}
+	return audit.NewSignedLog(db, signer, vkey)
 }

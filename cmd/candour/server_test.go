@@ -432,7 +432,8 @@ func TestServerCommandLine(t *testing.T) {
 		{"protected key file, no passphrase", append(base, "--database", db.AppURL, "--key-file", protectedKey), nil, 1, "protected by a passphrase"},
 		{"protected key file, wrong passphrase", append(base, "--database", db.AppURL, "--key-file", protectedKey), []string{"CANDOUR_KEY_PASSPHRASE=wrong"}, 1, "does not open"},
 		{"no key file", []string{"server", "--database", empty.AppURL, "--policy-dir", policyDir, "--jwks-url", "u", "--issuer", "i"}, nil, 2, "--key-file is required"},
-		{"no audit key", []string{"server", "--database", empty.AppURL, "--key-file", keyFile, "--policy-dir", policyDir, "--jwks-url", "u", "--issuer", "i"}, nil, 2, "--audit-key is required"},
+		{"no audit key", []string{"server", "--database", empty.AppURL, "--key-file", keyFile, "--policy-dir", policyDir, "--jwks-url", "u", "--issuer", "i"}, nil, 2, "one of --audit-key and --audit-transit-key"},
+		{"transit audit key without transit", append(base, "--database", empty.AppURL, "--audit-key", "", "--audit-transit-key", "candour-audit"), nil, 2, "--audit-transit-key needs --keys transit and --audit-origin"},
 		{"keys init twice", []string{"keys", "init", "--key-file", keyFile}, nil, 1, "never overwritten"},
 		{"migrate sqlite", []string{"migrate", "--database", "x.db"}, nil, 2, "postgres://"},
 		{"config file names unknown flag", append(base, "--config", writeConfig(t, `{"colour": "blue"}`)), nil, 2, `"colour"`},
@@ -686,4 +687,51 @@ func queryInt(t *testing.T, url, query string, args ...any) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// TestCheckpointsSignedInVault runs `candour server` with its checkpoint key
+// in Vault transit (no key file for the audit log), takes a checkpoint as an
+// auditor, and verifies the log offline with the verifier key the server
+// publishes; a key file and a transit key together are refused.
+func TestCheckpointsSignedInVault(t *testing.T) {
+	v := vaulttest.Start(t)
+	db := pgtest.NewMigratedDatabase(t)
+	f := newFleet(t, db)
+	args := []string{"server", "--addr", "127.0.0.1:0", "--database", f.db.AppURL, "--policy-dir", f.policy,
+		"--jwks-url", f.jwks, "--issuer", api.DevIssuer, "--audience", api.DevAudience,
+		"--keys", "transit", "--vault-addr", v.Addr, "--vault-token", v.ServiceToken}
+	if _, errOut, code := runCLI(t, append(args, "--audit-key", f.auditKey, "--audit-transit-key", "candour-audit", "--audit-origin", "x")...); code != 2 ||
+		!strings.Contains(errOut, "one of --audit-key and --audit-transit-key") {
+		t.Errorf("both audit keys: exit %d, %q", code, errOut)
+	}
+	_, url, _ := launch(t, append(args, "--audit-transit-key", "candour-audit", "--audit-origin", "candour.test/vault-signed"), nil)
+	cw := f.token(t, candour.RoleCaseworker, "victim-support-north")
+	auditor := f.token(t, candour.RoleAuditor, "victim-support-north")
+	for i := range 3 {
+		s := &submission{key: fmt.Sprint("k", i), comment: fmt.Sprintf("Kept me informed, visit %06d", i)}
+		if st, _ := post(http.DefaultClient, url, cw, s); st != 201 {
+			t.Fatalf("submit: %d", st)
+		}
+	}
+	status, checkpoint := call(t, "POST", url+"/v1/audit/checkpoint", auditor, "audit", "")
+	if status != 200 || !strings.HasPrefix(string(checkpoint), "candour.test/vault-signed\n") {
+		t.Fatalf("checkpoint: %d %s", status, checkpoint)
+	}
+	status, vkey := call(t, "GET", url+"/v1/audit/verifier-key", auditor, "audit", "")
+	if status != 200 {
+		t.Fatalf("verifier key: %d %s", status, vkey)
+	}
+	key := strings.TrimSpace(string(vkey))
+	if strings.HasPrefix(key, "{") {
+		var body struct {
+			VerifierKey string `json:"verifier_key"`
+		}
+		json.Unmarshal(vkey, &body)
+		key = body.VerifierKey
+	}
+	file := filepath.Join(t.TempDir(), "checkpoint.txt")
+	os.WriteFile(file, checkpoint, 0o600)
+	if out, errOut, code := runCLI(t, "audit", "verify", "--database", db.Super, "--verifier-key", key, "--checkpoint", file); code != 0 {
+		t.Fatalf("audit verify: exit %d\n%s\n%s", code, out, errOut)
+	}
 }

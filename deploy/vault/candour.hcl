@@ -6,6 +6,7 @@
 #
 #   vault secrets enable transit
 #   vault write -f transit/keys/candour-kek
+#   vault write transit/keys/candour-audit type=ed25519   # to sign audit checkpoints in Vault
 #   vault kv put secret/candour/subject-hmac key="$(head -c 32 /dev/urandom | base64)"
 #   vault policy write candour deploy/vault/candour.hcl
 #
@@ -17,6 +18,17 @@ path "transit/encrypt/candour-kek" {
 }
 
 path "transit/decrypt/candour-kek" {
+  capabilities = ["update"]
+}
+
+# Signing audit checkpoints with a transit key (candour server
+# --audit-transit-key candour-audit): read its public key, and sign. Leave
+# these out when checkpoints are signed with a key file.
+path "transit/keys/candour-audit" {
+  capabilities = ["read"]
+}
+
+path "transit/sign/candour-audit" {
   capabilities = ["update"]
 }
 

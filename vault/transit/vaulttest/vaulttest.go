@@ -116,6 +116,9 @@ func Start(t testing.TB) *Server {
 	if _, err := s.root.Logical().WriteWithContext(ctx, "transit/keys/candour-kek", map[string]any{}); err != nil {
 		t.Fatalf("create the key-encryption key: %v", err)
 	}
+	if _, err := s.root.Logical().WriteWithContext(ctx, "transit/keys/candour-audit", map[string]any{"type": "ed25519"}); err != nil {
+		t.Fatalf("create the checkpoint signing key: %v", err)
+	}
 	secret := make([]byte, 32)
 	rand.Read(secret)
 	if _, err := s.root.Logical().WriteWithContext(ctx, "secret/data/candour/subject-hmac", map[string]any{
