@@ -11,8 +11,32 @@ import (
 	"github.com/candour-vault/candour"
 	"github.com/candour-vault/candour/audit"
 	"github.com/candour-vault/candour/sqlite"
+	"github.com/candour-vault/candour/vault/transit"
 	"github.com/candour-vault/candour/vault/transit/vaulttest"
 )
+
+const origin = "candour.test/audit"
+
+// signedLog returns an audit log on a new SQLite store whose checkpoints are
+// signed by the transit key candour-audit, and its verifier key.
+func signedLog(t *testing.T, p *transit.Provider, origin string) (*audit.Log, *sqlite.DB, string) {
+	t.Helper()
+	ctx := context.Background()
+	signer, vkey, err := p.CheckpointSigner(ctx, "candour-audit", origin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "candour.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	log, err := audit.NewSignedLog(db, signer, vkey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return log, db, vkey
+}
 
 // TestCheckpointSigner signs audit checkpoints with the Ed25519 transit key,
 // under the service's own policy, and checks them with nothing but the
@@ -22,22 +46,9 @@ func TestCheckpointSigner(t *testing.T) {
 	ctx := context.Background()
 	v := vaulttest.Start(t)
 	p := provider(t, v, v.ServiceToken)
-	const origin = "candour.test/audit"
-	signer, vkey, err := p.CheckpointSigner(ctx, "candour-audit", origin)
-	if err != nil {
-		t.Fatal(err)
-	}
+	log, db, vkey := signedLog(t, p, origin)
 	if !strings.HasPrefix(vkey, origin+"+") {
 		t.Fatalf("verifier key %q, want one for %s", vkey, origin)
-	}
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "candour.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	log, err := audit.NewSignedLog(db, signer, vkey)
-	if err != nil {
-		t.Fatal(err)
 	}
 	for i := range 3 {
 		if _, err := db.AppendAudit(ctx, candour.AuditEntry{Action: candour.ActionAuditRead, Outcome: candour.OutcomeOK,
@@ -107,20 +118,7 @@ func TestCheckpointSigner(t *testing.T) {
 func TestCheckpointSignerFailsClosed(t *testing.T) {
 	ctx := context.Background()
 	v := vaulttest.Start(t)
-	p := provider(t, v, v.ServiceToken)
-	signer, vkey, err := p.CheckpointSigner(ctx, "candour-audit", "candour.test/audit")
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "candour.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	log, err := audit.NewSignedLog(db, signer, vkey)
-	if err != nil {
-		t.Fatal(err)
-	}
+	log, db, _ := signedLog(t, provider(t, v, v.ServiceToken), origin)
 	db.AppendAudit(ctx, candour.AuditEntry{Action: candour.ActionAuditRead, Outcome: candour.OutcomeOK, RequestID: "one"})
 	first, err := log.Checkpoint(ctx)
 	if err != nil {
