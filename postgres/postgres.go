@@ -382,9 +382,12 @@ func scopeWhere(scope candour.Scope, now time.Time) (string, []any) {
 	if len(grants) == 0 {
 		return "false", nil
 	}
-	return "consent_withdrawn_at IS NULL AND (consent_expires_at IS NULL OR consent_expires_at > $1) AND (" +
+	return withdrawnOut + "(consent_expires_at IS NULL OR consent_expires_at > $1) AND (" +
 		strings.Join(grants, " OR ") + ")", args
 }
+
+// withdrawnOut starts every non-empty scope's WHERE clause.
+const withdrawnOut = "consent_withdrawn_at IS NULL AND "
 
 // AppendAudit implements candour.AuditLog. Concurrent appends are committed
 // together in batches (group commit) by the store's sequencer.
@@ -717,13 +720,16 @@ func (d *DB) ReplaceDataKey(ctx context.Context, id string, old, new []byte) (bo
 }
 
 // Summarize returns the raw totals of the records in scope at now that pass
-// q, grouped by q.GroupBy. The scope and filters are applied in SQL, inside a
-// transaction that may see only the scope's agencies.
+// q, grouped by q.GroupBy. It reads feedback_rollup, which a trigger keeps
+// equal to the feedback rows whose consent is not withdrawn (migration 9);
+// the scope and filters are applied in SQL, inside a transaction that may see
+// only the scope's agencies.
 func (d *DB) Summarize(ctx context.Context, scope candour.Scope, now time.Time, q candour.SummaryQuery) ([]candour.SummaryRow, error) {
 	if !candour.ValidGroupBy(q.GroupBy) {
 		return nil, candour.Errorf(candour.EINVALID, "Unknown or repeated group_by dimension.")
 	}
 	where, args := queryWhere(scope, now, q)
+	where = strings.TrimPrefix(where, withdrawnOut) // the rollup holds no withdrawn records
 	dims := strings.Join(q.GroupBy, ", ")
 	sel, group := "", ""
 	if dims != "" {
@@ -731,12 +737,12 @@ func (d *DB) Summarize(ctx context.Context, scope candour.Scope, now time.Time, 
 	}
 	var out []candour.SummaryRow
 	err := d.inScopeTx(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, fmt.Sprintf(`SELECT %scount(*), coalesce(sum(record_key), 0) %% 256,
-		coalesce(sum(satisfaction), 0), count(satisfaction), coalesce(sum(effort), 0), count(effort),
-		coalesce(sum(CASE WHEN felt_safe = 'yes' THEN 1 ELSE 0 END), 0), coalesce(sum(CASE WHEN felt_safe <> '' THEN 1 ELSE 0 END), 0),
-		coalesce(sum(CASE WHEN felt_believed = 'yes' THEN 1 ELSE 0 END), 0), coalesce(sum(CASE WHEN felt_believed <> '' THEN 1 ELSE 0 END), 0),
-		coalesce(sum(CASE WHEN would_recommend >= 9 THEN 1 ELSE 0 END), 0), coalesce(sum(CASE WHEN would_recommend <= 6 THEN 1 ELSE 0 END), 0),
-		count(would_recommend) FROM feedback WHERE %s%s`, sel, where, group), args...)
+		rows, err := tx.Query(ctx, fmt.Sprintf(`SELECT %[1]scoalesce(sum(n), 0)::bigint, coalesce(sum(key_sum), 0)::bigint %% 256,
+		coalesce(sum(sat_sum), 0)::bigint, coalesce(sum(sat_n), 0)::bigint, coalesce(sum(effort_sum), 0)::bigint,
+		coalesce(sum(effort_n), 0)::bigint, coalesce(sum(safe_yes), 0)::bigint, coalesce(sum(safe_n), 0)::bigint,
+		coalesce(sum(believed_yes), 0)::bigint, coalesce(sum(believed_n), 0)::bigint, coalesce(sum(promoters), 0)::bigint,
+		coalesce(sum(detractors), 0)::bigint, coalesce(sum(recommend_n), 0)::bigint
+		FROM feedback_rollup WHERE %[2]s%[3]s`, sel, where, group), args...)
 		if err != nil {
 			return fmt.Errorf("summarize: %w", err)
 		}

@@ -64,6 +64,9 @@ func TestAppRoleCannotAlterAudit(t *testing.T) {
 		{"app deletes record links", d.AppURL, `DELETE FROM audit_records`},
 		{"app rewinds the head", d.AppURL, `UPDATE audit_head SET next = 0`},
 		{"app rewrites analytical columns", d.AppURL, `UPDATE feedback SET satisfaction = 5`},
+		{"app writes the summary rollup", d.AppURL, `UPDATE feedback_rollup SET n = n + 100`},
+		{"app adds to the summary rollup", d.AppURL, `INSERT INTO feedback_rollup SELECT * FROM feedback_rollup`},
+		{"app calls the rollup function", d.AppURL, `SELECT candour_rollup_add(NULL::feedback, 100)`},
 		{"owner updates an entry", d.OwnerURL, `UPDATE audit_log SET actor = 'someone-else'`},
 		{"owner deletes an entry", d.OwnerURL, `DELETE FROM audit_log`},
 		{"owner truncates the log", d.OwnerURL, `TRUNCATE audit_log CASCADE`},
@@ -120,6 +123,17 @@ func TestRowLevelSecurity(t *testing.T) {
 	recs, err := db.ScopedRecords(police, scope, rec.SubmittedAt, candour.SummaryQuery{})
 	if err != nil || len(recs) != 0 {
 		t.Errorf("ScopedRecords for police-north: %d records, %v; want nothing", len(recs), err)
+	}
+	// The same for the summary rollup.
+	for ctx, want := range map[context.Context]int{police: 0, victim: 1} {
+		rows, err := db.Summarize(ctx, scope, rec.SubmittedAt, candour.SummaryQuery{})
+		got := 0
+		for _, r := range rows {
+			got += r.Count
+		}
+		if err != nil || got != want {
+			t.Errorf("Summarize for %v: %d records, %v; want %d", candour.AgenciesFrom(ctx), got, err, want)
+		}
 	}
 }
 

@@ -787,37 +787,60 @@ func testSummary(t *testing.T, s Store) {
 		{GroupBy: []string{"period", "disability"}, Service: services[0]},
 		{GroupBy: []string{"ethnic_group"}},
 	}
-	for _, q := range tests {
-		t.Run(strings.Join(q.GroupBy, ",")+"|"+q.From+"-"+q.To+"|"+q.Service, func(t *testing.T) {
-			want := map[string]candour.SummaryRow{}
-			for _, rec := range recs {
-				if !scope.Contains(rec, now) || !q.Matches(rec) {
-					continue
-				}
-				keys := make([]string, len(q.GroupBy))
-				for i, d := range q.GroupBy {
-					keys[i] = rec.Dimension(d)
-				}
-				k := strings.Join(keys, "|")
-				row := want[k]
-				row.Keys = keys
-				row.Add(rec)
-				want[k] = row
+	check := func(t *testing.T, q candour.SummaryQuery) {
+		t.Helper()
+		want := map[string]candour.SummaryRow{}
+		for _, rec := range recs {
+			if !scope.Contains(rec, now) || !q.Matches(rec) {
+				continue
 			}
-			got, err := s.Summarize(ctx, scope, now, q)
-			if err != nil {
-				t.Fatal(err)
+			keys := make([]string, len(q.GroupBy))
+			for i, d := range q.GroupBy {
+				keys[i] = rec.Dimension(d)
 			}
-			if len(got) != len(want) {
-				t.Fatalf("%d groups, want %d", len(got), len(want))
+			k := strings.Join(keys, "|")
+			row := want[k]
+			row.Keys = keys
+			row.Add(rec)
+			want[k] = row
+		}
+		got, err := s.Summarize(ctx, scope, now, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%d groups, want %d", len(got), len(want))
+		}
+		for _, row := range got {
+			if w, ok := want[strings.Join(row.Keys, "|")]; !ok || !reflect.DeepEqual(row, w) {
+				t.Errorf("group %v:\n got %+v\nwant %+v", row.Keys, row, w)
 			}
-			for _, row := range got {
-				if w, ok := want[strings.Join(row.Keys, "|")]; !ok || !reflect.DeepEqual(row, w) {
-					t.Errorf("group %v:\n got %+v\nwant %+v", row.Keys, row, w)
-				}
-			}
-		})
+		}
 	}
+	for _, q := range tests {
+		t.Run(strings.Join(q.GroupBy, ",")+"|"+q.From+"-"+q.To+"|"+q.Service, func(t *testing.T) { check(t, q) })
+	}
+	// Withdrawals and an erasure leave every summary as the reference says.
+	for i := 0; i < len(recs); i += 7 {
+		if recs[i].Consent.WithdrawnAt != nil {
+			continue
+		}
+		at := now.Add(-time.Minute)
+		if _, err := s.WithdrawFeedback(ctx, recs[i].ID, at, Entry("cw", candour.ActionFeedbackWithdraw, recs[i].ID)); err != nil {
+			t.Fatal(err)
+		}
+		recs[i].Consent.WithdrawnAt, recs[i].Bands = &at, candour.Equality{}
+	}
+	erased, _, err := s.EraseSubject(ctx, Agencies()[1], Record("").SubjectHash, Entry("admin", candour.ActionSubjectErase))
+	if err != nil || len(erased) == 0 {
+		t.Fatalf("erase: %d records, %v", len(erased), err)
+	}
+	recs = slices.DeleteFunc(recs, func(r candour.Record) bool { return slices.Contains(erased, r.ID) })
+	t.Run("after withdrawals and an erasure", func(t *testing.T) {
+		for _, q := range tests {
+			check(t, q)
+		}
+	})
 	if _, err := s.Summarize(ctx, scope, now, candour.SummaryQuery{GroupBy: []string{"subject_hash"}}); candour.ErrorCode(err) != candour.EINVALID {
 		t.Errorf("grouping by a column that is not a dimension: %v, want EINVALID", err)
 	}
