@@ -677,6 +677,13 @@ func (d *DB) EraseSubject(ctx context.Context, agency string, subjectHash []byte
 		seq int64
 	)
 	err := d.inTx(ctx, func(tx pgx.Tx) error {
+		// An erasure is the one write that touches several summary rollup
+		// rows; two at once could take them in opposite orders and deadlock,
+		// so erasures take turns. Every other write takes one rollup row and
+		// then audit_head, and nothing waits while holding audit_head.
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('candour.erase'))`); err != nil {
+			return fmt.Errorf("erasure lock: %w", err)
+		}
 		rows, err := tx.Query(ctx, `DELETE FROM feedback WHERE agency = $1 AND subject_hash = $2 RETURNING id`, agency, subjectHash)
 		if err != nil {
 			return fmt.Errorf("delete subject's records: %w", err)

@@ -3,8 +3,10 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -168,5 +170,64 @@ func TestSchemaVersionChecked(t *testing.T) {
 	_, err = postgres.Open(ctx, d.AppURL)
 	if !errors.As(err, &se) || se.Current != 999 || !strings.Contains(err.Error(), "newer") {
 		t.Fatalf("Open on a newer schema: %v, want a SchemaError", err)
+	}
+}
+
+// TestConcurrentErasures erases many subjects at once whose records share
+// summary rollup rows, taken in opposite orders, while submissions go on:
+// every erasure must succeed (none may be chosen as a deadlock victim).
+func TestConcurrentErasures(t *testing.T) {
+	ctx := storetest.Context()
+	db, _ := open(t)
+	const subjects = 16
+	periods := []string{"2026-01", "2026-02", "2026-03", "2026-04"}
+	for round := range len(periods) {
+		for s := range subjects {
+			rec := storetest.Record(fmt.Sprintf("ce-%02d-%d", s, round))
+			rec.SubjectHash = []byte{byte(s)}
+			if s%2 == 0 { // even subjects walk the periods forwards, odd ones backwards
+				rec.Period = periods[round]
+			} else {
+				rec.Period = periods[len(periods)-1-round]
+			}
+			if _, err := db.CreateFeedback(ctx, rec, storetest.Entry("cw", candour.ActionFeedbackCreate, rec.ID), candour.Idempotency{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, subjects+1)
+	for s := range subjects {
+		wg.Go(func() {
+			ids, _, err := db.EraseSubject(ctx, "victim-support-north", []byte{byte(s)}, storetest.Entry("admin", candour.ActionSubjectErase))
+			if err == nil && len(ids) != len(periods) {
+				err = fmt.Errorf("subject %d: %d records erased, want %d", s, len(ids), len(periods))
+			}
+			errs <- err
+		})
+	}
+	wg.Go(func() { // submissions to the same rollup rows meanwhile
+		for i := range 20 {
+			rec := storetest.Record(fmt.Sprintf("ce-new-%02d", i))
+			rec.SubjectHash, rec.Period = nil, periods[i%len(periods)]
+			if _, err := db.CreateFeedback(ctx, rec, storetest.Entry("cw", candour.ActionFeedbackCreate, rec.ID), candour.Idempotency{}); err != nil {
+				errs <- err
+				return
+			}
+		}
+		errs <- nil
+	})
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	scope := candour.Scope{Grants: []candour.ScopeGrant{{Agency: "victim-support-north",
+		Purposes: []candour.Purpose{candour.PurposeServiceImprovement}, Sensitivities: candour.Sensitivities()}}}
+	rows, err := db.Summarize(ctx, scope, storetest.Record("").SubmittedAt, candour.SummaryQuery{})
+	if err != nil || len(rows) != 1 || rows[0].Count != 20 {
+		t.Errorf("summary after the erasures: %+v, %v; want the 20 new records only", rows, err)
 	}
 }
