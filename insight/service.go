@@ -58,27 +58,16 @@ func (s *Service) Summary(ctx context.Context, c candour.Caller, q candour.Summa
 	if err := validate(q); err != nil {
 		return candour.InsightSummary{}, err
 	}
-	now := s.now().UTC().Truncate(time.Microsecond)
-	sum := sha256.Sum256([]byte(fmt.Sprintf("insight.summary\x00group_by=%s\x00from=%s\x00to=%s\x00service=%s",
-		strings.Join(q.GroupBy, ","), q.From, q.To, q.Service)))
-	entry := candour.AuditEntry{Time: now, RequestID: c.RequestID, Actor: c.Principal, Action: candour.ActionInsightSummary,
-		Purpose: c.Purpose, Query: hex.EncodeToString(sum[:])}
-	d, err := s.policy.Decide(ctx, candour.DecisionInput{Principal: c.Principal, Action: candour.ActionInsightSummary, Purpose: c.Purpose, Now: now})
-	entry.Decision = candour.AuditDecision{ID: d.ID, Revision: d.Revision, Allow: d.Allow}
-	switch {
-	case err != nil:
-		return candour.InsightSummary{}, s.refuse(ctx, entry, candour.OutcomeUnavailable, candour.Wrap(candour.EUNAVAILABLE, err, "The policy engine could not decide; nothing was done. Try again shortly."))
-	case !d.Allow:
-		return candour.InsightSummary{}, s.refuse(ctx, entry, candour.OutcomeDenied, candour.Errorf(candour.EFORBIDDEN, "Policy does not allow this insight: %s.", strings.Join(d.Reasons, "; ")))
-	case slices.ContainsFunc(q.GroupBy, isEquality) && !slices.Contains(d.Obligations.Fields, "equality"):
+	entry, d, err := s.decide(ctx, c, candour.ActionInsightSummary, fmt.Sprintf("group_by=%s\x00from=%s\x00to=%s\x00service=%s",
+		strings.Join(q.GroupBy, ","), q.From, q.To, q.Service))
+	if err != nil {
+		return candour.InsightSummary{}, err
+	}
+	if slices.ContainsFunc(q.GroupBy, isEquality) && !slices.Contains(d.Obligations.Fields, "equality") {
 		return candour.InsightSummary{}, s.refuse(ctx, entry, candour.OutcomeDenied, candour.Errorf(candour.EFORBIDDEN,
 			"Grouping by equality bands needs the purpose equality_monitoring, and an agreement sharing equality data for every agency in scope."))
 	}
-	var agencies []string
-	for _, g := range d.Scope.Grants {
-		agencies = append(agencies, g.Agency)
-	}
-	rows, err := s.store.Summarize(candour.WithAgencies(ctx, agencies...), d.Scope, now, q)
+	rows, err := s.store.Summarize(inScope(ctx, d), d.Scope, entry.Time, q)
 	if err != nil {
 		return candour.InsightSummary{}, candour.Wrap(candour.EUNAVAILABLE, err, "The record store is unavailable. Try again shortly.")
 	}
@@ -86,10 +75,7 @@ func (s *Service) Summary(ctx context.Context, c candour.Caller, q candour.Summa
 	if _, err := s.log.AppendAudit(ctx, entry); err != nil {
 		return candour.InsightSummary{}, candour.Wrap(candour.EUNAVAILABLE, err, "The audit log is unavailable, so nothing can be done. Try again shortly.")
 	}
-	k := d.Obligations.MinCellSize
-	if k < DefaultMinCell {
-		k = DefaultMinCell
-	}
+	k := max(d.Obligations.MinCellSize, DefaultMinCell)
 	cells, suppressed := Protect(rows, q.GroupBy, k)
 	if !slices.Contains(d.Obligations.Fields, "ratings") {
 		for i := range cells { // the agreement shares counts, not ratings
@@ -100,6 +86,42 @@ func (s *Service) Summary(ctx context.Context, c candour.Caller, q candour.Summa
 		cells = []candour.InsightCell{}
 	}
 	return candour.InsightSummary{MinCell: k, Rounding: Rounding, Cells: cells, SuppressedCells: suppressed}, nil
+}
+
+// decide asks the policy about an insight request. query describes the
+// request; the audit entry carries a digest of the action and query, never
+// the query itself. A refusal (no decision, or a denial) is logged and
+// returned as the error; otherwise the entry, timed now, waits for its
+// outcome.
+func (s *Service) decide(ctx context.Context, c candour.Caller, action candour.Action, query string) (candour.AuditEntry, candour.Decision, error) {
+	now := s.now().UTC().Truncate(time.Microsecond)
+	sum := sha256.Sum256([]byte(string(action) + "\x00" + query))
+	entry := candour.AuditEntry{Time: now, RequestID: c.RequestID, Actor: c.Principal, Action: action,
+		Purpose: c.Purpose, Query: hex.EncodeToString(sum[:])}
+	d, err := s.policy.Decide(ctx, candour.DecisionInput{Principal: c.Principal, Action: action, Purpose: c.Purpose, Now: now})
+	entry.Decision = candour.AuditDecision{ID: d.ID, Revision: d.Revision, Allow: d.Allow}
+	switch {
+	case err != nil:
+		return entry, d, s.refuse(ctx, entry, candour.OutcomeUnavailable, candour.Wrap(candour.EUNAVAILABLE, err, "The policy engine could not decide; nothing was done. Try again shortly."))
+	case !d.Allow:
+		what := "insight"
+		if action == candour.ActionInsightExport {
+			what = "export"
+		}
+		return entry, d, s.refuse(ctx, entry, candour.OutcomeDenied, candour.Errorf(candour.EFORBIDDEN, "Policy does not allow this %s: %s.",
+			what, strings.Join(d.Reasons, "; ")))
+	}
+	return entry, d, nil
+}
+
+// inScope returns ctx naming the agencies of d's scope, which is all the
+// store's row-level security will let the query see.
+func inScope(ctx context.Context, d candour.Decision) context.Context {
+	var agencies []string
+	for _, g := range d.Scope.Grants {
+		agencies = append(agencies, g.Agency)
+	}
+	return candour.WithAgencies(ctx, agencies...)
 }
 
 // refuse logs a refused request with its outcome and returns err, or an
@@ -141,26 +163,15 @@ func (s *Service) Comments(ctx context.Context, c candour.Caller, q candour.Summ
 	if err := validate(q); err != nil {
 		return candour.InsightComments{}, err
 	}
-	now := s.now().UTC().Truncate(time.Microsecond)
-	sum := sha256.Sum256([]byte(fmt.Sprintf("insight.comments\x00from=%s\x00to=%s\x00service=%s", q.From, q.To, q.Service)))
-	entry := candour.AuditEntry{Time: now, RequestID: c.RequestID, Actor: c.Principal, Action: candour.ActionInsightComments,
-		Purpose: c.Purpose, Query: hex.EncodeToString(sum[:])}
-	d, err := s.policy.Decide(ctx, candour.DecisionInput{Principal: c.Principal, Action: candour.ActionInsightComments, Purpose: c.Purpose, Now: now})
-	entry.Decision = candour.AuditDecision{ID: d.ID, Revision: d.Revision, Allow: d.Allow}
-	switch {
-	case err != nil:
-		return candour.InsightComments{}, s.refuse(ctx, entry, candour.OutcomeUnavailable, candour.Wrap(candour.EUNAVAILABLE, err, "The policy engine could not decide; nothing was done. Try again shortly."))
-	case !d.Allow:
-		return candour.InsightComments{}, s.refuse(ctx, entry, candour.OutcomeDenied, candour.Errorf(candour.EFORBIDDEN, "Policy does not allow this insight: %s.", strings.Join(d.Reasons, "; ")))
-	case !slices.Contains(d.Obligations.Fields, "comments") || s.opener == nil:
+	entry, d, err := s.decide(ctx, c, candour.ActionInsightComments, fmt.Sprintf("from=%s\x00to=%s\x00service=%s", q.From, q.To, q.Service))
+	if err != nil {
+		return candour.InsightComments{}, err
+	}
+	if !slices.Contains(d.Obligations.Fields, "comments") || s.opener == nil {
 		return candour.InsightComments{}, s.refuse(ctx, entry, candour.OutcomeDenied, candour.Errorf(candour.EFORBIDDEN, "The data-sharing agreements in scope do not share comments."))
 	}
-	var agencies []string
-	for _, g := range d.Scope.Grants {
-		agencies = append(agencies, g.Agency)
-	}
-	ctx = candour.WithAgencies(ctx, agencies...)
-	recs, err := s.store.ScopedRecords(ctx, d.Scope, now, q)
+	ctx = inScope(ctx, d)
+	recs, err := s.store.ScopedRecords(ctx, d.Scope, entry.Time, q)
 	if err != nil {
 		return candour.InsightComments{}, candour.Wrap(candour.EUNAVAILABLE, err, "The record store is unavailable. Try again shortly.")
 	}
@@ -234,28 +245,14 @@ func (s *Service) Export(ctx context.Context, c candour.Caller, q candour.Summar
 	if err := validate(q); err != nil {
 		return nil, err
 	}
-	now := s.now().UTC().Truncate(time.Microsecond)
-	sum := sha256.Sum256([]byte(fmt.Sprintf("insight.export\x00format=%s\x00group_by=%s\x00from=%s\x00to=%s\x00service=%s",
-		format, strings.Join(q.GroupBy, ","), q.From, q.To, q.Service)))
-	entry := candour.AuditEntry{Time: now, RequestID: c.RequestID, Actor: c.Principal, Action: candour.ActionInsightExport,
-		Purpose: c.Purpose, Query: hex.EncodeToString(sum[:])}
-	d, err := s.policy.Decide(ctx, candour.DecisionInput{Principal: c.Principal, Action: candour.ActionInsightExport, Purpose: c.Purpose, Now: now})
-	entry.Decision = candour.AuditDecision{ID: d.ID, Revision: d.Revision, Allow: d.Allow}
+	entry, d, err := s.decide(ctx, c, candour.ActionInsightExport, fmt.Sprintf("format=%s\x00group_by=%s\x00from=%s\x00to=%s\x00service=%s",
+		format, strings.Join(q.GroupBy, ","), q.From, q.To, q.Service))
+	if err != nil {
+		return nil, err
+	}
 	entry.Outcome = candour.OutcomeOK
-	switch {
-	case err != nil:
-		entry.Outcome = candour.OutcomeUnavailable
-	case !d.Allow:
-		entry.Outcome = candour.OutcomeDenied
-	}
-	if _, aerr := s.log.AppendAudit(ctx, entry); aerr != nil {
-		return nil, candour.Wrap(candour.EUNAVAILABLE, aerr, "The audit log is unavailable, so nothing can be done. Try again shortly.")
-	}
-	switch {
-	case err != nil:
-		return nil, candour.Wrap(candour.EUNAVAILABLE, err, "The policy engine could not decide; nothing was done. Try again shortly.")
-	case !d.Allow:
-		return nil, candour.Errorf(candour.EFORBIDDEN, "Policy does not allow this export: %s.", strings.Join(d.Reasons, "; "))
+	if _, err := s.log.AppendAudit(ctx, entry); err != nil {
+		return nil, candour.Wrap(candour.EUNAVAILABLE, err, "The audit log is unavailable, so nothing can be done. Try again shortly.")
 	}
 	recipient, err := age.ParseX25519Recipient(d.Obligations.ExportRecipient)
 	if err != nil {
@@ -288,7 +285,7 @@ func (s *Service) Export(ctx context.Context, c candour.Caller, q candour.Summar
 			PolicyRevision string                   `json:"policy_revision"`
 			Summary        candour.InsightSummary   `json:"summary"`
 			Comments       *candour.InsightComments `json:"comments,omitempty"`
-		}{GeneratedAt: now, Purpose: c.Purpose, PolicyRevision: d.Revision, Summary: summary}
+		}{GeneratedAt: entry.Time, Purpose: c.Purpose, PolicyRevision: d.Revision, Summary: summary}
 		if slices.Contains(d.Obligations.Fields, "comments") {
 			comments, err := s.Comments(ctx, c, candour.SummaryQuery{From: q.From, To: q.To, Service: q.Service})
 			if err != nil {
