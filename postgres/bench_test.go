@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/candour-vault/candour"
 	"github.com/candour-vault/candour/postgres"
 	"github.com/candour-vault/candour/postgres/pgtest"
@@ -57,16 +55,13 @@ func BenchmarkAppendAudit(b *testing.B) {
 func BenchmarkSummarizeMillion(b *testing.B) {
 	ctx := context.Background()
 	d := pgtest.NewMigratedDatabase(b)
-	conn, err := pgx.Connect(ctx, d.Super)
-	if err != nil {
-		b.Fatal(err)
-	}
+	conn := pgtest.Connect(b, d.Super)
 	// A bulk load, as docs/operations.md describes it: the rollup's row
 	// trigger off for the load, then the rollup rebuilt once.
 	if _, err := conn.Exec(ctx, `ALTER TABLE feedback DISABLE TRIGGER feedback_rollup`); err != nil {
 		b.Fatal(err)
 	}
-	_, err = conn.Exec(ctx, `INSERT INTO feedback (id, agency, submitted_by, submitted_at, service, touchpoint, channel, period,
+	_, err := conn.Exec(ctx, `INSERT INTO feedback (id, agency, submitted_by, submitted_at, service, touchpoint, channel, period,
 		satisfaction, effort, felt_safe, felt_believed, would_recommend, sensitivity, consent_purposes, consent_share_with,
 		consent_method, consent_notice_version, consent_captured_at, consent_captured_by, sealed, record_key)
 	SELECT 'bench-' || i,
@@ -90,7 +85,6 @@ func BenchmarkSummarizeMillion(b *testing.B) {
 	if _, err := conn.Exec(ctx, `VACUUM ANALYZE feedback, feedback_rollup`); err != nil {
 		b.Fatal(err)
 	}
-	conn.Close(ctx)
 	db, err := postgres.Open(ctx, d.AppURL)
 	if err != nil {
 		b.Fatal(err)

@@ -9,8 +9,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/candour-vault/candour"
 	"github.com/candour-vault/candour/postgres"
 	"github.com/candour-vault/candour/postgres/pgtest"
@@ -41,13 +39,7 @@ func TestConformance(t *testing.T) {
 
 func exec(t *testing.T, url, stmt string, args ...any) error {
 	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	_, err = conn.Exec(ctx, stmt, args...)
+	_, err := pgtest.Connect(t, url).Exec(context.Background(), stmt, args...)
 	return err
 }
 

@@ -211,11 +211,7 @@ func TestReplicasExactlyOnce(t *testing.T) {
 
 	// Exactly once: every acknowledged id is stored, no other row is.
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, db.Super)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
+	conn := pgtest.Connect(t, db.Super)
 	var rows int
 	conn.QueryRow(ctx, `SELECT count(*) FROM feedback`).Scan(&rows)
 	ids := map[string]bool{}
@@ -376,11 +372,7 @@ func TestDatabaseRestartUnderLoad(t *testing.T) {
 		t.Errorf("%d acknowledged after the restart, want at least 50 more than %d: service did not resume", len(acked), before)
 	}
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, db.Super)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
+	conn := pgtest.Connect(t, db.Super)
 	lost := 0
 	for _, s := range acked {
 		var one int
@@ -505,11 +497,7 @@ func TestDevOnPostgres(t *testing.T) {
 		t.Error("the banner does not say the database is PostgreSQL")
 	}
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, db.Super)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
+	conn := pgtest.Connect(t, db.Super)
 	var sealed, hash []byte
 	if err := conn.QueryRow(ctx, `SELECT sealed, subject_hash FROM feedback WHERE id = $1`, rc.ID).Scan(&sealed, &hash); err != nil {
 		t.Fatal(err)
@@ -677,11 +665,7 @@ func TestTransitFailsClosed(t *testing.T) {
 func queryInt(t *testing.T, url, query string, args ...any) int {
 	t.Helper()
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
+	conn := pgtest.Connect(t, url)
 	var n int
 	if err := conn.QueryRow(ctx, query, args...).Scan(&n); err != nil {
 		t.Fatal(err)

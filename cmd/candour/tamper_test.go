@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/candour-vault/candour"
 	"github.com/candour-vault/candour/audit"
 	"github.com/candour-vault/candour/postgres"
@@ -67,11 +65,7 @@ func appendEntries(t *testing.T, db *postgres.DB, from, n int) {
 func superSQL(t *testing.T, url string, stmts ...string) {
 	t.Helper()
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
+	conn := pgtest.Connect(t, url)
 	tx, err := conn.Begin(ctx)
 	if err != nil {
 		t.Fatal(err)

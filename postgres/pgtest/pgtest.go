@@ -104,6 +104,17 @@ func NewDatabase(t testing.TB) Database {
 	return newDatabaseOn(t, ServerURL(t))
 }
 
+// Connect opens a connection to url for the test, closed when it ends.
+func Connect(t testing.TB, url string) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
+
 // NewMigratedDatabase is NewDatabase followed by every migration.
 func NewMigratedDatabase(t testing.TB) Database {
 	t.Helper()
