@@ -339,7 +339,7 @@ func (d *DB) Record(ctx context.Context, id string) (candour.Record, error) {
 // ScopedRecords returns the records in scope at now that pass q's filters,
 // sealed content included, ordered by id. The scope is applied in SQL.
 func (d *DB) ScopedRecords(ctx context.Context, scope candour.Scope, now time.Time, q candour.SummaryQuery) ([]candour.Record, error) {
-	where, args := queryWhere(scope, now, q)
+	where, args := queryWhere(fromFeedback, scope, now, q)
 	var out []candour.Record
 	err := d.inScopeTx(ctx, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `SELECT `+recordColumns+` FROM feedback WHERE `+where+` ORDER BY id`, args...)
@@ -352,9 +352,18 @@ func (d *DB) ScopedRecords(ctx context.Context, scope candour.Scope, now time.Ti
 	return out, err
 }
 
-// scopeWhere turns a policy scope into a WHERE clause over feedback, with the
+// source is what a scope query reads: the feedback rows, or the summary
+// rollup, which holds only records whose consent is not withdrawn.
+type source bool
+
+const (
+	fromFeedback source = false
+	fromRollup   source = true
+)
+
+// scopeWhere turns a policy scope into a WHERE clause over src, with the
 // same meaning as candour.Scope.Contains. An empty scope matches nothing.
-func scopeWhere(scope candour.Scope, now time.Time) (string, []any) {
+func scopeWhere(src source, scope candour.Scope, now time.Time) (string, []any) {
 	args := []any{now}
 	arg := func(v any) string {
 		args = append(args, v)
@@ -382,12 +391,12 @@ func scopeWhere(scope candour.Scope, now time.Time) (string, []any) {
 	if len(grants) == 0 {
 		return "false", nil
 	}
-	return withdrawnOut + "(consent_expires_at IS NULL OR consent_expires_at > $1) AND (" +
-		strings.Join(grants, " OR ") + ")", args
+	live := "(consent_expires_at IS NULL OR consent_expires_at > $1)"
+	if src == fromFeedback {
+		live = "consent_withdrawn_at IS NULL AND " + live
+	}
+	return live + " AND (" + strings.Join(grants, " OR ") + ")", args
 }
-
-// withdrawnOut starts every non-empty scope's WHERE clause.
-const withdrawnOut = "consent_withdrawn_at IS NULL AND "
 
 // AppendAudit implements candour.AuditLog. Concurrent appends are committed
 // together in batches (group commit) by the store's sequencer.
@@ -735,8 +744,7 @@ func (d *DB) Summarize(ctx context.Context, scope candour.Scope, now time.Time, 
 	if !candour.ValidGroupBy(q.GroupBy) {
 		return nil, candour.Errorf(candour.EINVALID, "Unknown or repeated group_by dimension.")
 	}
-	where, args := queryWhere(scope, now, q)
-	where = strings.TrimPrefix(where, withdrawnOut) // the rollup holds no withdrawn records
+	where, args := queryWhere(fromRollup, scope, now, q)
 	dims := strings.Join(q.GroupBy, ", ")
 	sel, group := "", ""
 	if dims != "" {
@@ -780,8 +788,8 @@ func (d *DB) Summarize(ctx context.Context, scope candour.Scope, now time.Time, 
 }
 
 // queryWhere is scopeWhere with a summary query's filters added.
-func queryWhere(scope candour.Scope, now time.Time, q candour.SummaryQuery) (string, []any) {
-	where, args := scopeWhere(scope, now)
+func queryWhere(src source, scope candour.Scope, now time.Time, q candour.SummaryQuery) (string, []any) {
+	where, args := scopeWhere(src, scope, now)
 	for _, f := range []struct{ cond, val string }{{"period >= ", q.From}, {"period <= ", q.To}, {"service = ", q.Service}} {
 		if f.val != "" {
 			args = append(args, f.val)
