@@ -23,6 +23,7 @@ import (
 	"github.com/candour-vault/candour"
 	"github.com/candour-vault/candour/api"
 	"github.com/candour-vault/candour/postgres/pgtest"
+	"github.com/candour-vault/candour/vault/transit"
 	"github.com/candour-vault/candour/vault/transit/vaulttest"
 )
 
@@ -706,12 +707,12 @@ func TestCheckpointsSignedInVault(t *testing.T) {
 		t.Fatalf("verifier key: %d %s", status, vkey)
 	}
 	key := strings.TrimSpace(string(vkey))
-	if strings.HasPrefix(key, "{") {
-		var body struct {
-			VerifierKey string `json:"verifier_key"`
-		}
-		json.Unmarshal(vkey, &body)
-		key = body.VerifierKey
+	root, err := transit.New(context.Background(), transit.Config{Address: v.Addr, Token: v.RootToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, want, err := root.CheckpointSigner(context.Background(), "candour-audit", "candour.test/vault-signed"); err != nil || key != want {
+		t.Fatalf("verifier key %q, want the transit key's %q (%v)", key, want, err)
 	}
 	file := filepath.Join(t.TempDir(), "checkpoint.txt")
 	os.WriteFile(file, checkpoint, 0o600)
