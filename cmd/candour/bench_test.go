@@ -32,8 +32,9 @@ import (
 // BenchmarkSubmitPostgres measures submissions per second on PostgreSQL in
 // one run: through the full path (HTTP, token check, validation, policy,
 // sealing, keyed hash, record and audit entry in one transaction), and as a
-// plain INSERT of the same row with no encryption, policy or audit. The ratio
-// is the cost of Candour's protection.
+// plain INSERT of the same row with no encryption, policy or audit (but with
+// the summary rollup's trigger, which every INSERT into feedback fires). The
+// ratio is the cost of Candour's protection beyond that.
 //
 //	go test -run '^$' -bench SubmitPostgres -benchtime 3000x ./cmd/candour
 func BenchmarkSubmitPostgres(b *testing.B) {
