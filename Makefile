@@ -1,11 +1,19 @@
 # The test command of README.md; .ci/run calls it.
 .PHONY: test dev build
 
+# bash with pipefail, so that a failing command in a pipe fails the target.
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+
 # The Vault transit tests need a vault binary: scripts/vault-binary.sh builds it
 # once from the Go module proxy (15-25 minutes) and caches it outside the repo.
+#
+# Then the insight attack suite, without the race detector (it skips itself
+# under it): each attack against a running server, beside its chance.
 test:
 	go vet ./...
 	CANDOUR_VAULT_BIN="$$(scripts/vault-binary.sh)" go test -race -count=1 -timeout 30m ./...
+	go test -count=1 -timeout 20m -run Attack -v ./insight | grep -E '^(---|ok|FAIL|PASS)|success|beats'
 
 dev:
 	go run ./cmd/candour dev

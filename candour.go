@@ -181,7 +181,14 @@ type Record struct {
 	Consent     Consent
 	SubjectHash []byte // keyed hash of the subject reference; nil when none was given
 	Sealed      []byte // the envelope holding comment, subject reference and equality answers as given
-	RecordKey   int    // random 0-255, never shown; disclosure control's cell keys sum it
+	RecordKey   uint32 // random, never shown; disclosure control's cell keys sum it
+	// HasComment says whether the sealed content holds a comment, so that
+	// insight decides which comment groups it may publish before it opens
+	// anything.
+	HasComment bool
+	// Released is set once the record's period is released for insight
+	// (and the record was in the release).
+	Released bool
 	// Bands are the coarse equality bands (Equality.Coarse) in clear, set only
 	// when the consent covers equality monitoring; zero otherwise, and
 	// cleared when consent is withdrawn.
@@ -250,15 +257,19 @@ func (s Scope) Contains(r Record, now time.Time) bool {
 }
 
 func (g ScopeGrant) contains(r Record) bool {
-	if r.Agency != g.Agency || !slices.Contains(g.Sensitivities, r.Sensitivity) || len(g.Purposes) == 0 {
+	return g.admits(r.Agency, r.Sensitivity, r.Consent.Purposes, r.Consent.ShareWith)
+}
+
+func (g ScopeGrant) admits(agency string, sens Sensitivity, purposes []Purpose, shareWith []string) bool {
+	if agency != g.Agency || !slices.Contains(g.Sensitivities, sens) || len(g.Purposes) == 0 {
 		return false
 	}
 	for _, p := range g.Purposes {
-		if !r.Consent.Covers(p) {
+		if !slices.Contains(purposes, p) {
 			return false
 		}
 	}
-	return g.SharedWith == "" || slices.Contains(r.Consent.ShareWith, g.SharedWith)
+	return g.SharedWith == "" || slices.Contains(shareWith, g.SharedWith)
 }
 
 // Action names what a request does, as policy and the audit log see it.
@@ -274,6 +285,7 @@ const (
 	ActionInsightSummary   Action = "insight.summary"
 	ActionInsightComments  Action = "insight.comments"
 	ActionInsightExport    Action = "insight.export"
+	ActionInsightRelease   Action = "insight.release"
 	ActionKeysRotate       Action = "keys.rotate"
 	ActionSubjectErase     Action = "subject.erase"
 )

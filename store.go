@@ -118,3 +118,24 @@ type Erasure struct {
 	Erased   int   `json:"erased"`
 	AuditSeq int64 `json:"audit_seq"`
 }
+
+// ReleaseGroup is one agency's service in one released month: how many
+// records the release took, and whether all of them are still there with
+// consent live. A group that is not intact (someone withdrew, was erased, or
+// their consent ran out since) has its comments withheld.
+type ReleaseGroup struct {
+	Agency, Service, Period string
+	Members                 int
+	Intact                  bool
+}
+
+// CommentTally is what a store tells of one released comment group within a
+// scope, without reading a record: how many of its live released records
+// with comments each submitter recorded, and how many distinct subjects
+// they are about (a record without a subject reference is a subject of its
+// own).
+type CommentTally struct {
+	Agency, Service, Period string
+	BySubmitter             map[string]int
+	Subjects                int
+}

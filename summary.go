@@ -4,14 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"time"
 )
 
-// SummaryQuery is an aggregate query over the analytical dimensions.
+// SummaryQuery is an aggregate (or comments) query over released periods.
 type SummaryQuery struct {
 	GroupBy []string // dimensions from SummaryDimensions, at most three
 	From    string   // first period (YYYY-MM) included; "" for no bound
 	To      string   // last period included; "" for no bound
 	Service string   // only this service, when set
+	Page    int      // comments only: the page, from 1; 0 means 1
 }
 
 // SummaryDimensions lists the dimensions a summary may be grouped by: the
@@ -27,61 +29,55 @@ func EqualityDimensions() []string {
 	return []string{"age_band", "sex", "ethnic_group", "disability"}
 }
 
-// SummaryRow is one group's raw totals, before disclosure control. It never
-// leaves the server as it is.
-type SummaryRow struct {
-	Keys                   []string // the group's values of GroupBy, in order
-	Count                  int
-	CellKey                int // the sum of the group's record keys, mod 256
-	SatSum, SatN           int
-	EffortSum, EffortN     int
-	SafeYes, SafeN         int
-	BelievedYes, BelievedN int
-	Promoters, Detractors  int
-	RecommendN             int
+// ValidGroupBy reports whether dims are distinct summary dimensions, at most
+// three.
+func ValidGroupBy(dims []string) bool {
+	if len(dims) > 3 {
+		return false
+	}
+	for i, d := range dims {
+		if !slices.Contains(SummaryDimensions(), d) || slices.Contains(dims[:i], d) {
+			return false
+		}
+	}
+	return true
 }
 
-// Add counts r into the row; the reference definition stores must match.
-func (s *SummaryRow) Add(r Record) {
-	s.Count++
-	s.CellKey = (s.CellKey + r.RecordKey) % 256
-	if v := r.Ratings.Satisfaction; v != nil {
-		s.SatSum, s.SatN = s.SatSum+*v, s.SatN+1
-	}
-	if v := r.Ratings.Effort; v != nil {
-		s.EffortSum, s.EffortN = s.EffortSum+*v, s.EffortN+1
-	}
-	if r.Ratings.FeltSafe != "" {
-		s.SafeN++
-		if r.Ratings.FeltSafe == "yes" {
-			s.SafeYes++
-		}
-	}
-	if r.Ratings.FeltBelieved != "" {
-		s.BelievedN++
-		if r.Ratings.FeltBelieved == "yes" {
-			s.BelievedYes++
-		}
-	}
-	if v := r.Ratings.WouldRecommend; v != nil {
-		s.RecommendN++
-		switch {
-		case *v >= 9:
-			s.Promoters++
-		case *v <= 6:
-			s.Detractors++
-		}
-	}
+// Release is one period's release: the month whose records were frozen for
+// insight, when, and how many records it holds.
+type Release struct {
+	Period     string
+	ReleasedAt time.Time
+	Records    int
+}
+
+// ReleaseRow is one record's analytical values as a release holds them: no
+// record id, no content, no consent dates. It is what insight is computed
+// from, and it never changes once its period is released (erasure aside).
+type ReleaseRow struct {
+	Period      string
+	Agency      string
+	Service     string
+	Touchpoint  string
+	Channel     string
+	Sensitivity Sensitivity
+	Purposes    []Purpose // the consent's purposes at release
+	ShareWith   []string  // the consent's partner agencies at release
+	Ratings     Ratings
+	Bands       Equality
+	RecordKey   uint32 // the record's secret key; cell keys sum it
+	Submitter   string // who recorded it (the caseworker's subject)
+	SubjectHash []byte // keyed hash of the subject reference; nil when none
 }
 
 // Matches reports whether r passes the query's filters (scope aside).
-func (q SummaryQuery) Matches(r Record) bool {
+func (q SummaryQuery) Matches(r ReleaseRow) bool {
 	return (q.From == "" || r.Period >= q.From) && (q.To == "" || r.Period <= q.To) &&
 		(q.Service == "" || r.Service == q.Service)
 }
 
 // Dimension returns r's value of a summary dimension.
-func (r Record) Dimension(d string) string {
+func (r ReleaseRow) Dimension(d string) string {
 	switch d {
 	case "agency":
 		return r.Agency
@@ -105,22 +101,22 @@ func (r Record) Dimension(d string) string {
 	return ""
 }
 
-// ValidGroupBy reports whether dims are distinct summary dimensions, at most
-// three.
-func ValidGroupBy(dims []string) bool {
-	if len(dims) > 3 {
-		return false
-	}
-	for i, d := range dims {
-		if !slices.Contains(SummaryDimensions(), d) || slices.Contains(dims[:i], d) {
-			return false
+// Admits reports whether the scope admits a released row: the same grants as
+// Contains, with consent as it stood at release (a release holds only records
+// whose consent was live then). Stores turn the same rule into SQL.
+func (s Scope) Admits(r ReleaseRow) bool {
+	for _, g := range s.Grants {
+		if g.admits(r.Agency, r.Sensitivity, r.Purposes, r.ShareWith) {
+			return true
 		}
 	}
-	return true
+	return false
 }
 
 // InsightCell is one published cell of a summary: its group keys and its
-// figures after disclosure control. Nil figures are suppressed or withheld.
+// figures after disclosure control. A nil figure is withheld. Cells that are
+// empty and cells too small to publish are both left out of a summary, so
+// neither can be told from the other.
 type InsightCell struct {
 	Keys             map[string]string
 	Count            *int
@@ -129,7 +125,6 @@ type InsightCell struct {
 	FeltSafePct      *int
 	FeltBelievedPct  *int
 	NetPromoter      *int
-	Suppressed       bool
 }
 
 // MarshalJSON writes the group keys inline beside the figures, as API.md
@@ -138,7 +133,7 @@ func (c InsightCell) MarshalJSON() ([]byte, error) {
 	m := map[string]any{
 		"count": c.Count, "satisfaction_mean": c.SatisfactionMean, "effort_mean": c.EffortMean,
 		"felt_safe_pct": c.FeltSafePct, "felt_believed_pct": c.FeltBelievedPct,
-		"net_promoter_score": c.NetPromoter, "suppressed": c.Suppressed,
+		"net_promoter_score": c.NetPromoter,
 	}
 	for k, v := range c.Keys {
 		m[k] = v
@@ -146,12 +141,14 @@ func (c InsightCell) MarshalJSON() ([]byte, error) {
 	return json.Marshal(m)
 }
 
-// InsightSummary is the answer to a summary query, as API.md shows it.
+// InsightSummary is the answer to a summary query.
 type InsightSummary struct {
-	MinCell         int           `json:"min_cell"`
-	Rounding        int           `json:"rounding"`
+	MinCell  int `json:"min_cell"`
+	Rounding int `json:"rounding"`
+	// ReleasedThrough is the last period released; later periods are not
+	// in any answer yet. "" when nothing is released.
+	ReleasedThrough string        `json:"released_through"`
 	Cells           []InsightCell `json:"cells"`
-	SuppressedCells int           `json:"suppressed_cells"`
 }
 
 // Opener opens the sealed comments of records for insight (the feedback
@@ -160,23 +157,25 @@ type Opener interface {
 	OpenComments(ctx context.Context, recs []Record) ([]string, error)
 }
 
-// CommentGroup is the comments of one service and month, redacted; a group
-// below the minimum cell size is withheld.
+// CommentGroup is the redacted comments of one service and month on one page.
 type CommentGroup struct {
 	Service  string   `json:"service"`
 	Period   string   `json:"period"`
-	Withheld bool     `json:"withheld"`
 	Comments []string `json:"comments"`
-	// Themes counts the comments that mention each theme; a theme mentioned
-	// by fewer than the minimum cell size is null.
+	// Themes counts the comments on this page that mention each theme; a
+	// theme mentioned by fewer than the minimum cell size is null.
 	Themes map[string]*int `json:"themes,omitempty"`
-	// SentimentMean is the mean lexicon score of the comments (-5 to 5 a
-	// word, summed per comment), over redacted text.
+	// SentimentMean is the mean lexicon score of this page's comments of the
+	// group (-5 to 5 a word, summed per comment), over redacted text.
 	SentimentMean *float64 `json:"sentiment_mean,omitempty"`
 }
 
-// InsightComments is the answer to a comments query.
+// InsightComments is one page of the answer to a comments query. Only groups
+// that may be published are listed; the others are not named at all.
 type InsightComments struct {
-	MinCell int            `json:"min_cell"`
-	Groups  []CommentGroup `json:"groups"`
+	MinCell  int            `json:"min_cell"`
+	Page     int            `json:"page"`
+	PageSize int            `json:"page_size"`
+	More     bool           `json:"more"`
+	Groups   []CommentGroup `json:"groups"`
 }

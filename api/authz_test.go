@@ -128,14 +128,15 @@ func TestAuthorizationMatrix(t *testing.T) {
 
 // matrixRecords makes one record of victim-support-north per consent state
 // and returns their ids. The expired record is given consent that expires
-// 1.5 s later, and the function waits for it; withdrawal is set in the
+// a few seconds later (time enough to store them all under the race
+// detector), and the function waits for it; withdrawal is set in the
 // database directly (the API's withdrawal also destroys content, which the
 // read cells do not need).
 func (e env) matrixRecords(t *testing.T) map[string]string {
 	t.Helper()
 	cw := e.token(t, candour.RoleCaseworker, "victim-support-north")
 	ids := map[string]string{}
-	expiry := time.Now().Add(1500 * time.Millisecond).UTC()
+	expiry := time.Now().Add(6 * time.Second).UTC()
 	for _, state := range []string{"given", "withdrawn", "expired"} {
 		req := matrixBody("given")
 		if state == "expired" {

@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/candour-vault/candour"
@@ -85,6 +86,12 @@ func insightQuery(r *http.Request, p candour.Principal, grouping bool) (candour.
 			q.To = v[0]
 		case k == "service":
 			q.Service = v[0]
+		case k == "page" && !grouping:
+			n, err := strconv.Atoi(v[0])
+			if err != nil || n < 1 {
+				return c, q, candour.Errorf(candour.EINVALID, "page must be a whole number from 1.")
+			}
+			q.Page = n
 		default:
 			return c, q, candour.Errorf(candour.EINVALID, "unknown query parameter %s.", safeName(k))
 		}

@@ -22,56 +22,63 @@ func sharedBody(satisfaction int, period string) string {
 	 "share_with":["police-north"],"method":"verbal","notice_version":"2026-01"}}`, period, satisfaction)
 }
 
+// caseworkers returns n tokens of distinct caseworkers of an agency, so that
+// insight's contributor rules see a team rather than one person.
+func (e env) caseworkers(t *testing.T, agency string, n int) []string {
+	t.Helper()
+	out := make([]string, n)
+	for i := range out {
+		out[i] = e.tokenAs(t, fmt.Sprintf("cw-%s-%02d", agency, i), candour.RoleCaseworker, agency)
+	}
+	return out
+}
+
 func TestInsightSummary(t *testing.T) {
 	e := newEnv(t)
-	cw := e.token(t, candour.RoleCaseworker, "victim-support-north")
+	cws := e.caseworkers(t, "victim-support-north", 12)
 	for i := range 24 {
-		period := "2026-09"
-		if i >= 21 {
-			period = "2026-10" // a month of three people
-		}
-		e.submit(t, cw, sharedBody(1+i%5, period))
+		e.submit(t, cws[i%12], sharedBody(1+i%5, "2026-09"))
+	}
+	for i := range 3 { // a month of three people
+		e.submit(t, cws[i], sharedBody(5, "2026-10"))
 	}
 	partner := e.token(t, candour.RoleAnalyst, "police-north")
 	purpose := map[string]string{"Candour-Purpose": "service_improvement"}
-	resp, body := e.do(t, "GET", "/v1/insights/summary?group_by=agency,period", partner, purpose, "")
-	if resp.StatusCode != 200 {
-		t.Fatalf("partner analyst: %d %s", resp.StatusCode, body)
-	}
-	if strings.Contains(string(body), "John Smith") {
-		t.Fatal("a summary holds comment text")
-	}
 	var sum struct {
 		MinCell         int `json:"min_cell"`
 		Rounding        int
-		SuppressedCells int `json:"suppressed_cells"`
+		ReleasedThrough string `json:"released_through"`
 		Cells           []map[string]any
+	}
+	// Nothing is released yet: nothing is shown.
+	resp, body := e.do(t, "GET", "/v1/insights/summary?group_by=agency,period", partner, purpose, "")
+	if err := json.Unmarshal(body, &sum); err != nil || resp.StatusCode != 200 || len(sum.Cells) != 0 || sum.ReleasedThrough != "" {
+		t.Fatalf("before any release: %d %s", resp.StatusCode, body)
+	}
+	e.release(t)
+	resp, body = e.do(t, "GET", "/v1/insights/summary?group_by=agency,period", partner, purpose, "")
+	if resp.StatusCode != 200 {
+		t.Fatalf("partner analyst: %d %s", resp.StatusCode, body)
+	}
+	if strings.Contains(string(body), "John Smith") || strings.Contains(string(body), "suppressed") {
+		t.Fatal("a summary holds comment text, or says what it hides")
 	}
 	if err := json.Unmarshal(body, &sum); err != nil {
 		t.Fatal(err)
 	}
-	if sum.MinCell != 10 || sum.Rounding != 5 || len(sum.Cells) != 2 {
-		t.Fatalf("summary %s", body)
-	}
-	// The month of three is suppressed, and so is its only neighbour: with
-	// the agency's total known, one visible month would give the other away.
-	if sum.SuppressedCells != 2 {
-		t.Errorf("%d cells suppressed, want 2 (the month of three and, secondarily, its neighbour): %s", sum.SuppressedCells, body)
-	}
-	for _, c := range sum.Cells {
-		if c["agency"] != "victim-support-north" || c["count"] != nil || c["satisfaction_mean"] != nil {
-			t.Errorf("cell %v: want victim-support-north, suppressed", c)
-		}
-	}
-	resp, body = e.do(t, "GET", "/v1/insights/summary?group_by=agency", partner, purpose, "")
-	json.Unmarshal(body, &sum)
-	if resp.StatusCode != 200 || len(sum.Cells) != 1 {
-		t.Fatalf("by agency: %d %s", resp.StatusCode, body)
+	// The month of three is left out, exactly as a month with nobody in it.
+	if sum.MinCell != 10 || sum.Rounding != 5 || len(sum.Cells) != 1 || sum.Cells[0]["period"] != "2026-09" || sum.ReleasedThrough < "2026-10" {
+		t.Fatalf("summary %s; want the month of 24 only", body)
 	}
 	c := sum.Cells[0]
 	n, _ := c["count"].(float64)
-	if c["suppressed"] != false || int(n)%5 != 0 || n < 20 || n > 30 || c["satisfaction_mean"] == nil || c["felt_safe_pct"] == nil {
+	if c["agency"] != "victim-support-north" || int(n)%5 != 0 || n < 20 || n > 30 || c["satisfaction_mean"] == nil || c["felt_safe_pct"] == nil {
 		t.Errorf("the agency's 24 records: %v; want a count rounded to 5 near 24 and measures", c)
+	}
+	// A record arriving late for a released month changes nothing.
+	e.submit(t, cws[0], sharedBody(1, "2026-09"))
+	if _, again := e.do(t, "GET", "/v1/insights/summary?group_by=agency,period", partner, purpose, ""); !bytes.Equal(again, body) {
+		t.Errorf("a late record changed a released month:\n%s\n%s", body, again)
 	}
 	// An analyst of an agency with no agreement sees none of it.
 	other := e.token(t, candour.RoleAnalyst, "housing-north")
@@ -80,7 +87,7 @@ func TestInsightSummary(t *testing.T) {
 		t.Errorf("unrelated analyst: %d %s; want no cells", resp.StatusCode, body)
 	}
 	e.checkStatuses(t, "/v1/insights/summary", []statusCase{
-		{"caseworker", "", cw, purpose, 403},
+		{"caseworker", "", cws[0], purpose, 403},
 		{"case management purpose", "", partner, map[string]string{"Candour-Purpose": "case_management"}, 403},
 		{"no purpose", "", partner, nil, 400},
 		{"bad dimension", "?group_by=subject_hash", partner, purpose, 400},
@@ -88,11 +95,15 @@ func TestInsightSummary(t *testing.T) {
 		{"bad period", "?from=October", partner, purpose, 400},
 		{"from after to", "?from=2026-10&to=2026-01", partner, purpose, 400},
 		{"unknown parameter", "?colour=red", partner, purpose, 400},
+		{"page is for comments", "?page=2", partner, purpose, 400},
 	})
 	// Every summary asked for is in the audit log, with a digest of the query.
 	entries := e.auditEntries(t, "insight.summary")
 	if len(entries) < 4 || entries[0].Query == "" || entries[0].Outcome != candour.OutcomeOK {
 		t.Errorf("insight entries in the audit log: %d, first %+v", len(entries), entries)
+	}
+	if releases := e.auditEntries(t, "insight.release"); len(releases) != 2 {
+		t.Errorf("%d release entries, want one for each month released", len(releases))
 	}
 }
 
@@ -147,25 +158,21 @@ func (e env) auditEntries(t *testing.T, action string) []candour.AuditEntry {
 
 func TestInsightEqualityBands(t *testing.T) {
 	e := newEnv(t)
-	cw := e.token(t, candour.RoleCaseworker, "victim-support-north")
+	cws := e.caseworkers(t, "victim-support-north", 15)
 	body := func(purposes, equality string) string {
 		return `{"service":"victim-support/ongoing-support","period":"2026-09","ratings":{"satisfaction":4},
 		 "consent":{"purposes":[` + purposes + `],"method":"verbal","notice_version":"2026-01"}` + equality + `}`
 	}
 	monitoring := `"service_improvement","equality_monitoring"`
-	var submissions []string
-	for i := range 12 {
+	for i := range 30 {
 		band := []string{"35-44", "25-34"}[i%2] // both widen to 25-44
-		submissions = append(submissions,
-			body(monitoring, `,"equality":{"age_band":"`+band+`","sex":"female"}`),
-			body(monitoring, `,"equality":{"age_band":"18-24","sex":"male"}`))
+		e.submit(t, cws[i%15], body(monitoring, `,"equality":{"age_band":"`+band+`","sex":"female"}`))
+		e.submit(t, cws[i%15], body(monitoring, `,"equality":{"age_band":"18-24","sex":"male"}`))
 	}
-	for range 11 { // no consent to equality monitoring: out of scope for it
-		submissions = append(submissions, body(`"service_improvement"`, ""))
+	for i := range 11 { // no consent to equality monitoring: out of scope for it
+		e.submit(t, cws[i], body(`"service_improvement"`, ""))
 	}
-	for _, b := range submissions {
-		e.submit(t, cw, b)
-	}
+	e.release(t)
 	analyst := e.token(t, candour.RoleAnalyst, "victim-support-north")
 	equality := map[string]string{"Candour-Purpose": "equality_monitoring"}
 	resp, out := e.do(t, "GET", "/v1/insights/summary?group_by=age_band", analyst, equality, "")
@@ -181,8 +188,8 @@ func TestInsightEqualityBands(t *testing.T) {
 		n, _ := c["count"].(float64)
 		bands[c["age_band"].(string)] = n
 	}
-	if len(bands) != 2 || bands["25-44"] < 10 || bands["25-44"] > 15 || bands["under_25"] < 10 || bands["under_25"] > 15 {
-		t.Errorf("cells %s; want under_25 and 25-44, about 12 each, and none for records without consent to equality monitoring", out)
+	if len(bands) != 2 || bands["25-44"] < 25 || bands["25-44"] > 35 || bands["under_25"] < 25 || bands["under_25"] > 35 {
+		t.Errorf("cells %s; want under_25 and 25-44, about 30 each, and none for records without consent to equality monitoring", out)
 	}
 	for _, fine := range []string{"35-44", "25-34", "18-24"} {
 		if strings.Contains(string(out), fine) {
@@ -210,7 +217,7 @@ func TestInsightEqualityBands(t *testing.T) {
 
 func TestInsightComments(t *testing.T) {
 	e := newEnv(t)
-	cw := e.token(t, candour.RoleCaseworker, "victim-support-north")
+	cws := e.caseworkers(t, "victim-support-north", 15)
 	comment := func(i int) string {
 		return fmt.Sprintf("Call me on 07700 900%03d, or ask for my key worker. My name is Sarah and I live at %d Station Road.", i, i)
 	}
@@ -219,59 +226,84 @@ func TestInsightComments(t *testing.T) {
 		 "consent":{"purposes":["service_improvement","inter_agency_insight"],"share_with":["police-north"],
 		 "method":"verbal","notice_version":"2026-01"}}`, period, comment(i))
 	}
-	for i := range 15 {
-		period := "2026-09"
-		if i >= 12 {
-			period = "2026-10" // three people
+	var ids []string
+	for i := range 62 {
+		resp, out := e.do(t, "POST", "/v1/feedback", cws[i%15], jsonCT, body(i, "2026-09"))
+		var rc candour.Receipt
+		if json.Unmarshal(out, &rc); resp.StatusCode != 201 {
+			t.Fatalf("submit: %d %s", resp.StatusCode, out)
 		}
-		e.submit(t, cw, body(i, period))
+		ids = append(ids, rc.ID)
 	}
+	for i := range 3 { // three people
+		e.submit(t, cws[i], body(100+i, "2026-10"))
+	}
+	e.release(t)
 	partner := e.token(t, candour.RoleAnalyst, "police-north")
 	purpose := map[string]string{"Candour-Purpose": "service_improvement"}
-	resp, b := e.do(t, "GET", "/v1/insights/comments", partner, purpose, "")
-	if resp.StatusCode != 200 {
-		t.Fatalf("comments: %d %s", resp.StatusCode, b)
+	page := func(n int) (candour.InsightComments, []byte) {
+		t.Helper()
+		resp, b := e.do(t, "GET", fmt.Sprintf("/v1/insights/comments?page=%d", n), partner, purpose, "")
+		if resp.StatusCode != 200 {
+			t.Fatalf("comments page %d: %d %s", n, resp.StatusCode, b)
+		}
+		var out candour.InsightComments
+		if err := json.Unmarshal(b, &out); err != nil {
+			t.Fatal(err)
+		}
+		return out, b
 	}
-	var out candour.InsightComments
-	json.Unmarshal(b, &out)
-	if len(out.Groups) != 2 {
-		t.Fatalf("groups: %s", b)
+	// 62 comments show as 60 (never an exact count), 50 to a page; the
+	// month of three is not named at all.
+	first, b := page(1)
+	if len(first.Groups) != 1 || first.Groups[0].Period != "2026-09" || len(first.Groups[0].Comments) != 50 || !first.More {
+		t.Fatalf("page 1: %s", b)
 	}
-	for _, g := range out.Groups {
-		switch g.Period {
-		case "2026-09":
-			if g.Withheld || len(g.Comments) != 12 {
-				t.Errorf("the month of 12: withheld %v, %d comments", g.Withheld, len(g.Comments))
-			}
-			for _, c := range g.Comments {
-				if !strings.Contains(c, "[PHONE]") || !strings.Contains(c, "[NAME]") || !strings.Contains(c, "[ADDRESS]") {
-					t.Errorf("comment not redacted: %q", c)
-				}
-			}
-			if n := g.Themes["communication"]; n == nil || *n != 12 || g.Themes["safety"] != nil || g.SentimentMean == nil {
-				t.Errorf("themes %v, sentiment %v: want communication in all 12 (\"call\"), safety withheld, a mean", g.Themes, g.SentimentMean)
-			}
-		case "2026-10":
-			if !g.Withheld || len(g.Comments) != 0 {
-				t.Errorf("the month of 3 is shown: %+v", g)
-			}
+	second, _ := page(2)
+	if len(second.Groups) != 1 || len(second.Groups[0].Comments) != 10 || second.More {
+		t.Fatalf("page 2: %d groups, more %v", len(second.Groups), second.More)
+	}
+	if third, _ := page(3); len(third.Groups) != 0 || third.More {
+		t.Errorf("page 3: %+v", third)
+	}
+	g := first.Groups[0]
+	for _, c := range g.Comments {
+		if !strings.Contains(c, "[PHONE]") || !strings.Contains(c, "[NAME]") || !strings.Contains(c, "[ADDRESS]") {
+			t.Errorf("comment not redacted: %q", c)
 		}
 	}
-	for _, leak := range []string{"07700 900", "Sarah", "Station Road"} {
+	if n := g.Themes["communication"]; n == nil || *n != 50 || g.Themes["safety"] != nil || g.SentimentMean == nil {
+		t.Errorf("themes %v, sentiment %v: want communication in all 50 (\"call\"), safety withheld, a mean", g.Themes, g.SentimentMean)
+	}
+	for _, leak := range []string{"07700 900", "Sarah", "Station Road", "2026-10"} {
 		if strings.Contains(string(b), leak) {
 			t.Errorf("the comments hold %q", leak)
 		}
+	}
+	if entries := e.auditEntries(t, "insight.comments"); len(entries) != 3 || len(entries[0].Records) != 50 || len(entries[1].Records) != 10 {
+		t.Errorf("the audit entries of the comment pages: %+v; want the opened records named, page by page", entries)
+	}
+	// The same page asked again is the same page.
+	if _, again := page(1); !bytes.Equal(again, b) {
+		t.Error("page 1 changed between two requests")
+	}
+	// One person withdraws: the group is withheld, not shown a comment short.
+	if resp, out := e.do(t, "POST", "/v1/feedback/"+ids[7]+"/withdraw", cws[7], nil, ""); resp.StatusCode != 200 {
+		t.Fatalf("withdraw: %d %s", resp.StatusCode, out)
+	}
+	if after, b := page(1); len(after.Groups) != 0 {
+		t.Errorf("after a withdrawal the group is still shown: %s", b)
 	}
 	other := e.token(t, candour.RoleAnalyst, "housing-north")
 	if resp, b := e.do(t, "GET", "/v1/insights/comments", other, purpose, ""); resp.StatusCode != 200 || !strings.Contains(string(b), `"groups":[]`) {
 		t.Errorf("unrelated analyst: %d %s", resp.StatusCode, b)
 	}
-	if resp, b := e.do(t, "GET", "/v1/insights/comments?group_by=service", partner, purpose, ""); resp.StatusCode != 400 {
-		t.Errorf("group_by on comments: %d %s", resp.StatusCode, b)
-	}
-	if entries := e.auditEntries(t, "insight.comments"); len(entries) == 0 || len(entries[0].Records) != 12 {
-		t.Errorf("the audit entry of the comments read: %+v; want the 12 opened records named", entries)
-	}
+	e.checkStatuses(t, "/v1/insights/comments", []statusCase{
+		{"group_by", "?group_by=service", partner, purpose, 400},
+		{"page 0", "?page=0", partner, purpose, 400},
+		{"page not a number", "?page=two", partner, purpose, 400},
+		{"page too far", "?page=10001", partner, purpose, 400},
+	})
 }
 
 // demoIdentity reads a demo agency's age identity from the policy directory.
@@ -297,10 +329,12 @@ func demoIdentity(t *testing.T, agency string) *age.X25519Identity {
 
 func TestInsightExport(t *testing.T) {
 	e := newEnv(t)
-	cw := e.token(t, candour.RoleCaseworker, "victim-support-north")
-	for i := range 12 {
-		e.submit(t, cw, sharedBody(1+i%5, "2026-09"))
+	cws := e.caseworkers(t, "victim-support-north", 12)
+	cw := cws[0]
+	for i := range 24 {
+		e.submit(t, cws[i%12], sharedBody(1+i%5, "2026-09"))
 	}
+	e.release(t)
 	partner := e.token(t, candour.RoleAnalyst, "police-north")
 	purpose := map[string]string{"Candour-Purpose": "service_improvement"}
 	open := func(sealed []byte, id age.Identity) ([]byte, error) {
@@ -323,12 +357,12 @@ func TestInsightExport(t *testing.T) {
 	}
 	var out struct {
 		Summary  candour.InsightSummary
-		Comments *candour.InsightComments
+		Comments []candour.CommentGroup
 	}
 	if err := json.Unmarshal(plain, &out); err != nil {
 		t.Fatalf("export JSON: %v\n%s", err, plain)
 	}
-	if len(out.Summary.Cells) != 1 || out.Comments == nil || len(out.Comments.Groups) != 1 || len(out.Comments.Groups[0].Comments) != 12 {
+	if len(out.Summary.Cells) != 1 || len(out.Comments) != 1 || len(out.Comments[0].Comments) != 20 {
 		t.Errorf("export content: %s", plain)
 	}
 	if strings.Contains(string(plain), "John Smith") || !strings.Contains(string(plain), "[NAME]") {

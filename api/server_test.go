@@ -1,24 +1,16 @@
 package api_test
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/candour-vault/candour"
 	"github.com/candour-vault/candour/api"
+	"github.com/candour-vault/candour/apitest"
 	"github.com/candour-vault/candour/audit"
-	"github.com/candour-vault/candour/insight"
-	"github.com/candour-vault/candour/policy"
-	"github.com/candour-vault/candour/sqlite"
-	"github.com/candour-vault/candour/vault"
-	"github.com/candour-vault/candour/vault/keyring"
 )
 
 const secret = "Please do not tell my ex-partner John Smith where I live"
@@ -28,58 +20,27 @@ type env struct {
 	issuer *api.Issuer
 	dbPath string
 	tree   *audit.Log
+	srv    *apitest.Server
 }
 
 func newEnv(t *testing.T) env {
 	t.Helper()
-	ctx := context.Background()
-	dir := t.TempDir()
-	dbPath := filepath.Join(dir, "candour.db")
-	db, err := sqlite.Open(ctx, dbPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	keys, err := keyring.LoadOrCreate(filepath.Join(dir, "keyring.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	iss, err := api.LoadOrCreateIssuer(filepath.Join(dir, "issuer.key"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pol, err := policy.Load(ctx, policy.Embedded())
-	if err != nil {
-		t.Fatal(err)
-	}
-	skey, _, err := audit.GenerateKey("candour.test/audit")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tree, err := audit.NewLog(db, skey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	feedback := vault.New(vault.Config{Store: db, DataKeys: db, Log: db, Keys: keys, Policy: pol})
-	srv := httptest.NewServer(api.New(api.Config{
-		Feedback: feedback,
-		Audit:    audit.NewService(db, db, tree, pol, nil),
-		Insight:  insight.NewService(db, feedback, db, pol, nil),
-		Auth:     api.NewVerifier(iss, api.DevIssuer, api.DevAudience, nil),
-		JWKS:     iss.JWKS(),
-		Ready:    map[string]candour.Pinger{"database": db},
-	}))
-	t.Cleanup(srv.Close)
-	return env{url: srv.URL, issuer: iss, dbPath: dbPath, tree: tree}
+	s := apitest.Start(t)
+	return env{url: s.URL, issuer: s.Issuer, dbPath: s.DBPath, tree: s.Tree, srv: s}
 }
+
+// release releases every month that has ended.
+func (e env) release(t *testing.T) { t.Helper(); e.srv.Release(t) }
 
 func (e env) token(t *testing.T, role candour.Role, agency string) string {
 	t.Helper()
-	tok, err := e.issuer.Mint("dev-"+string(role), agency, []candour.Role{role}, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok
+	return e.srv.Token(t, "dev-"+string(role), role, agency)
+}
+
+// tokenAs mints a token for a principal with the given subject.
+func (e env) tokenAs(t *testing.T, sub string, role candour.Role, agency string) string {
+	t.Helper()
+	return e.srv.Token(t, sub, role, agency)
 }
 
 func (e env) do(t *testing.T, method, path, token string, header map[string]string, body string) (*http.Response, []byte) {

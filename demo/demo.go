@@ -66,11 +66,17 @@ var (
 	}
 )
 
-// Record is one generated submission and the agency that owns it.
+// Record is one generated submission, the agency that owns it and the
+// caseworker who recorded it (one of Caseworkers in each agency).
 type Record struct {
-	Agency   string
-	Feedback candour.Feedback
+	Agency    string
+	Submitter string
+	Feedback  candour.Feedback
 }
+
+// Caseworkers is how many caseworkers record the synthetic feedback of each
+// agency, so that insight's contributor rules see a realistic team.
+const Caseworkers = 12
 
 // Generate returns n records with periods in the twelve months up to now. The
 // same seed gives the same records.
@@ -139,7 +145,7 @@ func one(r *rand.Rand, now time.Time) Record {
 			Disability:  pick(r, []string{"yes", "no", "no", "prefer_not_to_say"}),
 		}
 	}
-	return Record{Agency: a.id, Feedback: f}
+	return Record{Agency: a.id, Submitter: fmt.Sprintf("dev-seed-%s-%02d", strings.ToLower(a.prefix), 1+r.IntN(Caseworkers)), Feedback: f}
 }
 
 func comment(r *rand.Rand, exp float64) string {

@@ -1,352 +1,417 @@
-package insight
+package insight_test
+
+// The attack suite: an analyst of police-north, with colleagues who hold
+// caseworker accounts in victim-support-north (which shares insight with
+// police), tries every class of attack of docs/insight.md against a running
+// server through its HTTP API. Each attack prints its success rate beside
+// its chance baseline and fails when it beats chance by more than three
+// standard errors of its trial count.
 
 import (
 	"fmt"
 	"math"
-	"math/rand/v2"
-	"reflect"
-	"sort"
+	"net/url"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/candour-vault/candour"
 )
 
-const k = 10
+const trials = 240
 
-// person is one synthetic respondent.
-func person(r *rand.Rand, service, period string) candour.Record {
-	sat := 1 + r.IntN(5)
-	safe := []string{"yes", "no"}[r.IntN(2)]
-	return candour.Record{Service: service, Period: period, RecordKey: r.IntN(256),
-		Ratings: candour.Ratings{Satisfaction: &sat, FeltSafe: safe}}
-}
-
-// summarize is the reference aggregation the stores are held to.
-func summarize(recs []candour.Record, groupBy []string, keep func(candour.Record) bool) []candour.SummaryRow {
-	groups := map[string]*candour.SummaryRow{}
-	for _, rec := range recs {
-		if keep != nil && !keep(rec) {
-			continue
-		}
-		keys := make([]string, len(groupBy))
-		for i, d := range groupBy {
-			keys[i] = rec.Dimension(d)
-		}
-		id := strings.Join(keys, "|")
-		if groups[id] == nil {
-			groups[id] = &candour.SummaryRow{Keys: keys}
-		}
-		groups[id].Add(rec)
-	}
-	ids := make([]string, 0, len(groups))
-	for id := range groups {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	out := make([]candour.SummaryRow, len(ids))
-	for i, id := range ids {
-		out[i] = *groups[id]
-	}
-	return out
-}
-
-func one(t *testing.T, rows []candour.SummaryRow) candour.InsightCell {
+// attackSuite skips the suite under the race detector: make test runs it
+// again without (go test -run Attack ./insight), where it takes a minute.
+func attackSuite(t *testing.T) {
 	t.Helper()
-	cells, _ := Protect(rows, nil, k)
-	if len(cells) != 1 {
-		t.Fatalf("%d cells, want 1", len(cells))
+	if raceDetector {
+		t.Skip("the attack suite runs without the race detector: go test -run Attack ./insight")
 	}
-	return cells[0]
+	t.Parallel()
 }
 
-// TestDifferencing: two queries that differ by one person, the attacker
-// knowing both true group sizes, try to recover that person's satisfaction
-// rating and whether they felt safe. Unprotected, both succeed every time.
-func TestDifferencing(t *testing.T) {
-	r := rand.New(rand.NewPCG(11, 12))
-	const trials = 400
-	gotRating, gotSafe := 0, 0
-	for range trials {
-		var recs []candour.Record
-		for i := range 30 {
-			recs = append(recs, person(r, "s", fmt.Sprintf("2026-%02d", 1+i%5)))
-		}
-		target := person(r, "s", "2026-06")
-		recs = append(recs, target)
-		a := one(t, summarize(recs, nil, nil))
-		b := one(t, summarize(recs, nil, func(x candour.Record) bool { return x.Period <= "2026-05" }))
-		if a.SatisfactionMean == nil || b.SatisfactionMean == nil || a.FeltSafePct == nil || b.FeltSafePct == nil {
-			t.Fatal("a large cell was withheld")
-		}
-		rating := int(math.Round(*a.SatisfactionMean*31 - *b.SatisfactionMean*30))
-		if rating == *target.Ratings.Satisfaction {
-			gotRating++
-		}
-		safe := math.Round(float64(*a.FeltSafePct)*31/100-float64(*b.FeltSafePct)*30/100) >= 1
-		if safe == (target.Ratings.FeltSafe == "yes") {
-			gotSafe++
-		}
-	}
-	ratingRate, safeRate := float64(gotRating)/trials, float64(gotSafe)/trials
-	t.Logf("differencing: rating recovered in %.0f%% of %d trials (chance 20%%), felt-safe in %.0f%% (chance 50%%)", ratingRate*100, trials, safeRate*100)
-	if ratingRate > 0.35 {
-		t.Errorf("differencing recovered the rating in %.0f%% of trials; want at most 35%% (chance is 20%%)", ratingRate*100)
-	}
-	if safeRate > 0.62 {
-		t.Errorf("differencing recovered felt-safe in %.0f%% of trials; want at most 62%% (chance is 50%%)", safeRate*100)
+var services = []string{"victim-support/initial-contact", "victim-support/ongoing-support", "victim-support/court-preparation"}
+
+// month returns the month i months before 2025-10.
+func month(i int) string {
+	return time.Date(2025, 10, 1, 0, 0, 0, 0, time.UTC).AddDate(0, -i, 0).Format("2006-01")
+}
+
+// randomPerson is a person of the sharing agency with random answers.
+func randomPerson(service, touchpoint, period string) person {
+	return person{service: service, touchpoint: touchpoint, period: period, satisfaction: 1 + randN(5),
+		feltSafe: []string{"yes", "no"}[randN(2)]}
+}
+
+// crowd stores n honest records in a cell, each by a different caseworker.
+func (s *server) crowd(n int, trial int, service, touchpoint, period string) {
+	for i := range n {
+		s.honest(fmt.Sprintf("hw-%d-%s-%d", trial, touchpoint, i), randomPerson(service, touchpoint, period))
 	}
 }
 
-// TestRepetitionAndPhrasing: asking again, or asking for the same records
-// another way, gives exactly the same figures, so nothing averages away.
-func TestRepetitionAndPhrasing(t *testing.T) {
-	r := rand.New(rand.NewPCG(21, 22))
-	var recs []candour.Record
-	for i := range 300 {
-		recs = append(recs, person(r, []string{"a", "b", "c"}[i%3], fmt.Sprintf("2026-%02d", 1+i%6)))
+func q(kv ...string) url.Values {
+	v := url.Values{}
+	for i := 0; i < len(kv); i += 2 {
+		v.Set(kv[i], kv[i+1])
 	}
-	first, _ := Protect(summarize(recs, []string{"service"}, nil), []string{"service"}, k)
-	for range 50 {
-		again, _ := Protect(summarize(recs, []string{"service"}, nil), []string{"service"}, k)
-		if !reflect.DeepEqual(again, first) {
-			t.Fatal("the same query gave another answer")
-		}
-	}
-	// Service b, asked for with a filter and no grouping, is the same cell.
-	filtered := one(t, summarize(recs, nil, func(x candour.Record) bool { return x.Service == "b" }))
-	if *filtered.Count != *first[1].Count || *filtered.SatisfactionMean != *first[1].SatisfactionMean {
-		t.Errorf("the same records asked for two ways: %d/%.1f against %d/%.1f",
-			*filtered.Count, *filtered.SatisfactionMean, *first[1].Count, *first[1].SatisfactionMean)
-	}
+	return v
 }
 
-// TestNarrowing: narrowing filters until a group is small leaves nothing to
-// see: the cell is suppressed, and a measure few answered is withheld.
-func TestNarrowing(t *testing.T) {
-	r := rand.New(rand.NewPCG(31, 32))
-	var recs []candour.Record
-	for i := range 40 {
-		recs = append(recs, person(r, "s", fmt.Sprintf("2026-%02d", 1+i%8)))
+// guessFromTotals is the differencing attacker's estimate of one person's
+// answers from two published cells that differ by that person, with the
+// true group sizes known: satisfaction 1-5 and felt safe.
+func guessFromTotals(a, b cell, na, nb int) (sat int, safe string, ok bool) {
+	ma, ok1 := a.num("satisfaction_mean")
+	mb, ok2 := b.num("satisfaction_mean")
+	pa, ok3 := a.num("felt_safe_pct")
+	pb, ok4 := b.num("felt_safe_pct")
+	if !ok1 || !ok2 || !ok3 || !ok4 {
+		return 0, "", false
 	}
-	for _, to := range []string{"2026-01", "2026-02"} { // 5 and 10 people
-		c := one(t, summarize(recs, nil, func(x candour.Record) bool { return x.Period <= to }))
-		n := 5
-		if to == "2026-02" {
-			n = 10
-		}
-		if n < k && (!c.Suppressed || c.Count != nil || c.SatisfactionMean != nil || c.FeltSafePct != nil) {
-			t.Errorf("a group of %d: %+v, want it suppressed with no figures", n, c)
-		}
-		if n >= k && (c.Suppressed || c.Count == nil) {
-			t.Errorf("a group of %d was suppressed", n)
-		}
+	sat = int(math.Round(max(1, min(5, ma*float64(na)-mb*float64(nb)))))
+	safe = "no"
+	if pa*float64(na)/100-pb*float64(nb)/100 >= 0.5 {
+		safe = "yes"
 	}
-	// Everyone answered felt-safe, but only 6 gave a satisfaction rating.
-	var few []candour.Record
-	for i := range 20 {
-		p := person(r, "s", "2026-01")
-		if i >= 6 {
-			p.Ratings.Satisfaction = nil
-		}
-		few = append(few, p)
-	}
-	c := one(t, summarize(few, nil, nil))
-	if c.SatisfactionMean != nil || c.FeltSafePct == nil {
-		t.Errorf("satisfaction from 6 answers: %v, felt-safe from 20: %v; want the first withheld", c.SatisfactionMean, c.FeltSafePct)
-	}
+	return sat, safe, true
 }
 
-// TestTotalsMinusVisibleCells: a service × month table with small cells,
-// and the attacker holding each service's total from another query. No line
-// of the table may keep a lone suppressed cell, and totals minus the visible
-// cells must not give back a suppressed cell's size.
-func TestTotalsMinusVisibleCells(t *testing.T) {
-	r := rand.New(rand.NewPCG(41, 42))
-	var recs []candour.Record
-	sizes := map[string]int{}
-	for _, svc := range []string{"a", "b", "c", "d"} {
-		for m := 1; m <= 6; m++ {
-			n := 12 + r.IntN(20)
-			if r.IntN(4) == 0 {
-				n = 1 + r.IntN(k-1) // a small cell
-			}
-			sizes[svc+"|"+fmt.Sprintf("2026-%02d", m)] = n
-			for range n {
-				recs = append(recs, person(r, svc, fmt.Sprintf("2026-%02d", m)))
-			}
-		}
+// TestAttackDifferencing: two queries that differ by one person, by time
+// window or by service filter (class 1). The target is alone in their
+// service's month; a crowd of 14 is next to them.
+func TestAttackDifferencing(t *testing.T) {
+	attackSuite(t)
+	s := newServer(t)
+	type trial struct {
+		target     person
+		q1, q2     url.Values
+		n1, n2     int
+		byWindow   bool
+		crowdCells int
 	}
-	dims := []string{"service", "period"}
-	table, nsup := Protect(summarize(recs, dims, nil), dims, k)
-	totals, _ := Protect(summarize(recs, []string{"service"}, nil), []string{"service"}, k)
-	months, _ := Protect(summarize(recs, []string{"period"}, nil), []string{"period"}, k)
-	if nsup == 0 {
-		t.Fatal("no cell was suppressed: the test proves nothing")
-	}
-	lines := map[string][]candour.InsightCell{}
-	for _, c := range table {
-		lines["service="+c.Keys["service"]] = append(lines["service="+c.Keys["service"]], c)
-		lines["period="+c.Keys["period"]] = append(lines["period="+c.Keys["period"]], c)
-	}
-	for name, line := range lines {
-		n := 0
-		for _, c := range line {
-			if c.Suppressed {
-				n++
-			}
+	var ts []trial
+	for i := range trials {
+		svc, other := services[i%3], services[(i+1)%3]
+		pa, pb := month(2*(i/3)), month(2*(i/3)+1)
+		tr := trial{n1: 15, n2: 14, byWindow: i%2 == 0}
+		if tr.byWindow { // crowd in month pa, target alone in month pb
+			s.crowd(14, i, svc, "first-contact", pa)
+			tr.target = randomPerson(svc, "first-contact", pb)
+			tr.q1 = q("service", svc, "from", pb, "to", pa)
+			tr.q2 = q("service", svc, "from", pa, "to", pa)
+		} else { // crowd in one service, target alone in another, same month
+			s.crowd(14, i, svc, "first-contact", pa)
+			tr.target = randomPerson(other, "first-contact", pa)
+			tr.q1 = q("from", pa, "to", pa)
+			tr.q2 = q("service", svc, "from", pa, "to", pa)
 		}
-		if n == 1 {
-			t.Errorf("line %s has a lone suppressed cell", name)
-		}
+		s.honest(fmt.Sprintf("hw-%d-target", i), tr.target)
+		ts = append(ts, tr)
 	}
-	recovered, tried := 0, 0
-	for _, total := range append(totals, months...) {
-		dim, val := "service", total.Keys["service"]
-		if val == "" {
-			dim, val = "period", total.Keys["period"]
-		}
-		visible, hidden := 0, []candour.InsightCell{}
-		for _, c := range table {
-			if c.Keys[dim] != val {
+	s.release()
+	analyst := s.token("analyst-1", candour.RoleAnalyst, ownAgency)
+	sat := outcome{name: "differencing: satisfaction (1-5)"}
+	safe := outcome{name: "differencing: felt safe (yes/no)"}
+	for _, tr := range ts {
+		a, b := s.summary(analyst, tr.q1), s.summary(analyst, tr.q2)
+		if len(a) == 1 && len(b) == 1 {
+			if gs, gf, ok := guessFromTotals(a[0], b[0], tr.n1, tr.n2); ok {
+				sat.add(gs == tr.target.satisfaction, 0.2)
+				safe.add(gf == tr.target.feltSafe, 0.5)
 				continue
 			}
-			if c.Suppressed {
-				hidden = append(hidden, c)
-			} else {
-				visible += *c.Count
-			}
 		}
-		for _, h := range hidden {
-			tried++
-			if *total.Count-visible == sizes[h.Keys["service"]+"|"+h.Keys["period"]] {
-				recovered++
-			}
-		}
+		sat.add(1+randN(5) == tr.target.satisfaction, 0.2)
+		safe.add([]string{"yes", "no"}[randN(2)] == tr.target.feltSafe, 0.5)
 	}
-	t.Logf("totals minus visible cells: %d suppressed cells, %d of %d attempts gave a true size", nsup, recovered, tried)
-	if tried > 0 && float64(recovered)/float64(tried) > 0.2 {
-		t.Errorf("totals minus visible cells gave the true size of %d of %d suppressed cells", recovered, tried)
-	}
+	sat.check(t)
+	safe.check(t)
 }
 
-// TestMonthByMonth: slicing by month shows only months of at least the
-// minimum size, and the months that are shown never add up to reveal a
-// hidden one against the total.
-func TestMonthByMonth(t *testing.T) {
-	r := rand.New(rand.NewPCG(51, 52))
-	var recs []candour.Record
-	for m := 1; m <= 12; m++ {
-		n := 15 + r.IntN(15)
-		if m == 7 {
-			n = 2 // a quiet month: two people
-		}
-		for range n {
-			recs = append(recs, person(r, "s", fmt.Sprintf("2026-%02d", m)))
-		}
+// TestAttackSuppressedLabels: a lone person's touchpoint, read from the
+// labels of the cells a summary shows (class 2). A crowd of 14 used
+// first-contact; the target used home-visit or court-day.
+func TestAttackSuppressedLabels(t *testing.T) {
+	attackSuite(t)
+	s := newServer(t)
+	truth := make([]string, trials)
+	for i := range trials {
+		svc, p := services[i%3], month(i/3)
+		s.crowd(14, i, svc, "first-contact", p)
+		truth[i] = []string{"home-visit", "court-day"}[randN(2)]
+		s.honest(fmt.Sprintf("hw-%d-target", i), randomPerson(svc, truth[i], p))
 	}
-	months, nsup := Protect(summarize(recs, []string{"period"}, nil), []string{"period"}, k)
-	if nsup < 2 {
-		t.Fatalf("%d months suppressed, want at least 2 (the quiet month and one more)", nsup)
-	}
-	total := one(t, summarize(recs, nil, nil))
-	shown := 0
-	for _, c := range months {
-		if c.Keys["period"] == "2026-07" && !c.Suppressed {
-			t.Error("the month of two people was shown")
-		}
-		if !c.Suppressed {
-			shown += *c.Count
-		}
-	}
-	if *total.Count-shown == 2 {
-		t.Error("the total minus the months shown gives the quiet month's two people")
-	}
-}
-
-// TestEqualityBands: under equality monitoring the attacker knows one
-// person's service and month and wants a protected characteristic. Two
-// attacks: differencing the disability counts by that one person, and
-// reading a rare combination of bands (the only older disabled man) out of a
-// table or out of totals minus the visible cells.
-func TestEqualityBands(t *testing.T) {
-	r := rand.New(rand.NewPCG(61, 62))
-	banded := func(period string) candour.Record {
-		p := person(r, "s", period)
-		p.Bands = candour.Equality{AgeBand: []string{"under_25", "25-44", "45-64"}[r.IntN(3)],
-			Sex: []string{"female", "male"}[r.IntN(2)], Disability: []string{"yes", "no"}[r.IntN(2)]}
-		return p
-	}
-	count := func(cells []candour.InsightCell, band string) int {
-		for _, c := range cells {
-			if c.Keys["disability"] == band && c.Count != nil {
-				return *c.Count
+	s.release()
+	analyst := s.token("analyst-1", candour.RoleAnalyst, ownAgency)
+	o := outcome{name: "labels: lone person's touchpoint"}
+	for i := range trials {
+		svc, p := services[i%3], month(i/3)
+		guess := []string{"home-visit", "court-day"}[randN(2)]
+		for _, c := range s.summary(analyst, q("group_by", "touchpoint", "service", svc, "from", p, "to", p)) {
+			if tp := c["touchpoint"]; tp == "home-visit" || tp == "court-day" {
+				guess = tp.(string)
 			}
 		}
-		return 0
+		o.add(guess == truth[i], 0.5)
 	}
-	const trials = 2000
-	right := 0
-	dims := []string{"disability"}
-	for range trials {
-		var recs []candour.Record
-		for i := range 40 {
-			recs = append(recs, banded(fmt.Sprintf("2026-%02d", 1+i%5)))
-		}
-		target := banded("2026-06")
-		recs = append(recs, target)
-		with, _ := Protect(summarize(recs, dims, nil), dims, k)
-		without, _ := Protect(summarize(recs, dims, func(x candour.Record) bool { return x.Period <= "2026-05" }), dims, k)
-		// The cell without the person holds the same records in both
-		// answers, so it is published the same: a cell that changed is the
-		// person's. When neither changed, the attacker guesses.
-		guess := []string{"yes", "no"}[r.IntN(2)]
-		switch {
-		case count(with, "yes") != count(without, "yes"):
-			guess = "yes"
-		case count(with, "no") != count(without, "no"):
-			guess = "no"
-		}
-		if guess == target.Bands.Disability {
-			right++
-		}
-	}
-	rate := float64(right) / trials
-	t.Logf("equality differencing: disability recovered in %.0f%% of %d trials (chance 50%%)", rate*100, trials)
-	// Rounding to base 5 alone lets the person's cell change in 20% of
-	// cases (60% for this attacker); the count noise raises that to about
-	// 25.5% (62.7%). Unprotected counts give 100%.
-	if rate > 0.67 {
-		t.Errorf("differencing recovered disability in %.0f%% of trials; want at most 67%% (the rounding bound is about 63%%, chance 50%%)", rate*100)
-	}
+	o.check(t)
+}
 
-	// A rare combination: one disabled man aged 65+ among 60 people.
-	var recs []candour.Record
-	for i := range 60 {
-		recs = append(recs, banded(fmt.Sprintf("2026-%02d", 1+i%2)))
-	}
-	target := person(r, "s", "2026-01")
-	target.Bands = candour.Equality{AgeBand: "65+", Sex: "male", Disability: "yes"}
-	recs = append(recs, target)
-	dims = []string{"age_band", "sex", "disability"}
-	table, _ := Protect(summarize(recs, dims, nil), dims, k)
-	for _, c := range table {
-		if c.Keys["age_band"] == "65+" && (!c.Suppressed || c.Count != nil || c.SatisfactionMean != nil) {
-			t.Errorf("the cell of one person aged 65+ was shown: %+v", c)
+// TestAttackPlanting: colleagues plant nine records of known answers beside
+// a lone target, through two caseworker accounts of the sharing agency, so
+// that the cell reaches the minimum size; the attacker subtracts the planted
+// answers (class 3). Then the plants are withdrawn and the cell asked again,
+// to difference before and after (classes 3 and 4 together).
+func TestAttackPlanting(t *testing.T) {
+	attackSuite(t)
+	s := newServer(t)
+	moles := []string{s.token("mole-1", candour.RoleCaseworker, sharingAgency), s.token("mole-2", candour.RoleCaseworker, sharingAgency)}
+	targets := make([]person, trials)
+	planted := make([][]string, trials)
+	for i := range trials {
+		svc, p := services[i%3], month(i/3)
+		targets[i] = randomPerson(svc, "first-contact", p)
+		s.honest(fmt.Sprintf("hw-%d-target", i), targets[i])
+		for j := range 9 {
+			planted[i] = append(planted[i], s.plant(moles[j%2], person{service: svc, touchpoint: "first-contact", period: p,
+				satisfaction: 3, feltSafe: "no"}))
 		}
 	}
-	byAge, _ := Protect(summarize(recs, []string{"age_band"}, nil), []string{"age_band"}, k)
-	total := one(t, summarize(recs, nil, nil))
-	shown := 0
-	for _, c := range byAge {
-		if c.Keys["age_band"] == "65+" && !c.Suppressed {
-			t.Errorf("the age band of one person was shown: %+v", c)
+	s.release()
+	analyst := s.token("analyst-1", candour.RoleAnalyst, ownAgency)
+	sat := outcome{name: "planting: satisfaction (1-5)"}
+	safe := outcome{name: "planting: felt safe (yes/no)"}
+	sat2 := outcome{name: "planting then withdrawing: satisfaction (1-5)"}
+	for i := range trials {
+		svc, p := services[i%3], month(i/3)
+		query := q("service", svc, "from", p, "to", p)
+		before := s.summary(analyst, query)
+		gs, gf := 1+randN(5), []string{"yes", "no"}[randN(2)]
+		if len(before) == 1 {
+			if m, ok := before[0].num("satisfaction_mean"); ok {
+				gs = int(math.Round(max(1, min(5, m*10-27))))
+			}
+			if pct, ok := before[0].num("felt_safe_pct"); ok && pct >= 5 {
+				gf = "yes"
+			}
 		}
-		if !c.Suppressed {
-			shown += *c.Count
+		sat.add(gs == targets[i].satisfaction, 0.2)
+		safe.add(gf == targets[i].feltSafe, 0.5)
+		for j, id := range planted[i] {
+			s.withdraw(moles[j%2], id)
+		}
+		after := s.summary(analyst, query)
+		g2 := 1 + randN(5)
+		if len(before) == 1 && len(after) == 1 {
+			if g, _, ok := guessFromTotals(before[0], after[0], 10, 9); ok {
+				g2 = g
+			}
+		}
+		sat2.add(g2 == targets[i].satisfaction, 0.2)
+	}
+	sat.check(t)
+	safe.check(t)
+	sat2.check(t)
+}
+
+// TestAttackBeforeAfter: ask, let one record be withdrawn or submitted, ask
+// again, and name the person's touchpoint by the cell that changed (class
+// 4). Each cell holds 13 people of each of two touchpoints.
+func TestAttackBeforeAfter(t *testing.T) {
+	attackSuite(t)
+	s := newServer(t)
+	type trial struct {
+		target   person
+		id       string
+		withdraw bool
+	}
+	ts := make([]trial, trials)
+	for i := range trials {
+		svc, p := services[i%3], month(i/3)
+		s.crowd(13, i, svc, "home-visit", p)
+		s.crowd(13, i, svc, "court-day", p)
+		ts[i] = trial{target: randomPerson(svc, []string{"home-visit", "court-day"}[randN(2)], p), withdraw: i%2 == 0}
+		if ts[i].withdraw {
+			ts[i].id = s.honest(fmt.Sprintf("hw-%d-target", i), ts[i].target)
 		}
 	}
-	if *total.Count-shown == 1 {
-		t.Error("the total minus the age bands shown gives the one person aged 65+")
+	s.release()
+	analyst := s.token("analyst-1", candour.RoleAnalyst, ownAgency)
+	o := outcome{name: "before/after: touchpoint of who left or arrived"}
+	for i, tr := range ts {
+		svc, p := services[i%3], month(i/3)
+		query := q("group_by", "touchpoint", "service", svc, "from", p, "to", p)
+		before := s.summary(analyst, query)
+		if tr.withdraw {
+			s.withdraw(s.token(fmt.Sprintf("hw-%d-target", i), candour.RoleCaseworker, sharingAgency), tr.id)
+		} else {
+			s.honest(fmt.Sprintf("hw-%d-late", i), tr.target)
+		}
+		after := s.summary(analyst, query)
+		guess := []string{"home-visit", "court-day"}[randN(2)]
+		for _, b := range before {
+			j := slices.IndexFunc(after, func(a cell) bool { return a["touchpoint"] == b["touchpoint"] })
+			if j < 0 || fmt.Sprint(after[j]) != fmt.Sprint(b) {
+				guess = b["touchpoint"].(string)
+			}
+		}
+		o.add(guess == tr.target.touchpoint, 0.5)
+	}
+	o.check(t)
+}
+
+// flowers make comments that redaction leaves alone and that tell one
+// person's comment from another's.
+var flowers = strings.Fields("bluebell marigold primrose foxglove cowslip snowdrop daffodil heather thistle " +
+	"clover daisy buttercup poppy lavender rosemary bramble hawthorn rowan willow hazel")
+
+func flowerComment(i int) string {
+	return fmt.Sprintf("The support was fine, like a %s and a %s in a %s field.", flowers[i%20], flowers[(i/20)%20], flowers[(i/400)%20])
+}
+
+// TestAttackComments: the comments of a group before and after one person
+// withdraws (their comment is the difference), and padding a lone target's
+// group with planted records so that it reaches the minimum size (class 5).
+func TestAttackComments(t *testing.T) {
+	attackSuite(t)
+	s := newServer(t)
+	moles := []string{s.token("mole-1", candour.RoleCaseworker, sharingAgency), s.token("mole-2", candour.RoleCaseworker, sharingAgency)}
+	analyst := s.token("analyst-1", candour.RoleAnalyst, ownAgency)
+	type trial struct {
+		targetComment, targetID string
+		padded                  bool
+	}
+	ts := make([]trial, 2*trials) // half of each kind
+	for i := range ts {
+		svc, p := services[i%3], month(i/3)
+		ts[i].padded = i%2 == 1
+		ts[i].targetComment = flowerComment(i)
+		target := randomPerson(svc, "first-contact", p)
+		target.comment = ts[i].targetComment
+		if !ts[i].padded { // the target among 14 others with comments
+			for j := range 14 {
+				pj := randomPerson(svc, "first-contact", p)
+				pj.comment = flowerComment(1000 + 15*i + j)
+				s.honest(fmt.Sprintf("hw-%d-%d", i, j), pj)
+			}
+		} else { // alone, padded with 12 planted records, half with comments
+			for j := range 12 {
+				pj := randomPerson(svc, "first-contact", p)
+				if j%2 == 0 {
+					pj.comment = "Planted comment number " + flowers[j]
+				}
+				s.plant(moles[j%2], pj)
+			}
+		}
+		ts[i].targetID = s.honest(fmt.Sprintf("hw-%d-target", i), target)
+	}
+	s.release()
+	diff := outcome{name: "comments: the withdrawn person's comment"}
+	pad := outcome{name: "comments: a padded lone target's comment shown"}
+	for i, tr := range ts {
+		svc, p := services[i%3], month(i/3)
+		query := q("service", svc, "from", p, "to", p)
+		before := s.comments(analyst, query)
+		var shown []string
+		for _, g := range before {
+			shown = append(shown, g.Comments...)
+		}
+		if tr.padded {
+			pad.add(slices.Contains(shown, tr.targetComment), 0)
+			continue
+		}
+		s.withdraw(s.token(fmt.Sprintf("hw-%d-target", i), candour.RoleCaseworker, sharingAgency), tr.targetID)
+		var after []string
+		for _, g := range s.comments(analyst, q("service", svc, "from", p, "to", p)) {
+			after = append(after, g.Comments...)
+		}
+		// The guess: the first comment shown before and missing after (a
+		// page keeps a stable order and cuts from its end), else any.
+		guess, chance := "", 0.0
+		if len(shown) > 0 {
+			guess, chance = shown[randN(len(shown))], 1/float64(len(shown))
+			if j := slices.IndexFunc(shown, func(c string) bool { return !slices.Contains(after, c) }); j >= 0 && len(after) > 0 {
+				guess = shown[j]
+			}
+		}
+		diff.add(guess == tr.targetComment, chance)
+	}
+	diff.check(t)
+	pad.check(t)
+}
+
+// TestAttackTiming: tell a hidden comment group of 6 records from one of 54
+// by how long the comments endpoint takes (class 6). Every month has the
+// same published group beside the hidden one.
+func TestAttackTiming(t *testing.T) {
+	attackSuite(t)
+	s := newServer(t)
+	const n = 200
+	big := make([]bool, n)
+	for i := range n {
+		p := month(i)
+		for j := range 12 {
+			pj := randomPerson(services[0], "first-contact", p)
+			pj.comment = flowerComment(j)
+			s.honest(fmt.Sprintf("hw-%d-%d", i, j), pj)
+		}
+		big[i] = coin()
+		size := 6
+		if big[i] {
+			size = 54
+		}
+		for j := range size { // one caseworker's records: never published
+			pj := randomPerson(services[1], "first-contact", p)
+			pj.comment = flowerComment(100 + j)
+			s.honest(fmt.Sprintf("hw-%d-solo", i), pj)
+		}
+	}
+	s.release()
+	analyst := s.token("analyst-1", candour.RoleAnalyst, ownAgency)
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	for i := range order { // measure in a random order, so drift is not a signal
+		j := i + randN(n-i)
+		order[i], order[j] = order[j], order[i]
+	}
+	took := make([]time.Duration, n)
+	for _, i := range order {
+		var d []time.Duration
+		for range 5 {
+			start := time.Now()
+			s.comments(analyst, q("from", month(i), "to", month(i)))
+			d = append(d, time.Since(start))
+		}
+		slices.Sort(d)
+		took[i] = d[2]
+	}
+	sorted := slices.Clone(took)
+	slices.Sort(sorted)
+	threshold := sorted[n/2]
+	o := outcome{name: "timing: hidden comment group of 54 or 6"}
+	for i := range n {
+		o.add((took[i] > threshold) == big[i], 0.5)
+	}
+	o.trials = max(o.trials, n)
+	o.check(t)
+}
+
+// TestAttackWithdrawnValues: after a withdrawal through the API, the record
+// keeps no analytical values in the database (class 7).
+func TestAttackWithdrawnValues(t *testing.T) {
+	s := newServer(t)
+	mole := s.token("mole-1", candour.RoleCaseworker, sharingAgency)
+	id := s.plant(mole, person{service: services[2], touchpoint: "court-day", period: month(0), satisfaction: 2, feltSafe: "no"})
+	s.withdraw(mole, id)
+	rec, err := s.DB.Record(candour.WithAgencies(t.Context(), sharingAgency), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Service != "" || rec.Touchpoint != "" || rec.Channel != "" || rec.Period != "" || !rec.Ratings.Empty() || rec.RecordKey != 0 || len(rec.Sealed) != 0 {
+		t.Errorf("a withdrawn record keeps values: %+v", rec)
 	}
 }

@@ -1,26 +1,31 @@
-// Package insight turns raw group totals into statistics an analyst in a
+// Package insight turns released records into statistics an analyst in a
 // partner agency may see, by statistical disclosure control on the server.
 //
-// The method (docs/insight.md) is the cell-key method in the manner of ONS
-// practice, with suppression:
-//   - a cell of fewer records than the minimum cell size is suppressed: it
-//     keeps its group keys and carries no count and no measures;
-//   - secondary suppression: along every row and column of the table (and
-//     over the whole table), a lone suppressed cell takes the smallest other
-//     cell with it, so that it cannot be recovered from totals;
-//   - every published figure is perturbed by noise drawn from the cell's key
-//     (the sum of its records' secret keys, mod 256), so the same set of
-//     records always gets the same answer however the query is phrased, and
-//     two cells that differ by one person get unrelated noise; counts are
-//     then rounded to base 5;
-//   - a measure answered by fewer than the minimum cell size is withheld.
+// The method (docs/insight.md), in the order it is applied:
+//   - insight reads releases only: a month is released once, when it has been
+//     closed for an embargo, and never changes after, so a record that
+//     arrives or is withdrawn later cannot be differenced out;
+//   - contributor rules: a group publishes only when, leaving out the records
+//     of its two largest submitters, at least the minimum cell size of
+//     records remain, and it holds at least that many distinct subjects; so
+//     records planted through one or two caseworker accounts never make a
+//     small group publish;
+//   - base cells: a record counts only when its agency's service in its month
+//     passes the contributor rules, so queries over other months or services
+//     can only differ by whole publishable groups;
+//   - a group that fails is left out, exactly as an empty one is; and along
+//     every line of a table, and over the whole table, what is left out must
+//     be nothing or itself a publishable group, else more is left out, so
+//     totals cannot reveal a small group;
+//   - every published figure is perturbed by noise that only the server can
+//     compute (Noise), and counts are then rounded to base 5; a measure
+//     answered by too few records (by the same contributor rule) is withheld.
 package insight
 
 import (
-	"crypto/sha256"
-	"encoding/binary"
+	"cmp"
 	"math"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/candour-vault/candour"
@@ -29,29 +34,274 @@ import (
 // Rounding is the base published counts are rounded to.
 const Rounding = 5
 
-// noise returns a number in [-1, 1] drawn from a cell key and what it is
-// for: the same key and purpose always give the same number.
-func noise(cellKey int, what string) float64 {
-	h := sha256.Sum256([]byte(what + "\x00" + string(rune(cellKey))))
-	return float64(binary.BigEndian.Uint64(h[:8]))/math.MaxUint64*2 - 1
+// dominant is how many of the largest submitters' records a contributor rule
+// leaves out: the analyst's colleague in their own agency and one in a
+// sharing agency.
+const dominant = 2
+
+// contrib is what one submitter contributed to a group.
+type contrib struct{ n, sat, effort, safe, believed, recommend int }
+
+// tally is what disclosure control knows of a group of released rows.
+type tally struct {
+	n                      int
+	key                    uint32 // the sum of the rows' record keys
+	subjects               map[string]bool
+	anonymous              int // rows without a subject reference: each its own subject
+	bySubmitter            map[string]*contrib
+	satSum, satN           int
+	effortSum, effortN     int
+	safeYes, safeN         int
+	believedYes, believedN int
+	promoters, detractors  int
+	recommendN             int
 }
 
-// countNoise is the perturbation of a count: -2 to +2, zero half the time,
-// from the cell key (a perturbation table in the manner of ONS's).
-func countNoise(cellKey int, what string) int {
-	h := sha256.Sum256([]byte("count\x00" + what + "\x00" + string(rune(cellKey))))
-	switch v := h[0] % 20; {
-	case v == 0:
-		return -2
-	case v <= 4:
-		return -1
-	case v <= 14:
-		return 0
-	case v <= 18:
-		return 1
-	default:
-		return 2
+func newTally() *tally {
+	return &tally{subjects: map[string]bool{}, bySubmitter: map[string]*contrib{}}
+}
+
+func (t *tally) add(r candour.ReleaseRow) {
+	t.n++
+	t.key += r.RecordKey
+	if r.SubjectHash == nil {
+		t.anonymous++
+	} else {
+		t.subjects[string(r.SubjectHash)] = true
 	}
+	c := t.bySubmitter[r.Submitter]
+	if c == nil {
+		c = &contrib{}
+		t.bySubmitter[r.Submitter] = c
+	}
+	c.n++
+	if v := r.Ratings.Satisfaction; v != nil {
+		t.satSum, t.satN, c.sat = t.satSum+*v, t.satN+1, c.sat+1
+	}
+	if v := r.Ratings.Effort; v != nil {
+		t.effortSum, t.effortN, c.effort = t.effortSum+*v, t.effortN+1, c.effort+1
+	}
+	if a := r.Ratings.FeltSafe; a != "" {
+		t.safeN, c.safe = t.safeN+1, c.safe+1
+		if a == "yes" {
+			t.safeYes++
+		}
+	}
+	if a := r.Ratings.FeltBelieved; a != "" {
+		t.believedN, c.believed = t.believedN+1, c.believed+1
+		if a == "yes" {
+			t.believedYes++
+		}
+	}
+	if v := r.Ratings.WouldRecommend; v != nil {
+		t.recommendN, c.recommend = t.recommendN+1, c.recommend+1
+		switch {
+		case *v >= 9:
+			t.promoters++
+		case *v <= 6:
+			t.detractors++
+		}
+	}
+}
+
+// merge adds o's rows to t.
+func (t *tally) merge(o *tally) {
+	t.n += o.n
+	t.key += o.key
+	t.anonymous += o.anonymous
+	for s := range o.subjects {
+		t.subjects[s] = true
+	}
+	for s, c := range o.bySubmitter {
+		m := t.bySubmitter[s]
+		if m == nil {
+			m = &contrib{}
+			t.bySubmitter[s] = m
+		}
+		m.n, m.sat, m.effort = m.n+c.n, m.sat+c.sat, m.effort+c.effort
+		m.safe, m.believed, m.recommend = m.safe+c.safe, m.believed+c.believed, m.recommend+c.recommend
+	}
+	t.satSum, t.satN, t.effortSum, t.effortN = t.satSum+o.satSum, t.satN+o.satN, t.effortSum+o.effortSum, t.effortN+o.effortN
+	t.safeYes, t.safeN, t.believedYes, t.believedN = t.safeYes+o.safeYes, t.safeN+o.safeN, t.believedYes+o.believedYes, t.believedN+o.believedN
+	t.promoters, t.detractors, t.recommendN = t.promoters+o.promoters, t.detractors+o.detractors, t.recommendN+o.recommendN
+}
+
+// beyondDominant returns total less the largest `dominant` of shares.
+func beyondDominant(total int, shares []int) int {
+	slices.SortFunc(shares, func(a, b int) int { return cmp.Compare(b, a) })
+	for i := 0; i < dominant && i < len(shares); i++ {
+		total -= shares[i]
+	}
+	return total
+}
+
+// passes applies the contributor rules for minimum size k to a group of
+// total records, recorded in the given shares by their submitters, about
+// the given number of distinct subjects: k records beyond its two largest
+// submitters', and k distinct subjects.
+func passes(total int, shares []int, subjects, k int) bool {
+	return beyondDominant(total, shares) >= k && subjects >= k
+}
+
+// beyondDominant returns total less the largest `dominant` of the
+// submitters' shares that of picks.
+func (t *tally) beyondDominant(total int, of func(*contrib) int) int {
+	shares := make([]int, 0, len(t.bySubmitter))
+	for _, c := range t.bySubmitter {
+		shares = append(shares, of(c))
+	}
+	return beyondDominant(total, shares)
+}
+
+// publishable reports whether the group passes the contributor rules for
+// minimum size k.
+func (t *tally) publishable(k int) bool {
+	shares := make([]int, 0, len(t.bySubmitter))
+	for _, c := range t.bySubmitter {
+		shares = append(shares, c.n)
+	}
+	return passes(t.n, shares, len(t.subjects)+t.anonymous, k)
+}
+
+// answered reports whether a measure answered n times, by the shares that of
+// picks, may be published under minimum size k.
+func (t *tally) answered(n int, of func(*contrib) int, k int) bool {
+	return t.beyondDominant(n, of) >= k
+}
+
+// cell is one group of a table under construction.
+type cell struct {
+	keys      []string
+	t         *tally
+	published bool
+}
+
+// Protect applies disclosure control to released rows grouped by groupBy,
+// with minimum cell size k, and returns the published cells in key order.
+// Cells that do not publish are left out.
+func Protect(rows []candour.ReleaseRow, groupBy []string, k int, noise *Noise) []candour.InsightCell {
+	k = max(k, 1)
+	rows = baseCells(rows, k)
+	byKey := map[string]*cell{}
+	for _, r := range rows {
+		keys := make([]string, len(groupBy))
+		for i, d := range groupBy {
+			keys[i] = r.Dimension(d)
+		}
+		id := strings.Join(keys, "\x00")
+		c := byKey[id]
+		if c == nil {
+			c = &cell{keys: keys, t: newTally()}
+			byKey[id] = c
+		}
+		c.t.add(r)
+	}
+	cells := make([]*cell, 0, len(byKey))
+	for _, c := range byKey {
+		c.published = c.t.publishable(k)
+		cells = append(cells, c)
+	}
+	slices.SortFunc(cells, func(a, b *cell) int { return slices.Compare(a.keys, b.keys) })
+	hideRemainders(cells, len(groupBy), k)
+	out := []candour.InsightCell{}
+	for _, c := range cells {
+		if c.published {
+			out = append(out, publish(c, groupBy, k, noise))
+		}
+	}
+	return out
+}
+
+// baseCells keeps the rows whose base cell (agency, service, month) passes
+// the contributor rules.
+func baseCells(rows []candour.ReleaseRow, k int) []candour.ReleaseRow {
+	base := map[[3]string]*tally{}
+	for _, r := range rows {
+		id := [3]string{r.Agency, r.Service, r.Period}
+		if base[id] == nil {
+			base[id] = newTally()
+		}
+		base[id].add(r)
+	}
+	return slices.DeleteFunc(slices.Clone(rows), func(r candour.ReleaseRow) bool {
+		return !base[[3]string{r.Agency, r.Service, r.Period}].publishable(k)
+	})
+}
+
+// hideRemainders leaves out more cells wherever what a line of the table
+// leaves out is neither nothing nor a publishable group: the smallest
+// published cell of the line goes too, until every line's remainder is safe
+// to learn by subtracting the published cells from the line's total. A line
+// is the whole table, and the cells that share every key but one.
+func hideRemainders(cells []*cell, dims, k int) {
+	lines := [][]*cell{cells}
+	if dims >= 2 {
+		for d := range dims {
+			byRest := map[string][]*cell{}
+			var order []string
+			for _, c := range cells {
+				rest := strings.Join(slices.Delete(slices.Clone(c.keys), d, d+1), "\x00")
+				if byRest[rest] == nil {
+					order = append(order, rest)
+				}
+				byRest[rest] = append(byRest[rest], c)
+			}
+			for _, rest := range order {
+				lines = append(lines, byRest[rest])
+			}
+		}
+	}
+	for changed := true; changed; {
+		changed = false
+		for _, line := range lines {
+			hidden := newTally()
+			var smallest *cell
+			for _, c := range line {
+				if !c.published {
+					hidden.merge(c.t)
+				} else if smallest == nil || c.t.n < smallest.t.n {
+					smallest = c
+				}
+			}
+			if hidden.n == 0 || hidden.publishable(k) || smallest == nil {
+				continue
+			}
+			smallest.published, changed = false, true
+		}
+	}
+}
+
+// publish computes a published cell's figures: noisy, rounded, and withheld
+// where too few answered.
+func publish(c *cell, groupBy []string, k int, noise *Noise) candour.InsightCell {
+	t := c.t
+	out := candour.InsightCell{Keys: map[string]string{}}
+	for i, d := range groupBy {
+		out.Keys[d] = c.keys[i]
+	}
+	count := max(0, roundTo(t.n+noise.count(t.key, t.n), Rounding))
+	out.Count = &count
+	mean := func(sum, n int, of func(*contrib) int, what string, lo, hi float64) *float64 {
+		if !t.answered(n, of, k) {
+			return nil
+		}
+		v := (float64(sum) + float64(noise.draw(t.key, t.n, what, sumScale))) / float64(n)
+		v = math.Round(clamp(v, lo, hi)*10) / 10
+		return &v
+	}
+	pct := func(num, n int, of func(*contrib) int, what string, b, lo float64) *int {
+		if !t.answered(n, of, k) {
+			return nil
+		}
+		v := int(math.Round(clamp((float64(num)+float64(noise.draw(t.key, t.n, what, b)))/float64(n)*100, lo, 100)))
+		return &v
+	}
+	out.SatisfactionMean = mean(t.satSum, t.satN, func(c *contrib) int { return c.sat }, "satisfaction", 1, 5)
+	out.EffortMean = mean(t.effortSum, t.effortN, func(c *contrib) int { return c.effort }, "effort", 1, 5)
+	out.FeltSafePct = pct(t.safeYes, t.safeN, func(c *contrib) int { return c.safe }, "felt_safe", yesScale, 0)
+	out.FeltBelievedPct = pct(t.believedYes, t.believedN, func(c *contrib) int { return c.believed }, "felt_believed", yesScale, 0)
+	out.NetPromoter = pct(t.promoters-t.detractors, t.recommendN, func(c *contrib) int { return c.recommend }, "net_promoter", npsScale, -100)
+	return out
 }
 
 func roundTo(n, base int) int {
@@ -59,117 +309,3 @@ func roundTo(n, base int) int {
 }
 
 func clamp(v, lo, hi float64) float64 { return math.Max(lo, math.Min(hi, v)) }
-
-// Protect applies disclosure control to raw rows grouped by groupBy, with
-// minimum cell size k. It returns the published cells and how many are
-// suppressed.
-func Protect(rows []candour.SummaryRow, groupBy []string, k int) ([]candour.InsightCell, int) {
-	if k < 1 {
-		k = 1
-	}
-	suppressed := make([]bool, len(rows))
-	for i, r := range rows {
-		suppressed[i] = r.Count < k
-	}
-	secondary(rows, groupBy, suppressed)
-	cells := make([]candour.InsightCell, len(rows))
-	n := 0
-	for i, r := range rows {
-		c := candour.InsightCell{Keys: map[string]string{}}
-		for j, d := range groupBy {
-			c.Keys[d] = r.Keys[j]
-		}
-		if suppressed[i] {
-			c.Suppressed = true
-			n++
-			cells[i] = c
-			continue
-		}
-		count := max(0, roundTo(r.Count+countNoise(r.CellKey, "records"), Rounding))
-		c.Count = &count
-		mean := func(sum, n int, what string, lo, hi float64) *float64 {
-			if n < k {
-				return nil
-			}
-			// Noise of up to half the scale on the sum: differencing two
-			// cells that differ by one answer recovers nothing of it.
-			v := clamp((float64(sum)+noise(r.CellKey, what)*(hi-lo)/2)/float64(n), lo, hi)
-			v = math.Round(v*10) / 10
-			return &v
-		}
-		pct := func(yes, n int, what string, lo float64) *int {
-			if n < k {
-				return nil
-			}
-			// Noise of up to three answers either way, continuous: a
-			// one-answer difference between two cells is lost in it.
-			v := int(math.Round(clamp((float64(yes)+noise(r.CellKey, what)*3)/float64(n)*100, lo, 100)))
-			return &v
-		}
-		c.SatisfactionMean = mean(r.SatSum, r.SatN, "satisfaction", 1, 5)
-		c.EffortMean = mean(r.EffortSum, r.EffortN, "effort", 1, 5)
-		c.FeltSafePct = pct(r.SafeYes, r.SafeN, "felt_safe", 0)
-		c.FeltBelievedPct = pct(r.BelievedYes, r.BelievedN, "felt_believed", 0)
-		c.NetPromoter = pct(r.Promoters-r.Detractors, r.RecommendN, "net_promoter", -100)
-		cells[i] = c
-	}
-	return cells, n
-}
-
-// secondary suppresses, along every line of the table (the cells that share
-// all keys but one) and over the whole table, the smallest other cell
-// wherever exactly one is suppressed, until no line has a lone suppressed
-// cell.
-func secondary(rows []candour.SummaryRow, groupBy []string, suppressed []bool) {
-	lines := [][]int{}
-	all := make([]int, len(rows))
-	for i := range rows {
-		all[i] = i
-	}
-	lines = append(lines, all)
-	for d := range groupBy {
-		if len(groupBy) < 2 {
-			break
-		}
-		byRest := map[string][]int{}
-		for i, r := range rows {
-			rest := append(append([]string{}, r.Keys[:d]...), r.Keys[d+1:]...)
-			key := strings.Join(rest, "\x00")
-			byRest[key] = append(byRest[key], i)
-		}
-		keys := make([]string, 0, len(byRest))
-		for k := range byRest {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			lines = append(lines, byRest[k])
-		}
-	}
-	for changed := true; changed; {
-		changed = false
-		for _, line := range lines {
-			if len(line) < 2 {
-				continue
-			}
-			lone := 0
-			for _, i := range line {
-				if suppressed[i] {
-					lone++
-				}
-			}
-			if lone != 1 {
-				continue
-			}
-			best := -1
-			for _, i := range line {
-				if !suppressed[i] && (best < 0 || rows[i].Count < rows[best].Count) {
-					best = i
-				}
-			}
-			if best >= 0 {
-				suppressed[best], changed = true, true
-			}
-		}
-	}
-}

@@ -42,6 +42,9 @@ func (d *Dynamic) Decide(ctx context.Context, in candour.DecisionInput) (candour
 	return d.cur.Load().Decide(ctx, in)
 }
 
+// Agencies returns the agencies of the policy in force.
+func (d *Dynamic) Agencies() []string { return d.cur.Load().Agencies() }
+
 // Revision returns the revision of the policy in force.
 func (d *Dynamic) Revision() string { return d.cur.Load().Revision() }
 

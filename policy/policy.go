@@ -18,7 +18,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -95,6 +97,7 @@ type Engine struct {
 	prepared rego.PreparedEvalQuery
 	revision string
 	newID    func() string
+	agencies []string
 }
 
 var _ candour.Authorizer = (*Engine)(nil)
@@ -121,8 +124,12 @@ func Compile(ctx context.Context, f Files) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("policy: compile: %w", err)
 	}
-	return &Engine{prepared: pq, revision: f.Revision, newID: uuid.NewString}, nil
+	agencies, _ := f.Data["agencies"].(map[string]any)
+	return &Engine{prepared: pq, revision: f.Revision, newID: uuid.NewString, agencies: slices.Sorted(maps.Keys(agencies))}, nil
 }
+
+// Agencies returns the ids of the agencies the policy data knows, sorted.
+func (e *Engine) Agencies() []string { return slices.Clone(e.agencies) }
 
 // Revision returns the digest of the files the engine was loaded from.
 func (e *Engine) Revision() string { return e.revision }

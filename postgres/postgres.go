@@ -222,14 +222,14 @@ func (d *DB) CreateFeedback(ctx context.Context, rec candour.Record, e candour.A
 			satisfaction, effort, felt_safe, felt_believed, would_recommend, sensitivity,
 			consent_purposes, consent_share_with, consent_method, consent_notice_version,
 			consent_expires_at, consent_captured_at, consent_captured_by, consent_withdrawn_at,
-			subject_hash, sealed, record_key, age_band, sex, ethnic_group, disability)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29)`,
+			subject_hash, sealed, record_key, age_band, sex, ethnic_group, disability, has_comment)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29,$30)`,
 			rec.ID, rec.Agency, rec.SubmittedBy, rec.SubmittedAt, rec.Service, rec.Touchpoint, rec.Channel, rec.Period,
 			rec.Ratings.Satisfaction, rec.Ratings.Effort, rec.Ratings.FeltSafe, rec.Ratings.FeltBelieved,
 			rec.Ratings.WouldRecommend, string(rec.Sensitivity),
 			purposeStrings(c.Purposes), nonNil(c.ShareWith), c.Method, c.NoticeVersion,
 			c.ExpiresAt, c.CapturedAt, c.CapturedBy, c.WithdrawnAt, rec.SubjectHash, rec.Sealed, rec.RecordKey,
-			rec.Bands.AgeBand, rec.Bands.Sex, rec.Bands.EthnicGroup, rec.Bands.Disability)
+			rec.Bands.AgeBand, rec.Bands.Sex, rec.Bands.EthnicGroup, rec.Bands.Disability, rec.HasComment)
 		if isUniqueViolation(err) {
 			return candour.Errorf(candour.ECONFLICT, "A record with this id already exists.")
 		}
@@ -287,7 +287,8 @@ const recordColumns = `id, agency, submitted_by, submitted_at, service,
 	touchpoint, channel, period, satisfaction, effort, felt_safe, felt_believed,
 	would_recommend, sensitivity, consent_purposes, consent_share_with, consent_method,
 	consent_notice_version, consent_expires_at, consent_captured_at, consent_captured_by,
-	consent_withdrawn_at, subject_hash, sealed, record_key, age_band, sex, ethnic_group, disability`
+	consent_withdrawn_at, subject_hash, sealed, record_key, age_band, sex, ethnic_group, disability,
+	has_comment, released`
 
 // scanRecord reads one row of recordColumns.
 func scanRecord(row pgx.Row) (candour.Record, error) {
@@ -303,7 +304,7 @@ func scanRecord(row pgx.Row) (candour.Record, error) {
 		&sensitivity, &purposes, &r.Consent.ShareWith, &r.Consent.Method, &r.Consent.NoticeVersion,
 		&r.Consent.ExpiresAt, &r.Consent.CapturedAt, &r.Consent.CapturedBy, &r.Consent.WithdrawnAt,
 		&r.SubjectHash, &r.Sealed, &r.RecordKey,
-		&r.Bands.AgeBand, &r.Bands.Sex, &r.Bands.EthnicGroup, &r.Bands.Disability); err != nil {
+		&r.Bands.AgeBand, &r.Bands.Sex, &r.Bands.EthnicGroup, &r.Bands.Disability, &r.HasComment, &r.Released); err != nil {
 		return candour.Record{}, err
 	}
 	r.Sensitivity = candour.Sensitivity(sensitivity)
@@ -339,7 +340,7 @@ func (d *DB) Record(ctx context.Context, id string) (candour.Record, error) {
 // ScopedRecords returns the records in scope at now that pass q's filters,
 // sealed content included, ordered by id. The scope is applied in SQL.
 func (d *DB) ScopedRecords(ctx context.Context, scope candour.Scope, now time.Time, q candour.SummaryQuery) ([]candour.Record, error) {
-	where, args := queryWhere(fromFeedback, scope, now, q)
+	where, args := queryWhere(scope, now, q)
 	var out []candour.Record
 	err := d.inScopeTx(ctx, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `SELECT `+recordColumns+` FROM feedback WHERE `+where+` ORDER BY id`, args...)
@@ -350,52 +351,6 @@ func (d *DB) ScopedRecords(ctx context.Context, scope candour.Scope, now time.Ti
 		return err
 	})
 	return out, err
-}
-
-// source is what a scope query reads: the feedback rows, or the summary
-// rollup, which holds only records whose consent is not withdrawn.
-type source bool
-
-const (
-	fromFeedback source = false
-	fromRollup   source = true
-)
-
-// scopeWhere turns a policy scope into a WHERE clause over src, with the
-// same meaning as candour.Scope.Contains. An empty scope matches nothing.
-func scopeWhere(src source, scope candour.Scope, now time.Time) (string, []any) {
-	args := []any{now}
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
-	var grants []string
-	for _, g := range scope.Grants {
-		if len(g.Purposes) == 0 || len(g.Sensitivities) == 0 {
-			continue // admits nothing
-		}
-		sens := make([]string, len(g.Sensitivities))
-		for i, s := range g.Sensitivities {
-			sens[i] = string(s)
-		}
-		conds := []string{
-			"agency = " + arg(g.Agency),
-			"sensitivity = ANY(" + arg(sens) + "::text[])",
-			"consent_purposes @> " + arg(purposeStrings(g.Purposes)) + "::text[]",
-		}
-		if g.SharedWith != "" {
-			conds = append(conds, arg(g.SharedWith)+" = ANY(consent_share_with)")
-		}
-		grants = append(grants, "("+strings.Join(conds, " AND ")+")")
-	}
-	if len(grants) == 0 {
-		return "false", nil
-	}
-	live := "(consent_expires_at IS NULL OR consent_expires_at > $1)"
-	if src == fromFeedback {
-		live = "consent_withdrawn_at IS NULL AND " + live
-	}
-	return live + " AND (" + strings.Join(grants, " OR ") + ")", args
 }
 
 // AppendAudit implements candour.AuditLog. Concurrent appends are committed
@@ -666,9 +621,17 @@ func (d *DB) WithdrawFeedback(ctx context.Context, id string, at time.Time, e ca
 		case withdrawn != nil:
 			return candour.Errorf(candour.ECONFLICT, "Consent for this record was already withdrawn.")
 		}
+		if err := lostFromRelease(ctx, tx, "id = $1", id); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `UPDATE feedback SET consent_withdrawn_at = $1, sealed = ''::bytea,
 			age_band = '', sex = '', ethnic_group = '', disability = '' WHERE id = $2`, at, id); err != nil {
 			return fmt.Errorf("withdraw: %w", err)
+		}
+		// Every other analytical value goes too, through the one function
+		// that may clear them (migration 10).
+		if _, err := tx.Exec(ctx, `SELECT candour_clear_withdrawn($1)`, id); err != nil {
+			return fmt.Errorf("withdraw: clear values: %w", err)
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM data_keys WHERE id = $1`, candour.RecordKeyID(id)); err != nil {
 			return fmt.Errorf("delete data key: %w", err)
@@ -686,12 +649,8 @@ func (d *DB) EraseSubject(ctx context.Context, agency string, subjectHash []byte
 		seq int64
 	)
 	err := d.inTx(ctx, func(tx pgx.Tx) error {
-		// An erasure is the one write that touches several summary rollup
-		// rows; two at once could take them in opposite orders and deadlock,
-		// so erasures take turns. Every other write takes one rollup row and
-		// then audit_head, and nothing waits while holding audit_head.
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('candour.erase'))`); err != nil {
-			return fmt.Errorf("erasure lock: %w", err)
+		if err := lostFromRelease(ctx, tx, "agency = $1 AND subject_hash = $2", agency, subjectHash); err != nil {
+			return err
 		}
 		rows, err := tx.Query(ctx, `DELETE FROM feedback WHERE agency = $1 AND subject_hash = $2 RETURNING id`, agency, subjectHash)
 		if err != nil {
@@ -701,6 +660,9 @@ func (d *DB) EraseSubject(ctx context.Context, agency string, subjectHash []byte
 			return fmt.Errorf("delete subject's records: %w", err)
 		}
 		slices.Sort(ids)
+		if _, err := tx.Exec(ctx, `DELETE FROM insight_release_rows WHERE agency = $1 AND subject_hash = $2`, agency, subjectHash); err != nil {
+			return fmt.Errorf("delete subject's released rows: %w", err)
+		}
 		if _, err := tx.Exec(ctx, `DELETE FROM data_keys WHERE id = $1`, candour.SubjectKeyID(agency, subjectHash)); err != nil {
 			return fmt.Errorf("delete data key: %w", err)
 		}
@@ -733,68 +695,4 @@ func (d *DB) ReplaceDataKey(ctx context.Context, id string, old, new []byte) (bo
 		return false, fmt.Errorf("replace data key: %w", err)
 	}
 	return tag.RowsAffected() == 1, nil
-}
-
-// Summarize returns the raw totals of the records in scope at now that pass
-// q, grouped by q.GroupBy. It reads feedback_rollup, which a trigger keeps
-// equal to the feedback rows whose consent is not withdrawn (migration 9);
-// the scope and filters are applied in SQL, inside a transaction that may see
-// only the scope's agencies.
-func (d *DB) Summarize(ctx context.Context, scope candour.Scope, now time.Time, q candour.SummaryQuery) ([]candour.SummaryRow, error) {
-	if !candour.ValidGroupBy(q.GroupBy) {
-		return nil, candour.Errorf(candour.EINVALID, "Unknown or repeated group_by dimension.")
-	}
-	where, args := queryWhere(fromRollup, scope, now, q)
-	dims := strings.Join(q.GroupBy, ", ")
-	sel, group := "", ""
-	if dims != "" {
-		sel, group = dims+", ", " GROUP BY "+dims+" ORDER BY "+dims
-	}
-	var out []candour.SummaryRow
-	err := d.inScopeTx(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, fmt.Sprintf(`SELECT %[1]scoalesce(sum(n), 0)::bigint, coalesce(sum(key_sum), 0)::bigint %% 256,
-		coalesce(sum(sat_sum), 0)::bigint, coalesce(sum(sat_n), 0)::bigint, coalesce(sum(effort_sum), 0)::bigint,
-		coalesce(sum(effort_n), 0)::bigint, coalesce(sum(safe_yes), 0)::bigint, coalesce(sum(safe_n), 0)::bigint,
-		coalesce(sum(believed_yes), 0)::bigint, coalesce(sum(believed_n), 0)::bigint, coalesce(sum(promoters), 0)::bigint,
-		coalesce(sum(detractors), 0)::bigint, coalesce(sum(recommend_n), 0)::bigint
-		FROM feedback_rollup WHERE %[2]s%[3]s`, sel, where, group), args...)
-		if err != nil {
-			return fmt.Errorf("summarize: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			r := candour.SummaryRow{Keys: make([]string, len(q.GroupBy))}
-			var n [13]int64
-			dest := make([]any, 0, len(q.GroupBy)+13)
-			for i := range r.Keys {
-				dest = append(dest, &r.Keys[i])
-			}
-			for i := range n {
-				dest = append(dest, &n[i])
-			}
-			if err := rows.Scan(dest...); err != nil {
-				return fmt.Errorf("summarize: %w", err)
-			}
-			r.Count, r.CellKey, r.SatSum, r.SatN, r.EffortSum, r.EffortN = int(n[0]), int(n[1]), int(n[2]), int(n[3]), int(n[4]), int(n[5])
-			r.SafeYes, r.SafeN, r.BelievedYes, r.BelievedN = int(n[6]), int(n[7]), int(n[8]), int(n[9])
-			r.Promoters, r.Detractors, r.RecommendN = int(n[10]), int(n[11]), int(n[12])
-			if r.Count > 0 {
-				out = append(out, r)
-			}
-		}
-		return rows.Err()
-	})
-	return out, err
-}
-
-// queryWhere is scopeWhere with a summary query's filters added.
-func queryWhere(src source, scope candour.Scope, now time.Time, q candour.SummaryQuery) (string, []any) {
-	where, args := scopeWhere(src, scope, now)
-	for _, f := range []struct{ cond, val string }{{"period >= ", q.From}, {"period <= ", q.To}, {"service = ", q.Service}} {
-		if f.val != "" {
-			args = append(args, f.val)
-			where += " AND " + f.cond + "$" + strconv.Itoa(len(args))
-		}
-	}
-	return where, args
 }

@@ -115,8 +115,8 @@ func (d *DB) CreateFeedback(ctx context.Context, rec candour.Record, e candour.A
 			satisfaction, effort, felt_safe, felt_believed, would_recommend, sensitivity,
 			consent_purposes, consent_share_with, consent_method, consent_notice_version,
 			consent_expires_at, consent_captured_at, consent_captured_by, consent_withdrawn_at,
-			subject_hash, sealed, record_key, age_band, sex, ethnic_group, disability)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+			subject_hash, sealed, record_key, age_band, sex, ethnic_group, disability, has_comment)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 			rec.ID, rec.Agency, rec.SubmittedBy, formatTime(rec.SubmittedAt), rec.Service,
 			rec.Touchpoint, rec.Channel, rec.Period,
 			nullInt(rec.Ratings.Satisfaction), nullInt(rec.Ratings.Effort), rec.Ratings.FeltSafe,
@@ -124,7 +124,7 @@ func (d *DB) CreateFeedback(ctx context.Context, rec candour.Record, e candour.A
 			string(purposes), string(shareWith), c.Method, c.NoticeVersion,
 			nullTime(c.ExpiresAt), formatTime(c.CapturedAt), c.CapturedBy, nullTime(c.WithdrawnAt),
 			rec.SubjectHash, rec.Sealed, rec.RecordKey,
-			rec.Bands.AgeBand, rec.Bands.Sex, rec.Bands.EthnicGroup, rec.Bands.Disability)
+			rec.Bands.AgeBand, rec.Bands.Sex, rec.Bands.EthnicGroup, rec.Bands.Disability, rec.HasComment)
 		if err != nil {
 			if strings.Contains(err.Error(), "UNIQUE constraint failed") {
 				return candour.Errorf(candour.ECONFLICT, "A record with this id already exists.")
@@ -154,7 +154,8 @@ const recordColumns = `id, agency, submitted_by, submitted_at, service,
 		touchpoint, channel, period, satisfaction, effort, felt_safe, felt_believed,
 		would_recommend, sensitivity, consent_purposes, consent_share_with, consent_method,
 		consent_notice_version, consent_expires_at, consent_captured_at, consent_captured_by,
-		consent_withdrawn_at, subject_hash, sealed, record_key, age_band, sex, ethnic_group, disability`
+		consent_withdrawn_at, subject_hash, sealed, record_key, age_band, sex, ethnic_group, disability,
+		has_comment, released`
 
 // scanRecord reads one row of recordColumns.
 func scanRecord(row interface{ Scan(...any) error }) (candour.Record, error) {
@@ -169,7 +170,7 @@ func scanRecord(row interface{ Scan(...any) error }) (candour.Record, error) {
 		&r.Period, &sat, &effort, &r.Ratings.FeltSafe, &r.Ratings.FeltBelieved, &recommend,
 		&sensitivity, &purposes, &shareWith, &r.Consent.Method, &r.Consent.NoticeVersion,
 		&expiresAt, &capturedAt, &r.Consent.CapturedBy, &withdrawnAt, &r.SubjectHash, &r.Sealed, &r.RecordKey,
-		&r.Bands.AgeBand, &r.Bands.Sex, &r.Bands.EthnicGroup, &r.Bands.Disability); err != nil {
+		&r.Bands.AgeBand, &r.Bands.Sex, &r.Bands.EthnicGroup, &r.Bands.Disability, &r.HasComment, &r.Released); err != nil {
 		return candour.Record{}, err
 	}
 	r.Sensitivity = candour.Sensitivity(sensitivity)
@@ -230,37 +231,6 @@ func (d *DB) ScopedRecords(ctx context.Context, scope candour.Scope, now time.Ti
 		out = append(out, r)
 	}
 	return out, rows.Err()
-}
-
-// scopeWhere turns a policy scope into a WHERE clause over feedback, with the
-// same meaning as candour.Scope.Contains. An empty scope matches nothing.
-func scopeWhere(scope candour.Scope, now time.Time) (string, []any) {
-	var grants []string
-	args := []any{formatTime(now)}
-	for _, g := range scope.Grants {
-		if len(g.Purposes) == 0 || len(g.Sensitivities) == 0 {
-			continue // admits nothing
-		}
-		conds := []string{"agency = ?", "sensitivity IN (?" + strings.Repeat(",?", len(g.Sensitivities)-1) + ")"}
-		args = append(args, g.Agency)
-		for _, s := range g.Sensitivities {
-			args = append(args, string(s))
-		}
-		for _, p := range g.Purposes {
-			conds = append(conds, "EXISTS (SELECT 1 FROM json_each(consent_purposes) WHERE value = ?)")
-			args = append(args, string(p))
-		}
-		if g.SharedWith != "" {
-			conds = append(conds, "EXISTS (SELECT 1 FROM json_each(consent_share_with) WHERE value = ?)")
-			args = append(args, g.SharedWith)
-		}
-		grants = append(grants, "("+strings.Join(conds, " AND ")+")")
-	}
-	if len(grants) == 0 {
-		return "0", nil
-	}
-	return "consent_withdrawn_at IS NULL AND (consent_expires_at IS NULL OR consent_expires_at > ?) AND (" +
-		strings.Join(grants, " OR ") + ")", args
 }
 
 // AppendAudit implements candour.AuditLog.
@@ -572,8 +542,11 @@ func (d *DB) WithdrawFeedback(ctx context.Context, id string, at time.Time, e ca
 		case withdrawn.Valid:
 			return candour.Errorf(candour.ECONFLICT, "Consent for this record was already withdrawn.")
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE feedback SET consent_withdrawn_at = ?, sealed = x'',
-			age_band = '', sex = '', ethnic_group = '', disability = '' WHERE id = ?`, formatTime(at), id); err != nil {
+		if err := lostFromRelease(ctx, tx, "id = ?", id); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE feedback SET consent_withdrawn_at = ?, sealed = x'', `+withdrawnValues+`
+			WHERE id = ?`, formatTime(at), id); err != nil {
 			return fmt.Errorf("withdraw: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM data_keys WHERE id = ?`, candour.RecordKeyID(id)); err != nil {
@@ -605,8 +578,14 @@ func (d *DB) EraseSubject(ctx context.Context, agency string, subjectHash []byte
 			ids = append(ids, id)
 		}
 		rows.Close()
+		if err := lostFromRelease(ctx, tx, "agency = ? AND subject_hash = ?", agency, subjectHash); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM feedback WHERE agency = ? AND subject_hash = ?`, agency, subjectHash); err != nil {
 			return fmt.Errorf("delete subject's records: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM insight_release_rows WHERE agency = ? AND subject_hash = ?`, agency, subjectHash); err != nil {
+			return fmt.Errorf("delete subject's released rows: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM data_keys WHERE id = ?`, candour.SubjectKeyID(agency, subjectHash)); err != nil {
 			return fmt.Errorf("delete data key: %w", err)
@@ -646,57 +625,4 @@ func (d *DB) ReplaceDataKey(ctx context.Context, id string, old, new []byte) (bo
 	}
 	n, err := res.RowsAffected()
 	return n == 1, err
-}
-
-// Summarize returns the raw totals of the records in scope at now that pass
-// q, grouped by q.GroupBy. The scope and filters are applied in SQL.
-func (d *DB) Summarize(ctx context.Context, scope candour.Scope, now time.Time, q candour.SummaryQuery) ([]candour.SummaryRow, error) {
-	if !candour.ValidGroupBy(q.GroupBy) {
-		return nil, candour.Errorf(candour.EINVALID, "Unknown or repeated group_by dimension.")
-	}
-	where, args := queryWhere(scope, now, q)
-	dims := strings.Join(q.GroupBy, ", ")
-	sel, group := "", ""
-	if dims != "" {
-		sel, group = dims+", ", " GROUP BY "+dims+" ORDER BY "+dims
-	}
-	rows, err := d.db.QueryContext(ctx, fmt.Sprintf(`SELECT %scount(*), coalesce(sum(record_key), 0) %% 256,
-		coalesce(sum(satisfaction), 0), count(satisfaction), coalesce(sum(effort), 0), count(effort),
-		coalesce(sum(CASE WHEN felt_safe = 'yes' THEN 1 ELSE 0 END), 0), coalesce(sum(CASE WHEN felt_safe <> '' THEN 1 ELSE 0 END), 0),
-		coalesce(sum(CASE WHEN felt_believed = 'yes' THEN 1 ELSE 0 END), 0), coalesce(sum(CASE WHEN felt_believed <> '' THEN 1 ELSE 0 END), 0),
-		coalesce(sum(CASE WHEN would_recommend >= 9 THEN 1 ELSE 0 END), 0), coalesce(sum(CASE WHEN would_recommend <= 6 THEN 1 ELSE 0 END), 0),
-		count(would_recommend) FROM feedback WHERE %s%s`, sel, where, group), args...)
-	if err != nil {
-		return nil, fmt.Errorf("summarize: %w", err)
-	}
-	defer rows.Close()
-	var out []candour.SummaryRow
-	for rows.Next() {
-		r := candour.SummaryRow{Keys: make([]string, len(q.GroupBy))}
-		dest := make([]any, 0, len(q.GroupBy)+13)
-		for i := range r.Keys {
-			dest = append(dest, &r.Keys[i])
-		}
-		dest = append(dest, &r.Count, &r.CellKey, &r.SatSum, &r.SatN, &r.EffortSum, &r.EffortN, &r.SafeYes, &r.SafeN,
-			&r.BelievedYes, &r.BelievedN, &r.Promoters, &r.Detractors, &r.RecommendN)
-		if err := rows.Scan(dest...); err != nil {
-			return nil, fmt.Errorf("summarize: %w", err)
-		}
-		if r.Count > 0 {
-			out = append(out, r)
-		}
-	}
-	return out, rows.Err()
-}
-
-// queryWhere is scopeWhere with a summary query's filters added.
-func queryWhere(scope candour.Scope, now time.Time, q candour.SummaryQuery) (string, []any) {
-	where, args := scopeWhere(scope, now)
-	for _, f := range []struct{ cond, val string }{{"period >= ?", q.From}, {"period <= ?", q.To}, {"service = ?", q.Service}} {
-		if f.val != "" {
-			where += " AND " + f.cond
-			args = append(args, f.val)
-		}
-	}
-	return where, args
 }

@@ -21,6 +21,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -139,13 +140,14 @@ func (s *Service) Submit(ctx context.Context, c candour.Caller, f candour.Feedba
 	if err != nil {
 		return candour.Receipt{}, fmt.Errorf("new record id: %w", err)
 	}
-	var rk [1]byte
+	var rk [4]byte
 	if _, err := rand.Read(rk[:]); err != nil {
 		return candour.Receipt{}, err
 	}
 	rec := candour.Record{ID: id, Agency: f.Agency, SubmittedBy: f.SubmittedBy, SubmittedAt: now,
 		Service: f.Service, Touchpoint: f.Touchpoint, Channel: f.Channel, Period: f.Period,
-		Ratings: f.Ratings, Sensitivity: f.Sensitivity, Consent: f.Consent, RecordKey: int(rk[0])}
+		Ratings: f.Ratings, Sensitivity: f.Sensitivity, Consent: f.Consent, RecordKey: binary.BigEndian.Uint32(rk[:]),
+		HasComment: strings.TrimSpace(f.Comment) != ""}
 	if f.Equality != nil && f.Consent.Covers(candour.PurposeEqualityMonitoring) {
 		rec.Bands = f.Equality.Coarse() // the answers as given stay sealed
 	}

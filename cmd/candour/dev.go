@@ -46,7 +46,11 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	checkpoints := fs.Duration("checkpoint-interval", time.Minute, "how often to sign a checkpoint of the audit log when it has grown")
 	poolAge := fs.Duration("key-pool-max-age", time.Minute, "how long pre-wrapped fresh data keys wait before use; a key rotation's --grace must be longer")
 	policyDir := fs.String("policy-dir", "", "policy directory (Rego and data.json) to use instead of the embedded one; reloaded on change and on SIGHUP")
+	release := addReleaseFlags(fs)
 	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
+	}
+	if err := release.check("dev"); err != nil {
 		return err
 	}
 	if err := checkLoopback(*addr); err != nil {
@@ -97,8 +101,17 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			return err
 		}
 	}
-	c := components{poolAge: *poolAge, store: db, tree: tree, keys: keys, policy: pol, logger: logger,
+	noise, err := insightNoise(ctx, keys)
+	if err != nil {
+		return err
+	}
+	c := components{poolAge: *poolAge, store: db, tree: tree, keys: keys, policy: pol, logger: logger, noise: noise,
 		auth: api.NewVerifier(issuer, api.DevIssuer, api.DevAudience, nil), jwks: issuer.JWKS()}
+	releaser := c.releaser(*release.embargo)
+	released, err := releaser.Run(ctx, time.Now())
+	if err != nil {
+		return err
+	}
 	handler := c.handler()
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -108,8 +121,22 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		ln.Close()
 		return err
 	}
+	fmt.Fprintf(stdout, "Insight: %s\n", describeReleases(released))
 	go checkpointEvery(ctx, tree, *checkpoints, logger)
+	go releaser.Every(ctx, *release.interval, time.Now)
 	return serve(ctx, ln, handler, logger)
+}
+
+// describeReleases says in a sentence which months a release at start took.
+func describeReleases(rels []candour.Release) string {
+	if len(rels) == 0 {
+		return "no month was ready to release at start (a month is released once it has been closed for the embargo)."
+	}
+	n := 0
+	for _, r := range rels {
+		n += r.Records
+	}
+	return fmt.Sprintf("released %d month(s), %s to %s, holding %d records.", len(rels), rels[0].Period, rels[len(rels)-1].Period, n)
 }
 
 // loadPolicy loads the embedded policy, or the one in dir; a directory is
@@ -183,7 +210,7 @@ func prepareDataDir(dir string) (string, error) {
 func seedRecords(ctx context.Context, svc *vault.Service, n int, stdout io.Writer) error {
 	start := time.Now()
 	for i, r := range demo.Generate(uint64(time.Now().UnixNano()), n, time.Now()) {
-		c := candour.Caller{Principal: candour.Principal{Issuer: api.DevIssuer, Subject: "dev-seed",
+		c := candour.Caller{Principal: candour.Principal{Issuer: api.DevIssuer, Subject: r.Submitter,
 			Agency: r.Agency, Roles: []candour.Role{candour.RoleCaseworker}}, RequestID: fmt.Sprintf("seed-%d", i)}
 		if _, err := svc.Submit(ctx, c, r.Feedback, candour.Idempotency{}); err != nil {
 			return fmt.Errorf("seeding stopped after %d of %d records: %w", i, n, err)

@@ -40,7 +40,11 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	jwksURL := fs.String("jwks-url", "", "the OIDC issuer's JWKS URL, whose keys sign bearer tokens")
 	issuer := fs.String("issuer", "", "the iss claim tokens must carry")
 	audience := fs.String("audience", "candour", "the aud claim tokens must carry")
+	release := addReleaseFlags(fs)
 	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
+	}
+	if err := release.check("server"); err != nil {
 		return err
 	}
 	if err := applyConfig(fs, *config); err != nil {
@@ -102,7 +106,12 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return fmt.Errorf("the JWKS at %s cannot be used: %w", *jwksURL, err)
 	}
-	c := components{poolAge: *poolAge, store: db, tree: tree, keys: kek, policy: pol, auth: api.NewVerifier(jwks, *issuer, *audience, nil), logger: logger}
+	noise, err := insightNoise(ctx, kek)
+	if err != nil {
+		return err
+	}
+	c := components{poolAge: *poolAge, store: db, tree: tree, keys: kek, policy: pol, noise: noise,
+		auth: api.NewVerifier(jwks, *issuer, *audience, nil), logger: logger}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %w", *addr, err)
@@ -110,6 +119,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	logger.Info("candour server listening", "addr", ln.Addr().String(), "policy_revision", pol.Revision())
 	fmt.Fprintf(stdout, "Listening on http://%s\n", ln.Addr())
 	go checkpointEvery(ctx, tree, *checkpoints, logger)
+	go c.releaser(*release.embargo).Every(ctx, *release.interval, time.Now)
 	return serve(ctx, ln, c.handler(), logger)
 }
 

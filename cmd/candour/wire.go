@@ -31,7 +31,8 @@ type store interface {
 	candour.DataKeyStore
 	audit.Store
 	keyRows
-	insight.Summarizer
+	insight.Releases
+	insight.ReleaseStore
 }
 
 var (
@@ -46,6 +47,7 @@ type components struct {
 	tree    *audit.Log
 	keys    vault.KEK
 	policy  *policy.Dynamic
+	noise   *insight.Noise
 	auth    api.Authenticator
 	jwks    []byte // served at /.well-known/jwks.json when set (dev issuer)
 	logger  *slog.Logger
@@ -65,14 +67,49 @@ func (c components) handler() http.Handler {
 	svc := vault.New(cfg)
 	return api.New(api.Config{
 		Feedback: svc,
-		Insight:  insight.NewService(c.store, svc, c.store, c.policy, nil),
-		Metrics:  svc.WriteMetrics,
-		Audit:    audit.NewService(c.store, c.store, c.tree, c.policy, nil),
-		Auth:     c.auth,
-		JWKS:     c.jwks,
-		Ready:    c.ready(),
-		Logger:   c.logger,
+		Insight: insight.NewService(insight.Config{Store: c.store, Opener: svc, Log: c.store, Policy: c.policy,
+			Noise: c.noise}),
+		Metrics: svc.WriteMetrics,
+		Audit:   audit.NewService(c.store, c.store, c.tree, c.policy, nil),
+		Auth:    c.auth,
+		JWKS:    c.jwks,
+		Ready:   c.ready(),
+		Logger:  c.logger,
 	})
+}
+
+// insightNoise derives the key of insight's noise from the key provider's
+// keyed hash, so that only the server can compute it.
+func insightNoise(ctx context.Context, keys vault.KEK) (*insight.Noise, error) {
+	key, err := keys.SubjectHash(ctx, insight.NoiseKeyLabel)
+	if err != nil {
+		return nil, fmt.Errorf("the key provider could not derive insight's noise key: %w", err)
+	}
+	return insight.NewNoise(key)
+}
+
+// releaseFlags are the flags that say when months are released for insight.
+type releaseFlags struct {
+	embargo, interval *time.Duration
+}
+
+func addReleaseFlags(fs *flag.FlagSet) releaseFlags {
+	return releaseFlags{
+		embargo:  fs.Duration("release-embargo", insight.DefaultEmbargo, "how long after a month ends it is released for insight (once; it never changes after)"),
+		interval: fs.Duration("release-interval", time.Hour, "how often to look for months to release"),
+	}
+}
+
+func (f releaseFlags) check(cmd string) error {
+	if *f.embargo < 0 || *f.interval <= 0 {
+		return usageError{cmd + ": --release-embargo must not be negative and --release-interval must be positive"}
+	}
+	return nil
+}
+
+// releaser returns the releaser of c's store, for the agencies of c's policy.
+func (c components) releaser(embargo time.Duration) *insight.Releaser {
+	return insight.NewReleaser(c.store, c.store, embargo, c.policy.Agencies, c.logger)
 }
 
 // ready names what /readyz checks: the database, and the key provider when
