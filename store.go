@@ -119,13 +119,15 @@ type Erasure struct {
 	AuditSeq int64 `json:"audit_seq"`
 }
 
-// ReleaseGroup is one agency's service in one released month: how many
-// records the release took, and whether all of them are still there with
-// consent live. A group that is not intact (someone withdrew, was erased, or
-// their consent ran out since) has its comments withheld.
+// ReleaseGroup is one agency's service in one released month (a base cell):
+// how many records the release took and about how many distinct subjects
+// (a record without a subject reference is a subject of its own), and
+// whether all of them are still there with consent live. A group that is
+// not intact (someone withdrew, was erased, or their consent ran out since)
+// has its comments withheld.
 type ReleaseGroup struct {
 	Agency, Service, Period string
-	Members                 int
+	Members, Subjects       int
 	Intact                  bool
 }
 

@@ -3,6 +3,7 @@ package candour
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"time"
 )
@@ -51,10 +52,10 @@ type Release struct {
 	Records    int
 }
 
-// ReleaseRow is one record's analytical values as a release holds them: no
-// record id, no content, no consent dates. It is what insight is computed
-// from, and it never changes once its period is released (erasure aside).
-type ReleaseRow struct {
+// ReleaseKey is what a release keeps of a record besides its answers: the
+// dimensions a summary groups by, what a scope selects on (consent as it
+// stood at release), and who recorded it (for the contributor rules).
+type ReleaseKey struct {
 	Period      string
 	Agency      string
 	Service     string
@@ -63,21 +64,98 @@ type ReleaseRow struct {
 	Sensitivity Sensitivity
 	Purposes    []Purpose // the consent's purposes at release
 	ShareWith   []string  // the consent's partner agencies at release
-	Ratings     Ratings
 	Bands       Equality
-	RecordKey   uint32 // the record's secret key; cell keys sum it
 	Submitter   string // who recorded it (the caseworker's subject)
+}
+
+// ReleaseRow is one record's analytical values as a release holds them: no
+// record id, no content, no consent dates. It never changes once its period
+// is released; an erasure deletes it.
+type ReleaseRow struct {
+	ReleaseKey
+	Ratings     Ratings
+	RecordKey   uint32 // the record's secret key; cell keys sum it
 	SubjectHash []byte // keyed hash of the subject reference; nil when none
 }
 
+// Stratum is the released rows that share one ReleaseKey, summed: what
+// summaries are computed from, so that a summary reads one row per stratum
+// rather than one per record. Stores keep it exactly as Strata computes it.
+type Stratum struct {
+	ReleaseKey
+	N        int
+	KeySum   uint32 // the sum of the records' keys, mod 2^32
+	Subjects int    // distinct subjects; a record without one is a subject of its own
+	SatSum, SatN, EffortSum, EffortN,
+	SafeYes, SafeN, BelievedYes, BelievedN,
+	Promoters, Detractors, RecommendN int
+}
+
+// Strata sums rows into strata: the reference definition stores match.
+func Strata(rows []ReleaseRow) []Stratum {
+	byKey := map[string]*Stratum{}
+	subjects := map[string]map[string]bool{}
+	var order []string
+	for _, r := range rows {
+		k := fmt.Sprintf("%q", r.ReleaseKey)
+		st := byKey[k]
+		if st == nil {
+			st = &Stratum{ReleaseKey: r.ReleaseKey}
+			byKey[k], subjects[k] = st, map[string]bool{}
+			order = append(order, k)
+		}
+		st.N++
+		st.KeySum += r.RecordKey
+		if r.SubjectHash == nil {
+			st.Subjects++
+		} else if !subjects[k][string(r.SubjectHash)] {
+			subjects[k][string(r.SubjectHash)] = true
+			st.Subjects++
+		}
+		rt := r.Ratings
+		if v := rt.Satisfaction; v != nil {
+			st.SatSum, st.SatN = st.SatSum+*v, st.SatN+1
+		}
+		if v := rt.Effort; v != nil {
+			st.EffortSum, st.EffortN = st.EffortSum+*v, st.EffortN+1
+		}
+		if rt.FeltSafe != "" {
+			st.SafeN++
+			if rt.FeltSafe == "yes" {
+				st.SafeYes++
+			}
+		}
+		if rt.FeltBelieved != "" {
+			st.BelievedN++
+			if rt.FeltBelieved == "yes" {
+				st.BelievedYes++
+			}
+		}
+		if v := rt.WouldRecommend; v != nil {
+			st.RecommendN++
+			switch {
+			case *v >= 9:
+				st.Promoters++
+			case *v <= 6:
+				st.Detractors++
+			}
+		}
+	}
+	out := make([]Stratum, len(order))
+	for i, k := range order {
+		out[i] = *byKey[k]
+	}
+	return out
+}
+
 // Matches reports whether r passes the query's filters (scope aside).
-func (q SummaryQuery) Matches(r ReleaseRow) bool {
+func (q SummaryQuery) Matches(r ReleaseKey) bool {
 	return (q.From == "" || r.Period >= q.From) && (q.To == "" || r.Period <= q.To) &&
 		(q.Service == "" || r.Service == q.Service)
 }
 
 // Dimension returns r's value of a summary dimension.
-func (r ReleaseRow) Dimension(d string) string {
+func (r ReleaseKey) Dimension(d string) string {
 	switch d {
 	case "agency":
 		return r.Agency
@@ -101,10 +179,10 @@ func (r ReleaseRow) Dimension(d string) string {
 	return ""
 }
 
-// Admits reports whether the scope admits a released row: the same grants as
-// Contains, with consent as it stood at release (a release holds only records
-// whose consent was live then). Stores turn the same rule into SQL.
-func (s Scope) Admits(r ReleaseRow) bool {
+// Admits reports whether the scope admits released records: the same grants
+// as Contains, with consent as it stood at release (a release holds only
+// records whose consent was live then). Stores turn the same rule into SQL.
+func (s Scope) Admits(r ReleaseKey) bool {
 	for _, g := range s.Grants {
 		if g.admits(r.Agency, r.Sensitivity, r.Purposes, r.ShareWith) {
 			return true

@@ -112,12 +112,8 @@ func (s *Service) Comments(ctx context.Context, c candour.Caller, q candour.Summ
 // cut to a multiple of Rounding; groups in service, month and agency order.
 // Nothing is opened.
 func (s *Service) publishedCommentGroups(ctx context.Context, d candour.Decision, now time.Time, q candour.SummaryQuery, k int) ([]commentGroup, error) {
-	var agencies []string
-	for _, g := range d.Scope.Grants {
-		agencies = append(agencies, g.Agency)
-	}
 	intact := map[[3]string]bool{}
-	rg, err := s.store.ReleaseGroups(ctx, agencies, now, q)
+	rg, err := s.store.ReleaseGroups(ctx, scopeAgencies(d), now, q)
 	if err != nil {
 		return nil, err
 	}

@@ -7,7 +7,8 @@
 //     arrives or is withdrawn later cannot be differenced out;
 //   - contributor rules: a group publishes only when, leaving out the records
 //     of its two largest submitters, at least the minimum cell size of
-//     records remain, and it holds at least that many distinct subjects; so
+//     records remain, and it holds at least that many distinct subjects
+//     (counted per stratum, see candour.Stratum, and summed); so
 //     records planted through one or two caseworker accounts never make a
 //     small group publish;
 //   - base cells: a record counts only when its agency's service in its month
@@ -42,12 +43,11 @@ const dominant = 2
 // contrib is what one submitter contributed to a group.
 type contrib struct{ n, sat, effort, safe, believed, recommend int }
 
-// tally is what disclosure control knows of a group of released rows.
+// tally is what disclosure control knows of a group of released strata.
 type tally struct {
 	n                      int
-	key                    uint32 // the sum of the rows' record keys
-	subjects               map[string]bool
-	anonymous              int // rows without a subject reference: each its own subject
+	key                    uint32 // the sum of the records' keys
+	subjects               int    // distinct subjects, summed over strata
 	bySubmitter            map[string]*contrib
 	satSum, satN           int
 	effortSum, effortN     int
@@ -57,61 +57,21 @@ type tally struct {
 	recommendN             int
 }
 
-func newTally() *tally {
-	return &tally{subjects: map[string]bool{}, bySubmitter: map[string]*contrib{}}
+func newTally() *tally { return &tally{bySubmitter: map[string]*contrib{}} }
+
+func (t *tally) add(s candour.Stratum) {
+	t.merge(&tally{n: s.N, key: s.KeySum, subjects: s.Subjects,
+		bySubmitter: map[string]*contrib{s.Submitter: {n: s.N, sat: s.SatN, effort: s.EffortN, safe: s.SafeN,
+			believed: s.BelievedN, recommend: s.RecommendN}},
+		satSum: s.SatSum, satN: s.SatN, effortSum: s.EffortSum, effortN: s.EffortN, safeYes: s.SafeYes, safeN: s.SafeN,
+		believedYes: s.BelievedYes, believedN: s.BelievedN, promoters: s.Promoters, detractors: s.Detractors, recommendN: s.RecommendN})
 }
 
-func (t *tally) add(r candour.ReleaseRow) {
-	t.n++
-	t.key += r.RecordKey
-	if r.SubjectHash == nil {
-		t.anonymous++
-	} else {
-		t.subjects[string(r.SubjectHash)] = true
-	}
-	c := t.bySubmitter[r.Submitter]
-	if c == nil {
-		c = &contrib{}
-		t.bySubmitter[r.Submitter] = c
-	}
-	c.n++
-	if v := r.Ratings.Satisfaction; v != nil {
-		t.satSum, t.satN, c.sat = t.satSum+*v, t.satN+1, c.sat+1
-	}
-	if v := r.Ratings.Effort; v != nil {
-		t.effortSum, t.effortN, c.effort = t.effortSum+*v, t.effortN+1, c.effort+1
-	}
-	if a := r.Ratings.FeltSafe; a != "" {
-		t.safeN, c.safe = t.safeN+1, c.safe+1
-		if a == "yes" {
-			t.safeYes++
-		}
-	}
-	if a := r.Ratings.FeltBelieved; a != "" {
-		t.believedN, c.believed = t.believedN+1, c.believed+1
-		if a == "yes" {
-			t.believedYes++
-		}
-	}
-	if v := r.Ratings.WouldRecommend; v != nil {
-		t.recommendN, c.recommend = t.recommendN+1, c.recommend+1
-		switch {
-		case *v >= 9:
-			t.promoters++
-		case *v <= 6:
-			t.detractors++
-		}
-	}
-}
-
-// merge adds o's rows to t.
+// merge adds o's records to t.
 func (t *tally) merge(o *tally) {
 	t.n += o.n
 	t.key += o.key
-	t.anonymous += o.anonymous
-	for s := range o.subjects {
-		t.subjects[s] = true
-	}
+	t.subjects += o.subjects
 	for s, c := range o.bySubmitter {
 		m := t.bySubmitter[s]
 		if m == nil {
@@ -160,7 +120,7 @@ func (t *tally) publishable(k int) bool {
 	for _, c := range t.bySubmitter {
 		shares = append(shares, c.n)
 	}
-	return passes(t.n, shares, len(t.subjects)+t.anonymous, k)
+	return passes(t.n, shares, t.subjects, k)
 }
 
 // answered reports whether a measure answered n times, by the shares that of
@@ -176,14 +136,20 @@ type cell struct {
 	published bool
 }
 
-// Protect applies disclosure control to released rows grouped by groupBy,
-// with minimum cell size k, and returns the published cells in key order.
-// Cells that do not publish are left out.
-func Protect(rows []candour.ReleaseRow, groupBy []string, k int, noise *Noise) []candour.InsightCell {
+// BaseSubjects gives the distinct subjects of a base cell (an agency's
+// service in a month) as its release counted them, exactly; summed strata
+// count a subject once per stratum.
+type BaseSubjects func(agency, service, period string) (int, bool)
+
+// Protect applies disclosure control to released strata grouped by
+// groupBy, with minimum cell size k, and returns the published cells in key
+// order. Cells that do not publish are left out. subjects, when set, holds
+// base cells to the exact count of their distinct subjects as well.
+func Protect(strata []candour.Stratum, groupBy []string, k int, noise *Noise, subjects BaseSubjects) []candour.InsightCell {
 	k = max(k, 1)
-	rows = baseCells(rows, k)
+	strata = baseCells(strata, k, subjects)
 	byKey := map[string]*cell{}
-	for _, r := range rows {
+	for _, r := range strata {
 		keys := make([]string, len(groupBy))
 		for i, d := range groupBy {
 			keys[i] = r.Dimension(d)
@@ -212,18 +178,25 @@ func Protect(rows []candour.ReleaseRow, groupBy []string, k int, noise *Noise) [
 	return out
 }
 
-// baseCells keeps the rows whose base cell (agency, service, month) passes
-// the contributor rules.
-func baseCells(rows []candour.ReleaseRow, k int) []candour.ReleaseRow {
+// baseCells keeps the strata whose base cell (agency, service, month)
+// passes the contributor rules.
+func baseCells(strata []candour.Stratum, k int, subjects BaseSubjects) []candour.Stratum {
 	base := map[[3]string]*tally{}
-	for _, r := range rows {
+	for _, r := range strata {
 		id := [3]string{r.Agency, r.Service, r.Period}
 		if base[id] == nil {
 			base[id] = newTally()
 		}
 		base[id].add(r)
 	}
-	return slices.DeleteFunc(slices.Clone(rows), func(r candour.ReleaseRow) bool {
+	if subjects != nil {
+		for id, t := range base {
+			if n, ok := subjects(id[0], id[1], id[2]); ok {
+				t.subjects = min(t.subjects, n)
+			}
+		}
+	}
+	return slices.DeleteFunc(slices.Clone(strata), func(r candour.Stratum) bool {
 		return !base[[3]string{r.Agency, r.Service, r.Period}].publishable(k)
 	})
 }

@@ -80,10 +80,31 @@ func TestNoiseDistribution(t *testing.T) {
 	}
 }
 
+// distinctSubjects counts the subjects of each base cell of rows, as a
+// release does.
+func distinctSubjects(rows []candour.ReleaseRow) BaseSubjects {
+	seen := map[[3]string]map[string]bool{}
+	for i, r := range rows {
+		id := [3]string{r.Agency, r.Service, r.Period}
+		if seen[id] == nil {
+			seen[id] = map[string]bool{}
+		}
+		s := string(r.SubjectHash)
+		if r.SubjectHash == nil {
+			s = fmt.Sprint("anonymous-", i)
+		}
+		seen[id][s] = true
+	}
+	return func(a, s, p string) (int, bool) {
+		m, ok := seen[[3]string{a, s, p}]
+		return len(m), ok
+	}
+}
+
 // row returns a released row of a base cell.
 func row(service, period, submitter string, subject int, sat int, safe string) candour.ReleaseRow {
-	r := candour.ReleaseRow{Agency: "victim-support-north", Service: service, Period: period, Touchpoint: "first-contact",
-		Submitter: submitter, Ratings: candour.Ratings{Satisfaction: &sat, FeltSafe: safe}, RecordKey: mrand.Uint32()}
+	r := candour.ReleaseRow{ReleaseKey: candour.ReleaseKey{Agency: "victim-support-north", Service: service, Period: period,
+		Touchpoint: "first-contact", Submitter: submitter}, Ratings: candour.Ratings{Satisfaction: &sat, FeltSafe: safe}, RecordKey: mrand.Uint32()}
 	if subject >= 0 {
 		r.SubjectHash = []byte(fmt.Sprint(subject))
 	}
@@ -136,7 +157,7 @@ func TestProtectRules(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cells := Protect(tt.rows, tt.groupBy, 10, noise)
+			cells := Protect(candour.Strata(tt.rows), tt.groupBy, 10, noise, distinctSubjects(tt.rows))
 			if len(cells) != tt.cells {
 				t.Fatalf("%d cells published, want %d: %+v", len(cells), tt.cells, cells)
 			}
@@ -148,7 +169,7 @@ func TestProtectRules(t *testing.T) {
 		})
 	}
 	// The total of the two-service case counts only the big base cell.
-	cells := Protect(append(crowd(s1, "2025-01", 20, 20), crowd(s2, "2025-01", 3, 3)...), nil, 10, noise)
+	cells := Protect(candour.Strata(append(crowd(s1, "2025-01", 20, 20), crowd(s2, "2025-01", 3, 3)...)), nil, 10, noise, nil)
 	if len(cells) != 1 || *cells[0].Count < 15 || *cells[0].Count > 25 {
 		t.Errorf("total over a big and a small base cell: %+v; want about 20", cells)
 	}
@@ -157,7 +178,7 @@ func TestProtectRules(t *testing.T) {
 	for i := range rs[:8] {
 		rs[i].Ratings.FeltSafe = ""
 	}
-	if cells := Protect(rs, nil, 10, noise); len(cells) != 1 || cells[0].FeltSafePct != nil || cells[0].SatisfactionMean == nil {
+	if cells := Protect(candour.Strata(rs), nil, 10, noise, nil); len(cells) != 1 || cells[0].FeltSafePct != nil || cells[0].SatisfactionMean == nil {
 		t.Errorf("six answers of felt safe: %+v; want it withheld, satisfaction shown", cells)
 	}
 }
@@ -182,7 +203,7 @@ func TestHonestAccuracy(t *testing.T) {
 				rw.Ratings.Effort = &eff
 				rows = append(rows, rw)
 			}
-			out := Protect(rows, nil, 10, noise)
+			out := Protect(candour.Strata(rows), nil, 10, noise, nil)
 			if len(out) != 1 {
 				t.Fatalf("a cell of %d was not published", n)
 			}

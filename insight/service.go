@@ -21,9 +21,9 @@ const DefaultMinCell = 10
 type Releases interface {
 	// ReleasedPeriods returns every release, oldest period first.
 	ReleasedPeriods(ctx context.Context) ([]candour.Release, error)
-	// ReleaseRows returns the released rows the scope admits that pass q's
-	// filters.
-	ReleaseRows(ctx context.Context, scope candour.Scope, q candour.SummaryQuery) ([]candour.ReleaseRow, error)
+	// ReleaseStrata returns the release strata the scope admits that pass
+	// q's filters.
+	ReleaseStrata(ctx context.Context, scope candour.Scope, q candour.SummaryQuery) ([]candour.Stratum, error)
 	// CommentTallies counts, per released agency, service and month in
 	// scope at now, the live released records with comments by submitter,
 	// and their distinct subjects, without reading a record.
@@ -92,16 +92,28 @@ func (s *Service) Summary(ctx context.Context, c candour.Caller, q candour.Summa
 	if err != nil {
 		return candour.InsightSummary{}, candour.Wrap(candour.EUNAVAILABLE, err, "The record store is unavailable. Try again shortly.")
 	}
-	rows, err := s.store.ReleaseRows(ctx, d.Scope, q)
+	strata, err := s.store.ReleaseStrata(ctx, d.Scope, q)
 	if err != nil {
 		return candour.InsightSummary{}, candour.Wrap(candour.EUNAVAILABLE, err, "The record store is unavailable. Try again shortly.")
+	}
+	groups, err := s.store.ReleaseGroups(ctx, scopeAgencies(d), entry.Time, q)
+	if err != nil {
+		return candour.InsightSummary{}, candour.Wrap(candour.EUNAVAILABLE, err, "The record store is unavailable. Try again shortly.")
+	}
+	subjectsOf := map[[3]string]int{}
+	for _, g := range groups {
+		subjectsOf[[3]string{g.Agency, g.Service, g.Period}] = g.Subjects
+	}
+	baseSubjects := func(agency, service, period string) (int, bool) {
+		n, ok := subjectsOf[[3]string{agency, service, period}]
+		return n, ok
 	}
 	entry.Outcome = candour.OutcomeOK
 	if _, err := s.log.AppendAudit(ctx, entry); err != nil {
 		return candour.InsightSummary{}, candour.Wrap(candour.EUNAVAILABLE, err, "The audit log is unavailable, so nothing can be done. Try again shortly.")
 	}
 	k := max(d.Obligations.MinCellSize, DefaultMinCell)
-	cells := Protect(rows, q.GroupBy, k, s.noise)
+	cells := Protect(strata, q.GroupBy, k, s.noise, baseSubjects)
 	if !slices.Contains(d.Obligations.Fields, "ratings") {
 		for i := range cells { // the agreement shares counts, not ratings
 			cells[i] = candour.InsightCell{Keys: cells[i].Keys, Count: cells[i].Count}
@@ -143,11 +155,16 @@ func (s *Service) decide(ctx context.Context, c candour.Caller, action candour.A
 // inScope returns ctx naming the agencies of d's scope, which is all the
 // store's row-level security will let the query see.
 func inScope(ctx context.Context, d candour.Decision) context.Context {
+	return candour.WithAgencies(ctx, scopeAgencies(d)...)
+}
+
+// scopeAgencies returns the agencies of d's scope.
+func scopeAgencies(d candour.Decision) []string {
 	var agencies []string
 	for _, g := range d.Scope.Grants {
 		agencies = append(agencies, g.Agency)
 	}
-	return candour.WithAgencies(ctx, agencies...)
+	return agencies
 }
 
 // refuse logs a refused request with its outcome and returns err, or an

@@ -86,7 +86,7 @@ func BenchmarkSummaryMillion(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	if _, err := conn.Exec(ctx, `VACUUM ANALYZE feedback, insight_release_rows`); err != nil {
+	if _, err := conn.Exec(ctx, `VACUUM ANALYZE feedback, insight_release_rows, insight_release_strata`); err != nil {
 		b.Fatal(err)
 	}
 	scope := candour.Scope{Grants: []candour.ScopeGrant{
@@ -103,11 +103,11 @@ func BenchmarkSummaryMillion(b *testing.B) {
 	q := candour.SummaryQuery{GroupBy: []string{"service", "period"}}
 	b.ResetTimer()
 	for b.Loop() {
-		rows, err := db.ReleaseRows(actx, scope, q)
-		if err != nil || len(rows) == 0 {
-			b.Fatalf("release rows: %d, %v", len(rows), err)
+		strata, err := db.ReleaseStrata(actx, scope, q)
+		if err != nil || len(strata) == 0 {
+			b.Fatalf("release strata: %d, %v", len(strata), err)
 		}
-		if cells := insight.Protect(rows, q.GroupBy, 10, noise); len(cells) == 0 {
+		if cells := insight.Protect(strata, q.GroupBy, 10, noise, nil); len(cells) == 0 {
 			b.Fatal("no cell published")
 		}
 	}

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -134,8 +135,13 @@ func (d *DB) ReleasePeriod(ctx context.Context, period string, at time.Time) (ca
 			return fmt.Errorf("copy release rows: %w", err)
 		}
 		rel.Records = int(tag.RowsAffected())
-		if _, err := tx.Exec(ctx, `INSERT INTO insight_release_groups (agency, service, period, members, first_expiry)
-			SELECT agency, service, period, count(*), min(consent_expires_at) FROM feedback WHERE released AND period = $1
+		if err := buildStrata(ctx, tx, "period = $1", period); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO insight_release_groups (agency, service, period, members, subjects, first_expiry)
+			SELECT agency, service, period, count(*),
+				count(DISTINCT subject_hash) + count(*) FILTER (WHERE subject_hash IS NULL),
+				min(consent_expires_at) FROM feedback WHERE released AND period = $1
 			GROUP BY agency, service, period`, period); err != nil {
 			return fmt.Errorf("release groups: %w", err)
 		}
@@ -159,43 +165,88 @@ func (d *DB) ReleasePeriod(ctx context.Context, period string, at time.Time) (ca
 	return rel, err
 }
 
-// ReleaseRows returns the released rows the scope admits that pass q's
+// strataKey is what a stratum groups release rows by.
+const strataKey = `period, agency, service, touchpoint, channel, sensitivity, consent_purposes, consent_share_with,
+	age_band, sex, ethnic_group, disability, submitter`
+
+// buildStrata sums the release rows that where selects into strata.
+func buildStrata(ctx context.Context, tx pgx.Tx, where string, args ...any) error {
+	_, err := tx.Exec(ctx, `INSERT INTO insight_release_strata SELECT `+strataKey+`,
+		count(*), sum(record_key) % 4294967296,
+		count(DISTINCT subject_hash) + count(*) FILTER (WHERE subject_hash IS NULL),
+		coalesce(sum(satisfaction), 0), count(satisfaction), coalesce(sum(effort), 0), count(effort),
+		count(*) FILTER (WHERE felt_safe = 'yes'), count(*) FILTER (WHERE felt_safe <> ''),
+		count(*) FILTER (WHERE felt_believed = 'yes'), count(*) FILTER (WHERE felt_believed <> ''),
+		count(*) FILTER (WHERE would_recommend >= 9), count(*) FILTER (WHERE would_recommend <= 6),
+		count(would_recommend)
+		FROM insight_release_rows WHERE `+where+` GROUP BY `+strataKey, args...)
+	if err != nil {
+		return fmt.Errorf("release strata: %w", err)
+	}
+	return nil
+}
+
+// eraseReleased deletes a subject's release rows and sums the strata of the
+// months they were in again.
+func eraseReleased(ctx context.Context, tx pgx.Tx, agency string, subjectHash []byte) error {
+	rows, err := tx.Query(ctx, `DELETE FROM insight_release_rows WHERE agency = $1 AND subject_hash = $2 RETURNING period`, agency, subjectHash)
+	if err != nil {
+		return fmt.Errorf("delete subject's released rows: %w", err)
+	}
+	periods, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("delete subject's released rows: %w", err)
+	}
+	slices.Sort(periods)
+	for _, p := range slices.Compact(periods) {
+		if _, err := tx.Exec(ctx, `DELETE FROM insight_release_strata WHERE agency = $1 AND period = $2`, agency, p); err != nil {
+			return fmt.Errorf("delete strata: %w", err)
+		}
+		if err := buildStrata(ctx, tx, "agency = $1 AND period = $2", agency, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ReleaseStrata returns the release strata the scope admits that pass q's
 // filters, in a transaction that sees only the scope's agencies.
-func (d *DB) ReleaseRows(ctx context.Context, scope candour.Scope, q candour.SummaryQuery) ([]candour.ReleaseRow, error) {
+func (d *DB) ReleaseStrata(ctx context.Context, scope candour.Scope, q candour.SummaryQuery) ([]candour.Stratum, error) {
 	var args sqlArgs
 	where := grantsWhere(scope, &args) + filtersWhere(q, "", &args)
-	var out []candour.ReleaseRow
+	var out []candour.Stratum
 	err := d.inScopeTx(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT period, agency, service, touchpoint, channel, sensitivity,
-			consent_purposes, consent_share_with, satisfaction, effort, felt_safe, felt_believed, would_recommend,
-			age_band, sex, ethnic_group, disability, record_key, submitter, subject_hash
-			FROM insight_release_rows WHERE `+where, args...)
+		rows, err := tx.Query(ctx, `SELECT `+strataKey+`, n, key_sum, subjects, sat_sum, sat_n, effort_sum, effort_n,
+			safe_yes, safe_n, believed_yes, believed_n, promoters, detractors, recommend_n
+			FROM insight_release_strata WHERE `+where, args...)
 		if err != nil {
-			return fmt.Errorf("select release rows: %w", err)
+			return fmt.Errorf("select strata: %w", err)
 		}
-		out, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (candour.ReleaseRow, error) {
+		out, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (candour.Stratum, error) {
 			var (
-				r                      candour.ReleaseRow
-				sens                   string
-				purposes               []string
-				sat, effort, recommend *int16
-				key                    int64
+				st       candour.Stratum
+				sens     string
+				purposes []string
+				n        [14]int64
 			)
-			if err := row.Scan(&r.Period, &r.Agency, &r.Service, &r.Touchpoint, &r.Channel, &sens, &purposes, &r.ShareWith,
-				&sat, &effort, &r.Ratings.FeltSafe, &r.Ratings.FeltBelieved, &recommend,
-				&r.Bands.AgeBand, &r.Bands.Sex, &r.Bands.EthnicGroup, &r.Bands.Disability,
-				&key, &r.Submitter, &r.SubjectHash); err != nil {
-				return r, err
+			k := &st.ReleaseKey
+			if err := row.Scan(&k.Period, &k.Agency, &k.Service, &k.Touchpoint, &k.Channel, &sens, &purposes, &k.ShareWith,
+				&k.Bands.AgeBand, &k.Bands.Sex, &k.Bands.EthnicGroup, &k.Bands.Disability, &k.Submitter,
+				&n[0], &n[1], &n[2], &n[3], &n[4], &n[5], &n[6], &n[7], &n[8], &n[9], &n[10], &n[11], &n[12], &n[13]); err != nil {
+				return st, err
 			}
-			r.Sensitivity, r.RecordKey = candour.Sensitivity(sens), uint32(key)
-			r.Ratings.Satisfaction, r.Ratings.Effort, r.Ratings.WouldRecommend = intPtr(sat), intPtr(effort), intPtr(recommend)
+			k.Sensitivity = candour.Sensitivity(sens)
 			for _, p := range purposes {
-				r.Purposes = append(r.Purposes, candour.Purpose(p))
+				k.Purposes = append(k.Purposes, candour.Purpose(p))
 			}
-			if len(r.ShareWith) == 0 {
-				r.ShareWith = nil
+			if len(k.ShareWith) == 0 {
+				k.ShareWith = nil
 			}
-			return r, nil
+			st.N, st.KeySum, st.Subjects = int(n[0]), uint32(n[1]), int(n[2])
+			st.SatSum, st.SatN, st.EffortSum, st.EffortN = int(n[3]), int(n[4]), int(n[5]), int(n[6])
+			st.SafeYes, st.SafeN, st.BelievedYes, st.BelievedN = int(n[7]), int(n[8]), int(n[9]), int(n[10])
+			st.Promoters, st.Detractors, st.RecommendN = int(n[11]), int(n[12]), int(n[13])
+			return st, nil
 		})
 		return err
 	})
@@ -274,7 +325,7 @@ func (d *DB) ReleaseGroups(ctx context.Context, agencies []string, now time.Time
 	where := "agency = ANY(" + args.add(agencies) + "::text[])" + filtersWhere(q, "", &args)
 	var out []candour.ReleaseGroup
 	err := d.inScopeTx(candour.WithAgencies(ctx, agencies...), func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT agency, service, period, members,
+		rows, err := tx.Query(ctx, `SELECT agency, service, period, members, subjects,
 			lost = 0 AND (first_expiry IS NULL OR first_expiry > `+at+`)
 			FROM insight_release_groups WHERE `+where+` ORDER BY agency, service, period`, args...)
 		if err != nil {
@@ -282,7 +333,7 @@ func (d *DB) ReleaseGroups(ctx context.Context, agencies []string, now time.Time
 		}
 		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (candour.ReleaseGroup, error) {
 			var g candour.ReleaseGroup
-			err := r.Scan(&g.Agency, &g.Service, &g.Period, &g.Members, &g.Intact)
+			err := r.Scan(&g.Agency, &g.Service, &g.Period, &g.Members, &g.Subjects, &g.Intact)
 			return g, err
 		})
 		return err

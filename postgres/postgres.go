@@ -660,8 +660,8 @@ func (d *DB) EraseSubject(ctx context.Context, agency string, subjectHash []byte
 			return fmt.Errorf("delete subject's records: %w", err)
 		}
 		slices.Sort(ids)
-		if _, err := tx.Exec(ctx, `DELETE FROM insight_release_rows WHERE agency = $1 AND subject_hash = $2`, agency, subjectHash); err != nil {
-			return fmt.Errorf("delete subject's released rows: %w", err)
+		if err := eraseReleased(ctx, tx, agency, subjectHash); err != nil {
+			return err
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM data_keys WHERE id = $1`, candour.SubjectKeyID(agency, subjectHash)); err != nil {
 			return fmt.Errorf("delete data key: %w", err)

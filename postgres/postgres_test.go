@@ -131,9 +131,9 @@ func TestRowLevelSecurity(t *testing.T) {
 		t.Fatalf("release for victim-support-north: %+v, %v; want the record", rel, err)
 	}
 	for ctx, want := range map[context.Context]int{police: 0, victim: 1} {
-		rows, err := db.ReleaseRows(ctx, scope, candour.SummaryQuery{})
-		if err != nil || len(rows) != want {
-			t.Errorf("ReleaseRows for %v: %d rows, %v; want %d", candour.AgenciesFrom(ctx), len(rows), err, want)
+		strata, err := db.ReleaseStrata(ctx, scope, candour.SummaryQuery{})
+		if err != nil || len(strata) != want {
+			t.Errorf("ReleaseStrata for %v: %d strata, %v; want %d", candour.AgenciesFrom(ctx), len(strata), err, want)
 		}
 	}
 }
@@ -228,5 +228,46 @@ func TestConcurrentErasures(t *testing.T) {
 	recs, err := db.ScopedRecords(ctx, scope, storetest.Record("").SubmittedAt, candour.SummaryQuery{})
 	if err != nil || len(recs) != 20 {
 		t.Errorf("after the erasures: %d records, %v; want the 20 new records only", len(recs), err)
+	}
+}
+
+// TestAuditBadEntryFailsAlone appends many entries at once, a few of which
+// PostgreSQL refuses (a NUL byte in the actor): those fail, and every other
+// entry of their group commit is appended, gap-free.
+func TestAuditBadEntryFailsAlone(t *testing.T) {
+	ctx := storetest.Context()
+	db, _ := open(t)
+	const n = 300
+	var wg sync.WaitGroup
+	seqs := make([]int64, n)
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() {
+			e := storetest.Entry(fmt.Sprint("cw-", i), candour.ActionFeedbackRead, fmt.Sprint("rec-", i))
+			if i%50 == 7 {
+				e.Actor.Subject = "bad\x00subject"
+			}
+			seqs[i], errs[i] = db.AppendAudit(ctx, e)
+		})
+	}
+	wg.Wait()
+	seen := map[int64]bool{}
+	for i := range n {
+		switch {
+		case i%50 == 7 && errs[i] == nil:
+			t.Errorf("entry %d with a NUL byte was appended", i)
+		case i%50 != 7 && errs[i] != nil:
+			t.Errorf("entry %d failed with its batch: %v", i, errs[i])
+		case errs[i] == nil:
+			seen[seqs[i]] = true
+		}
+	}
+	for seq := range int64(len(seen)) {
+		if !seen[seq] {
+			t.Errorf("sequence number %d is missing: the log has a gap", seq)
+		}
+	}
+	if size, err := db.AuditSize(ctx); err != nil || size != int64(len(seen)) {
+		t.Errorf("AuditSize %d, %v; want %d", size, err, len(seen))
 	}
 }

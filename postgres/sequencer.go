@@ -91,10 +91,23 @@ func (s *sequencer) run() {
 				break gather
 			}
 		}
-		first, err := s.commit(batch)
-		for i, r := range batch {
-			r.reply <- appendResult{seq: first + int64(i), err: err}
-		}
+		s.commitAndReply(batch)
+	}
+}
+
+// commitAndReply commits a batch and answers each of its requests. When the
+// batch fails, it is split in halves and each half tried again, down to
+// single entries, so that an entry the database refuses fails alone and
+// never takes its batch neighbours with it.
+func (s *sequencer) commitAndReply(batch []appendReq) {
+	first, err := s.commit(batch)
+	if err != nil && len(batch) > 1 {
+		s.commitAndReply(batch[:len(batch)/2])
+		s.commitAndReply(batch[len(batch)/2:])
+		return
+	}
+	for i, r := range batch {
+		r.reply <- appendResult{seq: first + int64(i), err: err}
 	}
 }
 

@@ -155,8 +155,13 @@ func (d *DB) ReleasePeriod(ctx context.Context, period string, at time.Time) (ca
 		if _, err := tx.ExecContext(ctx, `UPDATE feedback SET released = 1 WHERE `+releasable, args...); err != nil {
 			return fmt.Errorf("mark released: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO insight_release_groups (agency, service, period, members, first_expiry)
-			SELECT agency, service, period, count(*), min(consent_expires_at) FROM feedback WHERE released = 1 AND period = ?
+		if err := buildStrata(ctx, tx, "period = ?", period); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO insight_release_groups (agency, service, period, members, subjects, first_expiry)
+			SELECT agency, service, period, count(*),
+				count(DISTINCT subject_hash) + sum(CASE WHEN subject_hash IS NULL THEN 1 ELSE 0 END),
+				min(consent_expires_at) FROM feedback WHERE released = 1 AND period = ?
 			GROUP BY agency, service, period`, period); err != nil {
 			return fmt.Errorf("release groups: %w", err)
 		}
@@ -176,44 +181,94 @@ func (d *DB) ReleasePeriod(ctx context.Context, period string, at time.Time) (ca
 	return rel, err
 }
 
-// ReleaseRows returns the released rows the scope admits that pass q's
+// strataKey is what a stratum groups release rows by.
+const strataKey = `period, agency, service, touchpoint, channel, sensitivity, consent_purposes, consent_share_with,
+	age_band, sex, ethnic_group, disability, submitter`
+
+// buildStrata sums the release rows that where selects into strata.
+func buildStrata(ctx context.Context, tx *sql.Tx, where string, args ...any) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO insight_release_strata SELECT `+strataKey+`,
+		count(*), sum(record_key) % 4294967296,
+		count(DISTINCT subject_hash) + sum(CASE WHEN subject_hash IS NULL THEN 1 ELSE 0 END),
+		coalesce(sum(satisfaction), 0), count(satisfaction), coalesce(sum(effort), 0), count(effort),
+		sum(CASE WHEN felt_safe = 'yes' THEN 1 ELSE 0 END), sum(CASE WHEN felt_safe <> '' THEN 1 ELSE 0 END),
+		sum(CASE WHEN felt_believed = 'yes' THEN 1 ELSE 0 END), sum(CASE WHEN felt_believed <> '' THEN 1 ELSE 0 END),
+		sum(CASE WHEN would_recommend >= 9 THEN 1 ELSE 0 END), sum(CASE WHEN would_recommend <= 6 THEN 1 ELSE 0 END),
+		count(would_recommend)
+		FROM insight_release_rows WHERE `+where+` GROUP BY `+strataKey, args...)
+	if err != nil {
+		return fmt.Errorf("release strata: %w", err)
+	}
+	return nil
+}
+
+// eraseReleased deletes a subject's release rows and sums the strata of the
+// months they were in again.
+func eraseReleased(ctx context.Context, tx *sql.Tx, agency string, subjectHash []byte) error {
+	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT period FROM insight_release_rows WHERE agency = ? AND subject_hash = ?`, agency, subjectHash)
+	if err != nil {
+		return fmt.Errorf("select subject's released months: %w", err)
+	}
+	var periods []string
+	for rows.Next() {
+		var p string
+		if err := rows.Scan(&p); err != nil {
+			rows.Close()
+			return err
+		}
+		periods = append(periods, p)
+	}
+	rows.Close()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM insight_release_rows WHERE agency = ? AND subject_hash = ?`, agency, subjectHash); err != nil {
+		return fmt.Errorf("delete subject's released rows: %w", err)
+	}
+	for _, p := range periods {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM insight_release_strata WHERE agency = ? AND period = ?`, agency, p); err != nil {
+			return fmt.Errorf("delete strata: %w", err)
+		}
+		if err := buildStrata(ctx, tx, "agency = ? AND period = ?", agency, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ReleaseStrata returns the release strata the scope admits that pass q's
 // filters. The scope and filters are applied in SQL.
-func (d *DB) ReleaseRows(ctx context.Context, scope candour.Scope, q candour.SummaryQuery) ([]candour.ReleaseRow, error) {
+func (d *DB) ReleaseStrata(ctx context.Context, scope candour.Scope, q candour.SummaryQuery) ([]candour.Stratum, error) {
 	where, args := grantsWhere(scope)
 	where, args = filtersWhere(where, args, q, "")
-	rows, err := d.db.QueryContext(ctx, `SELECT period, agency, service, touchpoint, channel, sensitivity,
-		consent_purposes, consent_share_with, satisfaction, effort, felt_safe, felt_believed, would_recommend,
-		age_band, sex, ethnic_group, disability, record_key, submitter, subject_hash
-		FROM insight_release_rows WHERE `+where, args...)
+	rows, err := d.db.QueryContext(ctx, `SELECT `+strataKey+`, n, key_sum, subjects, sat_sum, sat_n, effort_sum, effort_n,
+		safe_yes, safe_n, believed_yes, believed_n, promoters, detractors, recommend_n
+		FROM insight_release_strata WHERE `+where, args...)
 	if err != nil {
-		return nil, fmt.Errorf("select release rows: %w", err)
+		return nil, fmt.Errorf("select strata: %w", err)
 	}
 	defer rows.Close()
-	var out []candour.ReleaseRow
+	var out []candour.Stratum
 	for rows.Next() {
 		var (
-			r                      candour.ReleaseRow
+			st                     candour.Stratum
 			sens, purposes, shares string
-			sat, effort, recommend sql.NullInt64
 		)
-		if err := rows.Scan(&r.Period, &r.Agency, &r.Service, &r.Touchpoint, &r.Channel, &sens, &purposes, &shares,
-			&sat, &effort, &r.Ratings.FeltSafe, &r.Ratings.FeltBelieved, &recommend,
-			&r.Bands.AgeBand, &r.Bands.Sex, &r.Bands.EthnicGroup, &r.Bands.Disability,
-			&r.RecordKey, &r.Submitter, &r.SubjectHash); err != nil {
-			return nil, fmt.Errorf("scan release row: %w", err)
+		k := &st.ReleaseKey
+		if err := rows.Scan(&k.Period, &k.Agency, &k.Service, &k.Touchpoint, &k.Channel, &sens, &purposes, &shares,
+			&k.Bands.AgeBand, &k.Bands.Sex, &k.Bands.EthnicGroup, &k.Bands.Disability, &k.Submitter,
+			&st.N, &st.KeySum, &st.Subjects, &st.SatSum, &st.SatN, &st.EffortSum, &st.EffortN,
+			&st.SafeYes, &st.SafeN, &st.BelievedYes, &st.BelievedN, &st.Promoters, &st.Detractors, &st.RecommendN); err != nil {
+			return nil, fmt.Errorf("scan stratum: %w", err)
 		}
-		r.Sensitivity = candour.Sensitivity(sens)
-		r.Ratings.Satisfaction, r.Ratings.Effort, r.Ratings.WouldRecommend = intPtr(sat), intPtr(effort), intPtr(recommend)
-		if err := json.Unmarshal([]byte(purposes), &r.Purposes); err != nil {
-			return nil, fmt.Errorf("decode release row: %w", err)
+		k.Sensitivity = candour.Sensitivity(sens)
+		if err := json.Unmarshal([]byte(purposes), &k.Purposes); err != nil {
+			return nil, fmt.Errorf("decode stratum: %w", err)
 		}
-		if err := json.Unmarshal([]byte(shares), &r.ShareWith); err != nil {
-			return nil, fmt.Errorf("decode release row: %w", err)
+		if err := json.Unmarshal([]byte(shares), &k.ShareWith); err != nil {
+			return nil, fmt.Errorf("decode stratum: %w", err)
 		}
-		if len(r.ShareWith) == 0 {
-			r.ShareWith = nil
+		if len(k.ShareWith) == 0 {
+			k.ShareWith = nil
 		}
-		out = append(out, r)
+		out = append(out, st)
 	}
 	return out, rows.Err()
 }
@@ -291,7 +346,7 @@ func (d *DB) ReleaseGroups(ctx context.Context, agencies []string, now time.Time
 		args = append(args, a)
 	}
 	where, args := filtersWhere("agency IN (?"+strings.Repeat(",?", len(agencies)-1)+")", args, q, "")
-	rows, err := d.db.QueryContext(ctx, `SELECT agency, service, period, members,
+	rows, err := d.db.QueryContext(ctx, `SELECT agency, service, period, members, subjects,
 		lost = 0 AND (first_expiry IS NULL OR first_expiry > ?)
 		FROM insight_release_groups WHERE `+where+` ORDER BY agency, service, period`, args...)
 	if err != nil {
@@ -301,7 +356,7 @@ func (d *DB) ReleaseGroups(ctx context.Context, agencies []string, now time.Time
 	var out []candour.ReleaseGroup
 	for rows.Next() {
 		var g candour.ReleaseGroup
-		if err := rows.Scan(&g.Agency, &g.Service, &g.Period, &g.Members, &g.Intact); err != nil {
+		if err := rows.Scan(&g.Agency, &g.Service, &g.Period, &g.Members, &g.Subjects, &g.Intact); err != nil {
 			return nil, err
 		}
 		out = append(out, g)

@@ -584,8 +584,8 @@ func (d *DB) EraseSubject(ctx context.Context, agency string, subjectHash []byte
 		if _, err := tx.ExecContext(ctx, `DELETE FROM feedback WHERE agency = ? AND subject_hash = ?`, agency, subjectHash); err != nil {
 			return fmt.Errorf("delete subject's records: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM insight_release_rows WHERE agency = ? AND subject_hash = ?`, agency, subjectHash); err != nil {
-			return fmt.Errorf("delete subject's released rows: %w", err)
+		if err := eraseReleased(ctx, tx, agency, subjectHash); err != nil {
+			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM data_keys WHERE id = ?`, candour.SubjectKeyID(agency, subjectHash)); err != nil {
 			return fmt.Errorf("delete data key: %w", err)

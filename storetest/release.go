@@ -14,29 +14,17 @@ import (
 
 // releaseRow is the row a release takes of rec, by the reference definition.
 func releaseRow(rec candour.Record) candour.ReleaseRow {
-	return candour.ReleaseRow{Period: rec.Period, Agency: rec.Agency, Service: rec.Service, Touchpoint: rec.Touchpoint,
-		Channel: rec.Channel, Sensitivity: rec.Sensitivity, Purposes: rec.Consent.Purposes, ShareWith: rec.Consent.ShareWith,
-		Ratings: rec.Ratings, Bands: rec.Bands, RecordKey: rec.RecordKey, Submitter: rec.SubmittedBy, SubjectHash: rec.SubjectHash}
+	return candour.ReleaseRow{ReleaseKey: candour.ReleaseKey{Period: rec.Period, Agency: rec.Agency, Service: rec.Service,
+		Touchpoint: rec.Touchpoint, Channel: rec.Channel, Sensitivity: rec.Sensitivity, Purposes: rec.Consent.Purposes,
+		ShareWith: rec.Consent.ShareWith, Bands: rec.Bands, Submitter: rec.SubmittedBy},
+		Ratings: rec.Ratings, RecordKey: rec.RecordKey, SubjectHash: rec.SubjectHash}
 }
 
-// rowKey writes a row in full, values rather than pointers.
-func rowKey(r candour.ReleaseRow) string {
-	v := func(p *int) string {
-		if p == nil {
-			return "-"
-		}
-		return fmt.Sprint(*p)
-	}
-	rt := r.Ratings
-	return fmt.Sprintf("%s|%s|%s|%s|%s|%s|%v|%v|%s,%s,%s,%s,%s|%+v|%d|%s|%x", r.Period, r.Agency, r.Service, r.Touchpoint,
-		r.Channel, r.Sensitivity, r.Purposes, r.ShareWith, v(rt.Satisfaction), v(rt.Effort), rt.FeltSafe, rt.FeltBelieved,
-		v(rt.WouldRecommend), r.Bands, r.RecordKey, r.Submitter, r.SubjectHash)
-}
-
-func sortedRows(rows []candour.ReleaseRow) []string {
-	out := make([]string, len(rows))
-	for i, r := range rows {
-		out[i] = rowKey(r)
+// sortedStrata writes strata in full, in a stable order.
+func sortedStrata(strata []candour.Stratum) []string {
+	out := make([]string, len(strata))
+	for i, s := range strata {
+		out[i] = fmt.Sprintf("%+v", s)
 	}
 	slices.Sort(out)
 	return out
@@ -144,19 +132,19 @@ func testReleases(t *testing.T, s Store) {
 	check := func(t *testing.T) {
 		for name, sc := range scopes {
 			for _, q := range queries {
-				var want []candour.ReleaseRow
+				var rows []candour.ReleaseRow
 				for _, rec := range recs {
 					row := releaseRow(rec)
-					if taken(rec) && sc.Admits(row) && q.Matches(row) && !(erasedHash != nil && rec.Agency == Agencies()[1] && string(rec.SubjectHash) == string(erasedHash)) {
-						want = append(want, row)
+					if taken(rec) && sc.Admits(row.ReleaseKey) && q.Matches(row.ReleaseKey) && !(erasedHash != nil && rec.Agency == Agencies()[1] && string(rec.SubjectHash) == string(erasedHash)) {
+						rows = append(rows, row)
 					}
 				}
-				got, err := s.ReleaseRows(ctx, sc, q)
+				got, err := s.ReleaseStrata(ctx, sc, q)
 				if err != nil {
 					t.Fatal(err)
 				}
-				if g, w := sortedRows(got), sortedRows(want); !reflect.DeepEqual(g, w) {
-					t.Errorf("%s %+v: %d rows, want %d", name, q, len(g), len(w))
+				if g, w := sortedStrata(got), sortedStrata(candour.Strata(rows)); !reflect.DeepEqual(g, w) {
+					t.Errorf("%s %+v: %d strata, want %d\n got %v\nwant %v", name, q, len(g), len(w), g, w)
 				}
 			}
 		}
@@ -188,7 +176,7 @@ func testReleases(t *testing.T, s Store) {
 	// many were released and how many are left.
 	now := at.Add(2 * time.Hour)
 	sc := scopes["both agencies"]
-	members, intact := map[[3]string]int{}, map[[3]string]bool{}
+	members, intact, subjects := map[[3]string]int{}, map[[3]string]bool{}, map[[3]string]map[string]bool{}
 	type tally struct {
 		bySub    map[string]int
 		subjects map[string]bool // by stratum and subject
@@ -203,11 +191,16 @@ func testReleases(t *testing.T, s Store) {
 		gone := erased || i%6 == 0 || (rec.Consent.ExpiresAt != nil && !rec.Consent.ExpiresAt.After(now))
 		g := [3]string{rec.Agency, rec.Service, rec.Period}
 		if members[g] == 0 {
-			intact[g] = true
+			intact[g], subjects[g] = true, map[string]bool{}
 		}
 		members[g]++
+		if rec.SubjectHash == nil {
+			subjects[g][rec.ID] = true
+		} else {
+			subjects[g][string(rec.SubjectHash)] = true
+		}
 		intact[g] = intact[g] && !gone
-		if !rec.HasComment || !sc.Admits(releaseRow(rec)) {
+		if !rec.HasComment || !sc.Admits(releaseRow(rec).ReleaseKey) {
 			continue
 		}
 		if commenters[g] == nil {
@@ -272,8 +265,9 @@ func testReleases(t *testing.T, s Store) {
 	broken := 0
 	for _, g := range groups {
 		id := [3]string{g.Agency, g.Service, g.Period}
-		if g.Members != members[id] || g.Intact != intact[id] {
-			t.Errorf("group %v: %d members, intact %v; want %d, %v", id, g.Members, g.Intact, members[id], intact[id])
+		if g.Members != members[id] || g.Intact != intact[id] || g.Subjects != len(subjects[id]) {
+			t.Errorf("group %v: %d members of %d subjects, intact %v; want %d of %d, %v", id, g.Members, g.Subjects, g.Intact,
+				members[id], len(subjects[id]), intact[id])
 		}
 		if !g.Intact {
 			broken++

@@ -75,11 +75,35 @@ CREATE TABLE insight_release_rows (
 CREATE INDEX insight_release_rows_agency_period ON insight_release_rows (agency, period);
 CREATE INDEX insight_release_rows_subject ON insight_release_rows (agency, subject_hash) WHERE subject_hash IS NOT NULL;
 
+-- The release rows summed by everything a summary groups or selects on and
+-- by who recorded them: summaries read these, one row per stratum.
+CREATE TABLE insight_release_strata (
+    period             text NOT NULL,
+    agency             text NOT NULL,
+    service            text NOT NULL,
+    touchpoint         text NOT NULL,
+    channel            text NOT NULL,
+    sensitivity        text NOT NULL,
+    consent_purposes   text[] NOT NULL,
+    consent_share_with text[] NOT NULL,
+    age_band           text NOT NULL,
+    sex                text NOT NULL,
+    ethnic_group       text NOT NULL,
+    disability         text NOT NULL,
+    submitter          text NOT NULL,
+    n bigint NOT NULL, key_sum bigint NOT NULL, subjects bigint NOT NULL,
+    sat_sum bigint NOT NULL, sat_n bigint NOT NULL, effort_sum bigint NOT NULL, effort_n bigint NOT NULL,
+    safe_yes bigint NOT NULL, safe_n bigint NOT NULL, believed_yes bigint NOT NULL, believed_n bigint NOT NULL,
+    promoters bigint NOT NULL, detractors bigint NOT NULL, recommend_n bigint NOT NULL
+);
+CREATE INDEX insight_release_strata_agency_period ON insight_release_strata (agency, period);
+
 CREATE TABLE insight_release_groups (
     agency       text NOT NULL,
     service      text NOT NULL,
     period       text NOT NULL,
     members      integer NOT NULL,
+    subjects     integer NOT NULL,           -- distinct subjects among members
     lost         integer NOT NULL DEFAULT 0, -- members withdrawn or erased since
     first_expiry timestamptz,                -- the earliest consent expiry among members
     PRIMARY KEY (agency, service, period)
@@ -103,6 +127,9 @@ CREATE INDEX insight_comment_strata_period ON insight_comment_strata (period, ag
 ALTER TABLE insight_release_rows ENABLE ROW LEVEL SECURITY;
 CREATE POLICY insight_release_rows_by_agency ON insight_release_rows
     USING (agency = ANY ((SELECT string_to_array(current_setting('candour.agencies', true), ','))::text[]));
+ALTER TABLE insight_release_strata ENABLE ROW LEVEL SECURITY;
+CREATE POLICY insight_release_strata_by_agency ON insight_release_strata
+    USING (agency = ANY ((SELECT string_to_array(current_setting('candour.agencies', true), ','))::text[]));
 ALTER TABLE insight_comment_strata ENABLE ROW LEVEL SECURITY;
 CREATE POLICY insight_comment_strata_by_agency ON insight_comment_strata
     USING (agency = ANY ((SELECT string_to_array(current_setting('candour.agencies', true), ','))::text[]));
@@ -111,6 +138,7 @@ CREATE POLICY insight_release_groups_by_agency ON insight_release_groups
     USING (agency = ANY ((SELECT string_to_array(current_setting('candour.agencies', true), ','))::text[]));
 GRANT SELECT, INSERT ON insight_releases, insight_release_rows, insight_release_groups, insight_comment_strata TO candour_app;
 GRANT UPDATE (lost) ON insight_release_groups TO candour_app;
+GRANT SELECT, INSERT, DELETE ON insight_release_strata TO candour_app;
 GRANT DELETE ON insight_release_rows TO candour_app;
 
 -- +goose Down

@@ -48,11 +48,35 @@ CREATE TABLE insight_release_rows (
 CREATE INDEX insight_release_rows_agency_period ON insight_release_rows (agency, period);
 CREATE INDEX insight_release_rows_subject ON insight_release_rows (agency, subject_hash) WHERE subject_hash IS NOT NULL;
 
+-- The release rows summed by everything a summary groups or selects on and
+-- by who recorded them: summaries read these, one row per stratum.
+CREATE TABLE insight_release_strata (
+    period             TEXT NOT NULL,
+    agency             TEXT NOT NULL,
+    service            TEXT NOT NULL,
+    touchpoint         TEXT NOT NULL,
+    channel            TEXT NOT NULL,
+    sensitivity        TEXT NOT NULL,
+    consent_purposes   TEXT NOT NULL,
+    consent_share_with TEXT NOT NULL,
+    age_band           TEXT NOT NULL,
+    sex                TEXT NOT NULL,
+    ethnic_group       TEXT NOT NULL,
+    disability         TEXT NOT NULL,
+    submitter          TEXT NOT NULL,
+    n INTEGER NOT NULL, key_sum INTEGER NOT NULL, subjects INTEGER NOT NULL,
+    sat_sum INTEGER NOT NULL, sat_n INTEGER NOT NULL, effort_sum INTEGER NOT NULL, effort_n INTEGER NOT NULL,
+    safe_yes INTEGER NOT NULL, safe_n INTEGER NOT NULL, believed_yes INTEGER NOT NULL, believed_n INTEGER NOT NULL,
+    promoters INTEGER NOT NULL, detractors INTEGER NOT NULL, recommend_n INTEGER NOT NULL
+) STRICT;
+CREATE INDEX insight_release_strata_agency_period ON insight_release_strata (agency, period);
+
 CREATE TABLE insight_release_groups (
     agency      TEXT NOT NULL,
     service     TEXT NOT NULL,
     period      TEXT NOT NULL,
     members     INTEGER NOT NULL,
+    subjects    INTEGER NOT NULL,           -- distinct subjects among members
     lost        INTEGER NOT NULL DEFAULT 0, -- members withdrawn or erased since
     first_expiry TEXT,                      -- the earliest consent expiry among members
     PRIMARY KEY (agency, service, period)
@@ -74,6 +98,7 @@ CREATE TABLE insight_comment_strata (
 CREATE INDEX insight_comment_strata_period ON insight_comment_strata (period, agency);
 
 -- +goose Down
+DROP TABLE insight_release_strata;
 DROP TABLE insight_comment_strata;
 DROP TABLE insight_release_groups;
 DROP TABLE insight_release_rows;
