@@ -1,10 +1,17 @@
 package api
 
 import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
 
@@ -27,11 +34,22 @@ const Leeway = 30 * time.Second
 // allowed algorithm, the expected issuer and audience, a required exp, nbf and
 // iat if present, a subject, and well-formed roles and agency claims.
 type Verifier struct {
-	keys     KeySet
-	parser   *jwt.Parser
-	issuer   string
-	audience string
+	keys        KeySet
+	parser      *jwt.Parser
+	issuer      string
+	audience    string
+	maxLifetime time.Duration
+	now         func() time.Time
 }
+
+// DefaultMaxLifetime is the longest a token may be valid for, from its iat
+// (or from now when it has none) to its exp, unless WithMaxLifetime says
+// otherwise.
+const DefaultMaxLifetime = 24 * time.Hour
+
+// MaxClaimBytes bounds the sub and iss claims: longer values are refused at
+// the edge, before they reach a log line or an audit entry.
+const MaxClaimBytes = 255
 
 // NewVerifier returns a Verifier; now is the clock (nil for the wall clock).
 func NewVerifier(keys KeySet, issuer, audience string, now func() time.Time) *Verifier {
@@ -46,7 +64,96 @@ func NewVerifier(keys KeySet, issuer, audience string, now func() time.Time) *Ve
 	if now != nil {
 		opts = append(opts, jwt.WithTimeFunc(now))
 	}
-	return &Verifier{keys: keys, parser: jwt.NewParser(opts...), issuer: issuer, audience: audience}
+	if now == nil {
+		now = time.Now
+	}
+	return &Verifier{keys: keys, parser: jwt.NewParser(opts...), issuer: issuer, audience: audience,
+		maxLifetime: DefaultMaxLifetime, now: now}
+}
+
+// WithMaxLifetime sets the longest validity a token may carry and returns v.
+func (v *Verifier) WithMaxLifetime(d time.Duration) *Verifier {
+	v.maxLifetime = d
+	return v
+}
+
+// checkShape refuses what RFC 7515, 7519 and 8725 say to refuse before a
+// token's signature is even looked at: a crit header (Candour understands no
+// extension), a payload that is not one JSON object with distinct member
+// names, and exp, nbf or iat that are not JSON numbers.
+func checkShape(token string) error {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return errors.New("not a compact JWS")
+	}
+	header, err := base64.RawURLEncoding.DecodeString(parts[0])
+	if err != nil {
+		return errors.New("header is not base64url")
+	}
+	h, err := members(header)
+	if err != nil {
+		return fmt.Errorf("header: %w", err)
+	}
+	if _, ok := h["crit"]; ok {
+		return errors.New("crit header: no extension is understood")
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return errors.New("payload is not base64url")
+	}
+	p, err := members(payload)
+	if err != nil {
+		return fmt.Errorf("payload: %w", err)
+	}
+	for _, name := range []string{"exp", "nbf", "iat"} {
+		if raw, ok := p[name]; ok {
+			var n json.Number
+			if len(raw) == 0 || raw[0] == '"' || json.Unmarshal(raw, &n) != nil {
+				return fmt.Errorf("%s is not a number", name)
+			}
+		}
+	}
+	return nil
+}
+
+// members returns the members of one JSON object, refusing repeated names.
+func members(b []byte) (map[string]json.RawMessage, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil, errors.New("not a JSON object")
+	}
+	out := map[string]json.RawMessage{}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return nil, errors.New("not a JSON object")
+		}
+		name, _ := t.(string)
+		if _, dup := out[name]; dup {
+			return nil, fmt.Errorf("member %q repeated", name)
+		}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, errors.New("not a JSON object")
+		}
+		out[name] = v
+	}
+	if t, err := dec.Token(); err != nil || t != json.Delim('}') {
+		return nil, errors.New("not a JSON object")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("trailing data")
+	}
+	return out, nil
+}
+
+// validClaim reports whether an iss or sub claim is safe to keep: valid
+// UTF-8 of at most MaxClaimBytes, with no control characters.
+func validClaim(s string) bool {
+	if len(s) > MaxClaimBytes || !utf8.ValidString(s) {
+		return false
+	}
+	return !strings.ContainsFunc(s, unicode.IsControl)
 }
 
 // claims are the token claims Candour reads.
@@ -62,6 +169,9 @@ var errBadToken = candour.Errorf(candour.EUNAUTHORIZED, "A valid bearer token is
 // Verify returns the principal of a valid token. Every failure returns the
 // same EUNAUTHORIZED error, wrapping the reason for the server's log.
 func (v *Verifier) Verify(token string) (candour.Principal, error) {
+	if err := checkShape(token); err != nil {
+		return candour.Principal{}, fmt.Errorf("%w: %w", errBadToken, err)
+	}
 	var c claims
 	_, err := v.parser.ParseWithClaims(token, &c, func(t *jwt.Token) (any, error) {
 		if kid, _ := t.Header["kid"].(string); kid == "" {
@@ -74,6 +184,16 @@ func (v *Verifier) Verify(token string) (candour.Principal, error) {
 	}
 	if c.Subject == "" {
 		return candour.Principal{}, fmt.Errorf("%w: no sub", errBadToken)
+	}
+	if !validClaim(c.Subject) || !validClaim(c.Issuer) {
+		return candour.Principal{}, fmt.Errorf("%w: sub or iss too long or with control characters", errBadToken)
+	}
+	from := v.now()
+	if c.IssuedAt != nil {
+		from = c.IssuedAt.Time
+	}
+	if v.maxLifetime > 0 && c.ExpiresAt.Sub(from) > v.maxLifetime {
+		return candour.Principal{}, fmt.Errorf("%w: valid for longer than %s", errBadToken, v.maxLifetime)
 	}
 	if c.Agency != "" && !candour.ValidAgencyID(c.Agency) {
 		return candour.Principal{}, fmt.Errorf("%w: malformed agency", errBadToken)

@@ -3,7 +3,10 @@ package api
 import (
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/base64"
+	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -50,6 +53,16 @@ func TestVerifier(t *testing.T) {
 		}
 		return c
 	}
+	// raw signs a payload exactly as written, repeated members and all.
+	raw := func(payload string) string {
+		header := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"EdDSA","kid":"` + iss.kid + `","typ":"JWT"}`))
+		signing := header + "." + base64.RawURLEncoding.EncodeToString([]byte(payload))
+		sig, err := jwt.SigningMethodEdDSA.Sign(signing, iss.key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return signing + "." + base64.RawURLEncoding.EncodeToString(sig)
+	}
 	minted, err := iss.Mint("cw-1", "police-north", []candour.Role{candour.RoleCaseworker}, time.Hour)
 	if err != nil {
 		t.Fatal(err)
@@ -86,6 +99,19 @@ func TestVerifier(t *testing.T) {
 		{"HS256 with public key", confused, false},
 		{"alg none", unsigned, false},
 		{"garbage", "not.a.token", false},
+		{"unknown crit header", sign(base(), func(tok *jwt.Token) { tok.Header["crit"] = []string{"exp"} }, nil), false},
+		{"exp a string", sign(with("exp", fmt.Sprint(now.Add(time.Hour).Unix())), nil, nil), false},
+		{"nbf a string", sign(with("nbf", fmt.Sprint(now.Unix())), nil, nil), false},
+		{"iat a string", sign(with("iat", fmt.Sprint(now.Unix())), nil, nil), false},
+		{"duplicate sub", raw(`{"iss":"candour-dev","aud":"candour","sub":"cw-1","sub":"admin","agency":"police-north","roles":["caseworker"],"exp":` +
+			fmt.Sprint(now.Add(time.Hour).Unix()) + `}`), false},
+		{"unique claims, hand made", raw(`{"iss":"candour-dev","aud":"candour","sub":"cw-1","agency":"police-north","roles":["caseworker"],"exp":` +
+			fmt.Sprint(now.Add(time.Hour).Unix()) + `}`), true},
+		{"valid for 25 hours", sign(with("exp", now.Add(25*time.Hour).Unix()), nil, nil), false},
+		{"no iat, valid for 25 hours from now", sign(func() jwt.MapClaims { c := with("iat", nil); c["exp"] = now.Add(25 * time.Hour).Unix(); return c }(), nil, nil), false},
+		{"sub with a NUL byte", sign(with("sub", "cw-1\x00"), nil, nil), false},
+		{"sub with a newline", sign(with("sub", "cw-1\nadmin"), nil, nil), false},
+		{"sub of 300 bytes", sign(with("sub", strings.Repeat("a", 300)), nil, nil), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -169,6 +169,11 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		h := w.Header()
 		h.Set("Cache-Control", "no-store")
 		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+		h.Set("Referrer-Policy", "no-referrer")
+		if r.TLS != nil {
+			h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+		}
 		h.Set("Request-Id", id)
 		rec := &statusRecorder{ResponseWriter: w}
 		defer func() {
@@ -220,8 +225,8 @@ func (d *discardWriter) WriteHeader(status int)      { d.status = status }
 // authed requires a valid bearer token and passes the principal on.
 func (s *Server) authed(next func(http.ResponseWriter, *http.Request, candour.Principal)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || token == "" {
+		scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		if !strings.EqualFold(scheme, "Bearer") || token == "" { // schemes are case-insensitive (RFC 7235)
 			writeProblem(w, r, candour.Errorf(candour.EUNAUTHORIZED, "A valid bearer token is required."))
 			return
 		}

@@ -268,8 +268,14 @@ func TestOperationalRoutes(t *testing.T) {
 			if resp.StatusCode != tt.status {
 				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.status, body)
 			}
-			if resp.Header.Get("Cache-Control") != "no-store" {
-				t.Error("no Cache-Control: no-store")
+			for h, want := range map[string]string{"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
+				"Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'", "Referrer-Policy": "no-referrer"} {
+				if got := resp.Header.Get(h); got != want {
+					t.Errorf("%s %q, want %q", h, got, want)
+				}
+			}
+			if resp.Header.Get("Strict-Transport-Security") != "" {
+				t.Error("HSTS over plain HTTP")
 			}
 			switch tt.status {
 			case 405:
@@ -313,4 +319,29 @@ func TestIdempotencyKey(t *testing.T) {
 		t.Errorf("bad key: %d, want 400", resp.StatusCode)
 	}
 	checkProblem(t, resp, b, 400)
+}
+
+// TestBearerSchemeAnyCase: the authentication scheme is case-insensitive
+// (RFC 7235); anything but Bearer is refused.
+func TestBearerSchemeAnyCase(t *testing.T) {
+	e := newEnv(t)
+	tok := e.token(t, candour.RoleAuditor, "victim-support-north")
+	for _, tt := range []struct {
+		header string
+		status int
+	}{
+		{"Bearer " + tok, 200}, {"bearer " + tok, 200}, {"BEARER " + tok, 200},
+		{"Basic " + tok, 401}, {"Bearer", 401}, {tok, 401},
+	} {
+		req, _ := http.NewRequest("GET", e.url+"/v1/audit/entries", nil)
+		req.Header.Set("Authorization", tt.header)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tt.status {
+			t.Errorf("Authorization %.12q…: %d, want %d", tt.header, resp.StatusCode, tt.status)
+		}
+	}
 }
