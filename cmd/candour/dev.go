@@ -246,6 +246,9 @@ func printBanner(w io.Writer, iss *api.Issuer, dir, database, addr, revision, ve
 }
 
 // serve runs the HTTP server on ln until ctx ends, then drains it.
+// maxHeaderBytes bounds a request's headers; larger ones get 431.
+const maxHeaderBytes = 16 << 10
+
 func serve(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger) error {
 	srv := &http.Server{
 		Handler:           h,
@@ -253,6 +256,7 @@ func serve(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Lo
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)

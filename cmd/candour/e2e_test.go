@@ -222,6 +222,14 @@ func TestDevEndToEnd(t *testing.T) {
 			t.Errorf("no %s token printed", role)
 		}
 	}
+	// Headers over 16 KiB are refused before any handler runs.
+	req, _ := http.NewRequest("GET", s.url+"/livez", nil)
+	req.Header.Set("X-Padding", strings.Repeat("a", 20<<10))
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Errorf("20 KiB of headers: %v %v, want 431", resp, err)
+	} else {
+		resp.Body.Close()
+	}
 
 	mint := func(role, agency string) string {
 		t.Helper()

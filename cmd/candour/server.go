@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	neturl "net/url"
 	"os"
 	"time"
 
@@ -40,6 +41,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	jwksURL := fs.String("jwks-url", "", "the OIDC issuer's JWKS URL, whose keys sign bearer tokens")
 	issuer := fs.String("issuer", "", "the iss claim tokens must carry")
 	audience := fs.String("audience", "candour", "the aud claim tokens must carry")
+	maxLifetime := fs.Duration("max-token-lifetime", api.DefaultMaxLifetime, "the longest validity (exp less iat) a bearer token may carry")
 	release := addReleaseFlags(fs)
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
@@ -67,6 +69,11 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return usageError{"server: --jwks-url and --issuer are required"}
 	case *policyDir == "":
 		return usageError{"server: --policy-dir is required (the embedded demo policy is for candour dev only)"}
+	case *maxLifetime <= 0:
+		return usageError{"server: --max-token-lifetime must be positive"}
+	}
+	if err := checkJWKSURL(*jwksURL); err != nil {
+		return err
 	}
 	logger := slog.New(slog.NewJSONHandler(stderr, nil))
 
@@ -111,7 +118,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	c := components{poolAge: *poolAge, store: db, tree: tree, keys: kek, policy: pol, noise: noise,
-		auth: api.NewVerifier(jwks, *issuer, *audience, nil), logger: logger}
+		auth: api.NewVerifier(jwks, *issuer, *audience, nil).WithMaxLifetime(*maxLifetime), logger: logger}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %w", *addr, err)
@@ -138,4 +145,23 @@ func auditLog(ctx context.Context, db audit.Store, keyFile string, tp *transit.P
 		return nil, fmt.Errorf("the checkpoint key in Vault cannot be used: %w", err)
 	}
 	return audit.NewSignedLog(db, signer, vkey)
+}
+
+// checkJWKSURL refuses a JWKS URL that is not https, except on a loopback
+// host: keys fetched over plain HTTP could be swapped on the way.
+func checkJWKSURL(raw string) error {
+	u, err := neturl.Parse(raw)
+	if err != nil || u.Host == "" {
+		return usageError{"server: --jwks-url must be an absolute URL"}
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		host := u.Hostname()
+		if ip := net.ParseIP(host); host == "localhost" || (ip != nil && ip.IsLoopback()) {
+			return nil
+		}
+	}
+	return usageError{"server: --jwks-url must use https (plain http only on a loopback address)"}
 }

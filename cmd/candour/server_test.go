@@ -430,6 +430,9 @@ func TestServerCommandLine(t *testing.T) {
 		{"keys init twice", []string{"keys", "init", "--key-file", keyFile}, nil, 1, "never overwritten"},
 		{"migrate sqlite", []string{"migrate", "--database", "x.db"}, nil, 2, "postgres://"},
 		{"config file names unknown flag", append(base, "--config", writeConfig(t, `{"colour": "blue"}`)), nil, 2, `"colour"`},
+		{"JWKS over plain HTTP off loopback", append(base, "--database", empty.AppURL, "--jwks-url", "http://idp.example/jwks.json"), nil, 2, "must use https"},
+		{"JWKS not a URL", append(base, "--database", empty.AppURL, "--jwks-url", "jwks.json"), nil, 2, "absolute URL"},
+		{"no token lifetime", append(base, "--database", empty.AppURL, "--max-token-lifetime", "0s"), nil, 2, "--max-token-lifetime must be positive"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
