@@ -60,7 +60,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	endpoints := []string{"POST /v1/feedback", "GET /v1/feedback/{id}", "GET /v1/audit/entries?record={id}",
 		"GET /v1/audit/checkpoint", "POST /v1/audit/checkpoint", "GET /v1/audit/proof/inclusion?seq=0&size=2",
 		"GET /v1/audit/proof/consistency?old=1&new=2", "GET /v1/audit/verifier-key",
-		"POST /v1/feedback/{fresh}/withdraw", "DELETE /v1/subjects/VS-0000-000000",
+		"POST /v1/feedback/{fresh}/withdraw", "POST /v1/subjects/erase",
 		"GET /v1/insights/summary?group_by=agency", "GET /v1/insights/comments", "GET /v1/insights/export?format=csv"}
 	relations := map[string]string{"own": "victim-support-north", "partner": "police-north", "unrelated": "housing-north"}
 	consents := []string{"given", "withdrawn", "expired"}
@@ -117,6 +117,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 			if c.method == "POST" {
 				header["Content-Type"] = "application/json"
 				body = matrixBody(c.consent)
+				if path == "/v1/subjects/erase" {
+					body = `{"subject_ref": "VS-0000-000000"}`
+				}
 			}
 			resp, got := e.do(t, c.method, path, tokens[c.role+"/"+c.relation], header, body)
 			if resp.StatusCode != c.status {

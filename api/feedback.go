@@ -115,15 +115,22 @@ func (s *Server) withdrawFeedback(w http.ResponseWriter, r *http.Request, p cand
 }
 
 // eraseSubject crypto-shreds a subject's records: 200 with a receipt. The
-// subject reference travels in the path; it is never logged (request logs
-// name the route pattern) nor stored.
+// subject reference travels in the body ({"subject_ref": "…"}), never in a
+// URL where proxies would log it, and is never logged nor stored.
 func (s *Server) eraseSubject(w http.ResponseWriter, r *http.Request, p candour.Principal) {
 	c, err := caller(r, p)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	rc, err := s.cfg.Feedback.Erase(r.Context(), c, r.PathValue("subject_ref"))
+	var req struct {
+		SubjectRef string `json:"subject_ref"`
+	}
+	if _, err := decodeJSON(w, r, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	rc, err := s.cfg.Feedback.Erase(r.Context(), c, req.SubjectRef)
 	if err != nil {
 		s.fail(w, r, err)
 		return

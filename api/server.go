@@ -100,7 +100,7 @@ func New(c Config) *Server {
 	mux.HandleFunc("POST /v1/feedback", s.authed(s.createFeedback))
 	mux.HandleFunc("GET /v1/feedback/{id}", s.authed(s.readFeedback))
 	mux.HandleFunc("POST /v1/feedback/{id}/withdraw", s.authed(s.withdrawFeedback))
-	mux.HandleFunc("DELETE /v1/subjects/{subject_ref}", s.authed(s.eraseSubject))
+	mux.HandleFunc("POST /v1/subjects/erase", s.authed(s.eraseSubject))
 	if c.Insight != nil {
 		mux.HandleFunc("GET /v1/insights/summary", s.authed(s.insightSummary))
 		mux.HandleFunc("GET /v1/insights/comments", s.authed(s.insightComments))

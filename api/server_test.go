@@ -345,3 +345,41 @@ func TestBearerSchemeAnyCase(t *testing.T) {
 		}
 	}
 }
+
+// TestEraseSubjectInBody: a subject reference travels only in a request
+// body; the old path form is gone, and bad bodies get a problem.
+func TestEraseSubjectInBody(t *testing.T) {
+	e := newEnv(t)
+	cw := e.token(t, candour.RoleCaseworker, "victim-support-north")
+	admin := e.token(t, candour.RoleAdmin, "victim-support-north")
+	body := strings.Replace(validBody, "VS-2026-000999", "VS-2026-000777", 1)
+	if resp, out := e.do(t, "POST", "/v1/feedback", cw, jsonCT, body); resp.StatusCode != 201 {
+		t.Fatalf("submit: %d %s", resp.StatusCode, out)
+	}
+	tests := []struct {
+		name, method, path string
+		header             map[string]string
+		body               string
+		status             int
+	}{
+		{"the old path form", "DELETE", "/v1/subjects/VS-2026-000777", nil, "", 404},
+		{"not JSON", "POST", "/v1/subjects/erase", map[string]string{"Content-Type": "text/plain"}, "VS-2026-000777", 415},
+		{"unknown field", "POST", "/v1/subjects/erase", jsonCT, `{"subject":"VS-2026-000777"}`, 400},
+		{"empty reference", "POST", "/v1/subjects/erase", jsonCT, `{"subject_ref":""}`, 400},
+		{"erased", "POST", "/v1/subjects/erase", jsonCT, `{"subject_ref":"VS-2026-000777"}`, 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, out := e.do(t, tt.method, tt.path, admin, tt.header, tt.body)
+			if resp.StatusCode != tt.status {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.status, out)
+			}
+			if tt.status == 200 && !strings.Contains(string(out), `"erased":1`) {
+				t.Errorf("receipt %s, want one record erased", out)
+			}
+			if strings.Contains(string(out), "VS-2026-000777") {
+				t.Error("the answer repeats the subject reference")
+			}
+		})
+	}
+}

@@ -318,7 +318,7 @@ func TestDevEndToEnd(t *testing.T) {
 	// The person withdraws from everything: an administrator erases the
 	// subject; the record is gone, and the subject reference never reached
 	// the server's log.
-	status, body = call(t, "DELETE", s.url+"/v1/subjects/"+subjectRef, s.tokens["ADMIN"], "", "")
+	status, body = call(t, "POST", s.url+"/v1/subjects/erase", s.tokens["ADMIN"], "", `{"subject_ref":"`+subjectRef+`"}`)
 	if status != 200 || !strings.Contains(string(body), `"erased":1`) {
 		t.Fatalf("erase: %d %s", status, body)
 	}
