@@ -47,7 +47,7 @@ type consentInput struct {
 
 func (s *Server) createFeedback(w http.ResponseWriter, r *http.Request, p candour.Principal) {
 	var in feedbackInput
-	body, err := decodeJSON(w, r, &in)
+	_, err := decodeJSON(w, r, &in)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -70,7 +70,19 @@ func (s *Server) createFeedback(w http.ResponseWriter, r *http.Request, p candou
 	}
 	var idem candour.Idempotency
 	if key := r.Header.Get("Idempotency-Key"); key != "" {
-		sum := sha256.Sum256(body)
+		// The request is compared in canonical form (the decoded request
+		// encoded again, times in UTC), so the same request serialised
+		// another way is a retry, not a conflict.
+		if in.Consent.ExpiresAt != nil {
+			utc := in.Consent.ExpiresAt.UTC()
+			in.Consent.ExpiresAt = &utc
+		}
+		canonical, err := json.Marshal(in)
+		if err != nil {
+			s.fail(w, r, fmt.Errorf("canonical request: %w", err))
+			return
+		}
+		sum := sha256.Sum256(canonical)
 		idem = candour.Idempotency{Key: key, RequestHash: sum[:]}
 	}
 	rc, err := s.cfg.Feedback.Submit(r.Context(), c, f, idem)

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -308,6 +309,16 @@ func TestIdempotencyKey(t *testing.T) {
 	resp, again, _ := post("visit-2026-11-24-a", validBody)
 	if resp.StatusCode != 201 || again != first || resp.Header.Get("Idempotent-Replayed") != "true" {
 		t.Errorf("retry: %d %+v replayed=%q; want 201 with %+v", resp.StatusCode, again, resp.Header.Get("Idempotent-Replayed"), first)
+	}
+	// The same request serialised otherwise (members reordered, white
+	// space, an escaped character) is a retry too.
+	var m map[string]any
+	json.Unmarshal([]byte(validBody), &m)
+	reordered, _ := json.MarshalIndent(m, "", "   ")
+	reordered = bytes.Replace(reordered, []byte("victim-support"), []byte(`victim\u002dsupport`), 1)
+	resp, again, _ = post("visit-2026-11-24-a", string(reordered))
+	if resp.StatusCode != 201 || again != first || resp.Header.Get("Idempotent-Replayed") != "true" {
+		t.Errorf("retry re-serialised: %d %+v; want the first receipt %+v", resp.StatusCode, again, first)
 	}
 	resp, _, b = post("visit-2026-11-24-a", strings.Replace(validBody, `"satisfaction":4`, `"satisfaction":5`, 1))
 	if resp.StatusCode != 409 {
