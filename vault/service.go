@@ -159,7 +159,7 @@ func (s *Service) Submit(ctx context.Context, c candour.Caller, f candour.Feedba
 	}
 	dataKey, err := s.dataKey(ctx, keyID(rec), true)
 	if err != nil {
-		return candour.Receipt{}, unavailable(err, keysDown)
+		return candour.Receipt{}, unavailable(err, keyOrStore(err, keysDown, "The record store is unavailable; nothing was stored. Try again shortly."))
 	}
 	rec.Sealed, err = seal(dataKey, content{ID: id, Agency: f.Agency, Comment: f.Comment,
 		SubjectRef: f.SubjectRef, Equality: f.Equality}, f.Consent)
@@ -220,7 +220,7 @@ func (s *Service) Read(ctx context.Context, c candour.Caller, id string) (candou
 			s.logger.Error("sealed payload failed to open", "record", id, "request_id", c.RequestID, "err", err)
 			return candour.Feedback{}, fmt.Errorf("%w: %w", candour.Errorf(candour.EINTERNAL, "The record could not be opened."), err)
 		}
-		return candour.Feedback{}, unavailable(err, "The key provider is unavailable. Try again shortly.")
+		return candour.Feedback{}, unavailable(err, keyOrStore(err, "The key provider is unavailable. Try again shortly.", "The record store is unavailable. Try again shortly."))
 	}
 	if _, err := s.audit(ctx, c, candour.ActionFeedbackRead, []string{id}, d, candour.OutcomeOK, now); err != nil {
 		return candour.Feedback{}, err
@@ -255,6 +255,9 @@ func (s *Service) dataKey(ctx context.Context, id string, create bool) ([]byte, 
 	}
 	s.misses.Add(1)
 	wrapped, err := s.dkeys.DataKey(ctx, id)
+	if err != nil && candour.ErrorCode(err) != candour.ENOTFOUND {
+		return nil, storeError{err}
+	}
 	var plain []byte
 	switch {
 	case candour.ErrorCode(err) == candour.ENOTFOUND && create:
@@ -265,7 +268,7 @@ func (s *Service) dataKey(ctx context.Context, id string, create bool) ([]byte, 
 		stored, err := s.dkeys.AddDataKey(ctx, id, wrapped)
 		if err != nil {
 			clear(fresh)
-			return nil, fmt.Errorf("store data key: %w", err)
+			return nil, storeError{fmt.Errorf("store data key: %w", err)}
 		}
 		if bytes.Equal(stored, wrapped) {
 			plain = fresh
@@ -285,6 +288,24 @@ func (s *Service) dataKey(ctx context.Context, id string, create bool) ([]byte, 
 	}
 	s.cache.put(id, plain)
 	return plain, nil
+}
+
+// storeError marks a failure of the record store met while fetching or
+// storing a data key, so that the answer names the store, not the key
+// provider.
+type storeError struct{ err error }
+
+func (e storeError) Error() string { return "record store: " + e.err.Error() }
+func (e storeError) Unwrap() error { return e.err }
+
+// keyOrStore picks the message that names the part that failed: the record
+// store when err is a storeError, else the key provider.
+func keyOrStore(err error, keys, store string) string {
+	var se storeError
+	if errors.As(err, &se) {
+		return store
+	}
+	return keys
 }
 
 // errKeysDown refuses key use while the key provider is down.

@@ -466,3 +466,28 @@ func TestAdminReadIsFlagged(t *testing.T) {
 		t.Errorf("flags of create, admin read, caseworker read = %q, want %q", got, want)
 	}
 }
+
+// TestErrorsNameThePart: a failure answers with the part that failed, the
+// record store or the key provider, never the other.
+func TestErrorsNameThePart(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name    string
+		breakIt func(f fixture) *Service
+		want    string
+	}{
+		{"database closed", func(f fixture) *Service { f.db.Close(); return f.svc }, "record store"},
+		{"keys lost", func(f fixture) *Service {
+			return New(Config{Store: f.db, DataKeys: f.db, Log: f.db, Keys: lostKeys{f.keys}, Policy: f.svc.policy, Now: f.svc.now})
+		}, "key provider"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			svc := tt.breakIt(newFixture(t, nil))
+			_, err := svc.Submit(ctx, caseworker("victim-support-north"), feedback(), candour.Idempotency{})
+			if candour.ErrorCode(err) != candour.EUNAVAILABLE || !strings.Contains(candour.ErrorMessage(err), tt.want) {
+				t.Errorf("Submit: %q (%v); want EUNAVAILABLE naming the %s", candour.ErrorMessage(err), err, tt.want)
+			}
+		})
+	}
+}
