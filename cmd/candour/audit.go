@@ -248,6 +248,11 @@ func runAuditVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 		}
 	}
 	root, _ := r.Root(r.Size())
+	if len(signed) == 0 {
+		return exitStatus{3, fmt.Sprintf("Checked %d entries for internal consistency only: no checkpoint was given or stored, "+
+			"so a log rewritten as a whole cannot be told from the original. Verify against a checkpoint you saved earlier "+
+			"(--checkpoint FILE) to know it has not been rewritten. Root %x.", r.Size(), root)}
+	}
 	fmt.Fprintf(stdout, "Verified %d entries and %d checkpoint(s): the log is consistent with every checkpoint. Root %x.\n",
 		r.Size(), len(signed), root)
 	return nil

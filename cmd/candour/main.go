@@ -45,6 +45,8 @@ Usage:
                  write the audit log as JSON lines
   candour audit verify (--database URL | --log FILE) --verifier-key KEY [--checkpoint FILE ...]
                  recompute the audit log's tree and check it against signed checkpoints
+                 (exit 0: consistent with every checkpoint; 3: no checkpoint to check
+                 against, internal consistency only; 1: a problem, named)
   candour policy check DIR
                  compile a policy directory, check its data and run its Rego tests
 
@@ -62,6 +64,16 @@ func main() {
 type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
+
+// exitStatus is an outcome that is not a failure but must not read as a
+// plain success either: its message goes to standard output and the command
+// exits with its code (audit verify without a checkpoint: 3).
+type exitStatus struct {
+	code int
+	msg  string
+}
+
+func (e exitStatus) Error() string { return e.msg }
 
 // run executes one command and returns the exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -91,10 +103,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	default:
 		err = usageError{fmt.Sprintf("unknown command %q; run 'candour help' for the list", args[0])}
 	}
-	var ue usageError
+	var (
+		ue usageError
+		es exitStatus
+	)
 	switch {
 	case err == nil:
 		return 0
+	case errors.As(err, &es):
+		fmt.Fprintln(stdout, es.msg)
+		return es.code
 	case errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.As(err, &ue):

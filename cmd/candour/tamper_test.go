@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -154,6 +156,33 @@ func TestAuditVerifyExportedLog(t *testing.T) {
 	os.WriteFile(logFile, []byte(out), 0o600)
 	if stdout, stderr, code := runCLI(t, "audit", "verify", "--log", logFile, "--verifier-key", vkey, "--checkpoint", checkpoint); code != 0 {
 		t.Fatalf("exported log: exit %d %q %q", code, stdout, stderr)
+	}
+	// Without a checkpoint only internal consistency can be checked: it says
+	// so, and exits 3, even for a log rewritten as a whole (an entry edited
+	// and the rest of the file left as it is still chains).
+	if stdout, _, code := runCLI(t, "audit", "verify", "--log", logFile, "--verifier-key", vkey); code != 3 ||
+		!strings.Contains(stdout, "internal consistency only") || strings.Contains(stdout, "consistent with every checkpoint") {
+		t.Errorf("no checkpoint: exit %d %q; want 3 and a plain statement", code, stdout)
+	}
+	var entries []exported
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		var e exported
+		json.Unmarshal([]byte(l), &e)
+		entries = append(entries, e)
+	}
+	entries[5].Leaf = bytes.Replace(entries[5].Leaf, []byte(`"outcome":"ok"`), []byte(`"outcome":"denied"`), 1)
+	var forged strings.Builder
+	for _, e := range entries {
+		b, _ := json.Marshal(e)
+		forged.Write(append(b, '\n'))
+	}
+	forgedFile := filepath.Join(t.TempDir(), "forged.jsonl")
+	os.WriteFile(forgedFile, []byte(forged.String()), 0o600)
+	if _, _, code := runCLI(t, "audit", "verify", "--log", forgedFile, "--verifier-key", vkey); code != 3 {
+		t.Errorf("a log rewritten as a whole, no checkpoint: exit %d, want 3 (not verified)", code)
+	}
+	if _, stderr, code := runCLI(t, "audit", "verify", "--log", forgedFile, "--verifier-key", vkey, "--checkpoint", checkpoint); code != 1 || !strings.Contains(stderr, "does not match") {
+		t.Errorf("a log rewritten as a whole, with a checkpoint: exit %d %q, want 1", code, stderr)
 	}
 	_, otherKey, _ := audit.GenerateKey("candour.test/tamper")
 	if _, stderr, code := runCLI(t, "audit", "verify", "--log", logFile, "--verifier-key", otherKey, "--checkpoint", checkpoint); code != 1 || !strings.Contains(stderr, "signature does not verify") {
