@@ -63,6 +63,11 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	if *dataDir == "" {
+		// A directory of our own making, keys and all, goes when we stop
+		// (after the database is closed: deferred first, run last).
+		defer os.RemoveAll(dir)
+	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 
 	if *database == "" {
@@ -117,7 +122,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %w", *addr, err)
 	}
-	if err := printBanner(stdout, issuer, dir, *database, ln.Addr().String(), pol.Revision(), tree.VerifierKey()); err != nil {
+	if err := printBanner(stdout, issuer, dir, *dataDir == "", *database, ln.Addr().String(), pol.Revision(), tree.VerifierKey()); err != nil {
 		ln.Close()
 		return err
 	}
@@ -220,7 +225,7 @@ func seedRecords(ctx context.Context, svc *vault.Service, n int, stdout io.Write
 	return nil
 }
 
-func printBanner(w io.Writer, iss *api.Issuer, dir, database, addr, revision, verifierKey string) error {
+func printBanner(w io.Writer, iss *api.Issuer, dir string, temporary bool, database, addr, revision, verifierKey string) error {
 	var b strings.Builder
 	line := strings.Repeat("!", 78)
 	fmt.Fprintf(&b, "%s\n!!  CANDOUR DEV MODE - NOT FOR REAL DATA.\n", line)
@@ -230,8 +235,13 @@ func printBanner(w io.Writer, iss *api.Issuer, dir, database, addr, revision, ve
 	if isPostgres(database) {
 		where = "PostgreSQL (" + redactURL(database) + ")"
 	}
-	fmt.Fprintf(&b, "Data directory: %s\nDatabase: %s\nPolicy revision: %s\nAudit log verifier key: %s\n\n", dir, where, revision, verifierKey)
-	fmt.Fprintf(&b, "Tokens (valid 12h); paste these lines into your shell:\n")
+	kept := "kept (--data-dir)"
+	if temporary {
+		kept = "temporary: removed, keys and all, when candour dev stops"
+	}
+	fmt.Fprintf(&b, "Data directory: %s (%s)\nDatabase: %s\nPolicy revision: %s\nAudit log verifier key: %s\n\n", dir, kept, where, revision, verifierKey)
+	fmt.Fprintf(&b, "The data directory and tokens (valid 12h); paste these lines into your shell:\n")
+	fmt.Fprintf(&b, "export DATA=%s\n", dir)
 	for _, t := range devTokens {
 		tok, err := iss.Mint("dev-"+string(t.role), t.agency, []candour.Role{t.role}, 12*time.Hour)
 		if err != nil {
@@ -245,9 +255,10 @@ func printBanner(w io.Writer, iss *api.Issuer, dir, database, addr, revision, ve
 	return err
 }
 
-// serve runs the HTTP server on ln until ctx ends, then drains it.
 // maxHeaderBytes bounds a request's headers; larger ones get 431.
 const maxHeaderBytes = 16 << 10
+
+// serve runs the HTTP server on ln until ctx ends, then drains it.
 
 func serve(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger) error {
 	srv := &http.Server{

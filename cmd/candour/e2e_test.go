@@ -517,3 +517,27 @@ func TestDevPolicyReload(t *testing.T) {
 		t.Errorf("audit entries name %d policy revisions, want 2 (before and after the reload)", len(revisions))
 	}
 }
+
+// TestDevTemporaryDataDir: without --data-dir, candour dev makes a data
+// directory of its own, names it in an export line, and removes it (keys and
+// all) when it stops.
+func TestDevTemporaryDataDir(t *testing.T) {
+	var dataDir string
+	cmd, _, _ := launch(t, []string{"dev", "--addr", "127.0.0.1:0"}, func(line string) {
+		if d, ok := strings.CutPrefix(line, "export DATA="); ok {
+			dataDir = d
+		}
+	})
+	if dataDir == "" {
+		t.Fatal("the banner has no export DATA= line")
+	}
+	if _, err := os.Stat(filepath.Join(dataDir, "keyring.json")); err != nil {
+		t.Fatalf("the data directory holds no key file while running: %v", err)
+	}
+	cmd.Process.Signal(os.Interrupt)
+	cmd.Wait()
+	if _, err := os.Stat(dataDir); !os.IsNotExist(err) {
+		t.Errorf("the temporary data directory is still there after candour dev stopped: %v", err)
+		os.RemoveAll(dataDir)
+	}
+}
