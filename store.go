@@ -25,8 +25,12 @@ type FeedbackStore interface {
 	// key with another request hash is ECONFLICT.
 	CreateFeedback(ctx context.Context, rec Record, e AuditEntry, idem Idempotency) (Receipt, error)
 	// Record returns the record with the given id, or an *Error with code
-	// ENOTFOUND.
+	// ENOTFOUND (also when row-level security hides it from ctx).
 	Record(ctx context.Context, id string) (Record, error)
+	// RecordAgency returns the agency that owns the record with the given
+	// id whatever agencies ctx may see, or ENOTFOUND: so that a refused read
+	// is decided and audited like any other.
+	RecordAgency(ctx context.Context, id string) (string, error)
 	// WithdrawFeedback records that consent to the record was withdrawn at
 	// at, destroys its sealed content and its own data key (RecordKeyID), and
 	// appends e, in one transaction. ENOTFOUND when there is no such record;

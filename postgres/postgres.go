@@ -337,6 +337,19 @@ func (d *DB) Record(ctx context.Context, id string) (candour.Record, error) {
 	return r, err
 }
 
+// RecordAgency returns the agency that owns the record with the given id,
+// whatever agencies ctx may see, or ENOTFOUND. It reveals the agency only.
+func (d *DB) RecordAgency(ctx context.Context, id string) (string, error) {
+	var agency *string
+	if err := d.pool.QueryRow(ctx, `SELECT candour_record_agency($1)`, id).Scan(&agency); err != nil {
+		return "", fmt.Errorf("record agency: %w", err)
+	}
+	if agency == nil {
+		return "", candour.Errorf(candour.ENOTFOUND, "No such record.")
+	}
+	return *agency, nil
+}
+
 // ScopedRecords returns the records in scope at now that pass q's filters,
 // sealed content included, ordered by id. The scope is applied in SQL.
 func (d *DB) ScopedRecords(ctx context.Context, scope candour.Scope, now time.Time, q candour.SummaryQuery) ([]candour.Record, error) {

@@ -213,6 +213,20 @@ func (d *DB) Record(ctx context.Context, id string) (candour.Record, error) {
 	return r, nil
 }
 
+// RecordAgency returns the agency that owns the record with the given id,
+// or ENOTFOUND.
+func (d *DB) RecordAgency(ctx context.Context, id string) (string, error) {
+	var agency string
+	err := d.db.QueryRowContext(ctx, `SELECT agency FROM feedback WHERE id = ?`, id).Scan(&agency)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", candour.Errorf(candour.ENOTFOUND, "No such record.")
+	}
+	if err != nil {
+		return "", fmt.Errorf("record agency: %w", err)
+	}
+	return agency, nil
+}
+
 // ScopedRecords returns the records in scope at now that pass q's filters,
 // sealed content included, ordered by id. The scope is applied in SQL.
 func (d *DB) ScopedRecords(ctx context.Context, scope candour.Scope, now time.Time, q candour.SummaryQuery) ([]candour.Record, error) {

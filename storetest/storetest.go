@@ -49,6 +49,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 	}{
 		{"RecordRoundTrip", testRecordRoundTrip},
 		{"MissingRecord", testMissingRecord},
+		{"RecordAgencyWhateverTheAgencies", testRecordAgency},
 		{"DuplicateIDStoresNothing", testDuplicateID},
 		{"AuditSequenceGapFree", testAuditSequence},
 		{"AuditFilters", testAuditFilters},
@@ -153,6 +154,23 @@ func testMissingRecord(t *testing.T, s Store) {
 	_, err := s.Record(Context(), "no-such-id")
 	if got := candour.ErrorCode(err); got != candour.ENOTFOUND {
 		t.Errorf("Record(missing) code = %q (%v), want %q", got, err, candour.ENOTFOUND)
+	}
+}
+
+// testRecordAgency: the owning agency of a record is found whatever agencies
+// the context may see (row-level security aside), and a missing record is
+// ENOTFOUND.
+func testRecordAgency(t *testing.T, s Store) {
+	rec := Record("ra-1")
+	if _, err := s.CreateFeedback(Context(), rec, Entry("cw", candour.ActionFeedbackCreate, rec.ID), candour.Idempotency{}); err != nil {
+		t.Fatal(err)
+	}
+	police := candour.WithAgencies(context.Background(), "police-north")
+	if a, err := s.RecordAgency(police, rec.ID); err != nil || a != rec.Agency {
+		t.Errorf("RecordAgency from another agency = %q, %v; want %q", a, err, rec.Agency)
+	}
+	if _, err := s.RecordAgency(police, "no-such"); candour.ErrorCode(err) != candour.ENOTFOUND {
+		t.Errorf("RecordAgency of a missing record: %v, want ENOTFOUND", err)
 	}
 }
 

@@ -188,27 +188,9 @@ func (s *Service) Read(ctx context.Context, c candour.Caller, id string) (candou
 	if uuid.Validate(id) != nil {
 		return candour.Feedback{}, notFound
 	}
-	rec, err := s.store.Record(ctx, id)
-	switch {
-	case candour.ErrorCode(err) == candour.ENOTFOUND:
-		if _, err := s.audit(ctx, c, candour.ActionFeedbackRead, []string{id}, candour.Decision{}, candour.OutcomeNotFound, now); err != nil {
-			return candour.Feedback{}, err
-		}
-		return candour.Feedback{}, notFound
-	case err != nil:
-		return candour.Feedback{}, unavailable(err, "The record store is unavailable. Try again shortly.")
-	}
-
-	res := &candour.Resource{ID: rec.ID, Agency: rec.Agency, Sensitivity: rec.Sensitivity, Consent: &rec.Consent}
-	d, err := s.decide(ctx, c, candour.ActionFeedbackRead, res, now)
+	rec, d, err := s.lookup(ctx, c, candour.ActionFeedbackRead, id, now)
 	if err != nil {
 		return candour.Feedback{}, err
-	}
-	if !d.Allow {
-		if _, err := s.audit(ctx, c, candour.ActionFeedbackRead, []string{id}, d, candour.OutcomeDenied, now); err != nil {
-			return candour.Feedback{}, err
-		}
-		return candour.Feedback{}, notFound
 	}
 
 	cont, err := s.open(ctx, rec)
@@ -231,6 +213,48 @@ func (s *Service) Read(ctx context.Context, c candour.Caller, id string) (candou
 		Ratings: rec.Ratings, Sensitivity: rec.Sensitivity, Consent: rec.Consent,
 		Comment: cont.Comment, SubjectRef: cont.SubjectRef, Equality: cont.Equality,
 	}, nil
+}
+
+// lookup finds the record a read or a withdrawal names and asks the policy
+// about it. Whatever happens, the policy is asked and the answer audited:
+// about the record as stored, about what little is known of a record the
+// store does not show this caller (another agency's, under row-level
+// security: its agency only), or about a record that does not exist (its id
+// only). So every audit entry names a decision and its policy revision, and
+// a refused request takes the same path as one for a missing record. Every
+// refusal answers ENOTFOUND: the caller cannot tell the two apart.
+func (s *Service) lookup(ctx context.Context, c candour.Caller, a candour.Action, id string, now time.Time) (candour.Record, candour.Decision, error) {
+	notFound := candour.Errorf(candour.ENOTFOUND, "No such record.")
+	rec, err := s.store.Record(ctx, id)
+	var res *candour.Resource
+	outcome := candour.OutcomeDenied
+	switch {
+	case err == nil:
+		res = &candour.Resource{ID: rec.ID, Agency: rec.Agency, Service: rec.Service, Sensitivity: rec.Sensitivity, Consent: &rec.Consent}
+	case candour.ErrorCode(err) == candour.ENOTFOUND:
+		agency, aerr := s.store.RecordAgency(ctx, id)
+		switch {
+		case aerr == nil:
+			res = &candour.Resource{ID: id, Agency: agency}
+		case candour.ErrorCode(aerr) == candour.ENOTFOUND:
+			res, outcome = &candour.Resource{ID: id}, candour.OutcomeNotFound
+		default:
+			return candour.Record{}, candour.Decision{}, unavailable(aerr, "The record store is unavailable. Try again shortly.")
+		}
+	default:
+		return candour.Record{}, candour.Decision{}, unavailable(err, "The record store is unavailable. Try again shortly.")
+	}
+	d, err := s.decide(ctx, c, a, res, now)
+	if err != nil {
+		return candour.Record{}, candour.Decision{}, err
+	}
+	if rec.ID == "" || !d.Allow {
+		if _, err := s.audit(ctx, c, a, []string{id}, d, outcome, now); err != nil {
+			return candour.Record{}, candour.Decision{}, err
+		}
+		return candour.Record{}, candour.Decision{}, notFound
+	}
+	return rec, d, nil
 }
 
 // keyID names the data key a record is sealed under: its subject's within its
@@ -369,26 +393,9 @@ func (s *Service) Withdraw(ctx context.Context, c candour.Caller, id string) (ca
 	if uuid.Validate(id) != nil {
 		return candour.Withdrawal{}, notFound
 	}
-	rec, err := s.store.Record(ctx, id)
-	switch {
-	case candour.ErrorCode(err) == candour.ENOTFOUND:
-		if _, err := s.audit(ctx, c, candour.ActionFeedbackWithdraw, []string{id}, candour.Decision{}, candour.OutcomeNotFound, now); err != nil {
-			return candour.Withdrawal{}, err
-		}
-		return candour.Withdrawal{}, notFound
-	case err != nil:
-		return candour.Withdrawal{}, unavailable(err, "The record store is unavailable. Try again shortly.")
-	}
-	res := &candour.Resource{ID: rec.ID, Agency: rec.Agency, Service: rec.Service, Sensitivity: rec.Sensitivity, Consent: &rec.Consent}
-	d, err := s.decide(ctx, c, candour.ActionFeedbackWithdraw, res, now)
+	_, d, err := s.lookup(ctx, c, candour.ActionFeedbackWithdraw, id, now)
 	if err != nil {
 		return candour.Withdrawal{}, err
-	}
-	if !d.Allow {
-		if _, err := s.audit(ctx, c, candour.ActionFeedbackWithdraw, []string{id}, d, candour.OutcomeDenied, now); err != nil {
-			return candour.Withdrawal{}, err
-		}
-		return candour.Withdrawal{}, notFound
 	}
 	s.cache.drop(candour.RecordKeyID(id))
 	seq, err := s.store.WithdrawFeedback(ctx, id, now, s.entry(c, candour.ActionFeedbackWithdraw, []string{id}, d, candour.OutcomeOK, now))

@@ -1,0 +1,113 @@
+package vault
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/candour-vault/candour"
+	"github.com/candour-vault/candour/policy"
+	"github.com/candour-vault/candour/postgres"
+	"github.com/candour-vault/candour/postgres/pgtest"
+	"github.com/candour-vault/candour/sqlite"
+	"github.com/candour-vault/candour/storetest"
+	"github.com/candour-vault/candour/vault/keyring"
+)
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+// store is what the feedback service needs of a database.
+type store interface {
+	candour.FeedbackStore
+	candour.DataKeyStore
+	candour.AuditLog
+	candour.AuditReader
+}
+
+// TestEveryEntryNamesItsDecision: on both stores, every audit entry of a
+// read or a withdrawal names the policy decision and revision, and another
+// agency's record is refused (denied) by the policy, not just hidden
+// (PostgreSQL's row-level security hides the row before the policy could
+// see it); a missing record is not_found. Both answer 404.
+func TestEveryEntryNamesItsDecision(t *testing.T) {
+	stores := map[string]func(t *testing.T) store{
+		"sqlite": func(t *testing.T) store {
+			db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "candour.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			return db
+		},
+		"postgres": func(t *testing.T) store {
+			d := pgtest.NewMigratedDatabase(t)
+			db, err := postgres.Open(context.Background(), d.AppURL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(db.Close)
+			return db
+		},
+	}
+	for name, open := range stores {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			db := open(t)
+			keys, err := keyring.LoadOrCreate(filepath.Join(t.TempDir(), "keyring.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			pol, err := policy.Load(ctx, policy.Embedded())
+			if err != nil {
+				t.Fatal(err)
+			}
+			svc := New(Config{Store: db, DataKeys: db, Log: db, Keys: keys, Policy: pol})
+			own, other := caseworker("victim-support-north"), caseworker("police-north")
+			rc, err := svc.Submit(ctx, own, feedback(), candour.Idempotency{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			missing := uuid.Must(uuid.NewV7()).String()
+			for _, tt := range []struct {
+				name string
+				do   func() error
+				want string
+			}{
+				{"own read", func() error { _, err := svc.Read(ctx, reading(own), rc.ID); return err }, ""},
+				{"another agency's read", func() error { _, err := svc.Read(ctx, reading(other), rc.ID); return err }, candour.ENOTFOUND},
+				{"missing read", func() error { _, err := svc.Read(ctx, reading(own), missing); return err }, candour.ENOTFOUND},
+				{"another agency's withdrawal", func() error { _, err := svc.Withdraw(ctx, other, rc.ID); return err }, candour.ENOTFOUND},
+				{"missing withdrawal", func() error { _, err := svc.Withdraw(ctx, own, missing); return err }, candour.ENOTFOUND},
+			} {
+				if err := tt.do(); candour.ErrorCode(err) != tt.want {
+					t.Errorf("%s: %v, want code %q", tt.name, err, tt.want)
+				}
+			}
+			leaves, err := db.AuditEntries(storetest.Context(), candour.AuditFilter{After: -1, Limit: 100})
+			if err != nil || len(leaves) != 6 {
+				t.Fatalf("%d audit entries, %v; want 6", len(leaves), err)
+			}
+			var outcomes []string
+			for _, l := range leaves {
+				e, err := candour.ParseAuditLeaf(l.Leaf)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if e.Decision.ID == "" || e.Decision.Revision == "" {
+					t.Errorf("entry %d (%s, %s) names no decision", l.Seq, e.Action, e.Outcome)
+				}
+				outcomes = append(outcomes, string(e.Action)+":"+e.Outcome)
+			}
+			want := []string{"feedback.create:ok", "feedback.read:ok", "feedback.read:denied", "feedback.read:not_found",
+				"feedback.withdraw:denied", "feedback.withdraw:not_found"}
+			for i := range want {
+				if outcomes[i] != want[i] {
+					t.Errorf("entry %d: %s, want %s", i, outcomes[i], want[i])
+				}
+			}
+		})
+	}
+}
