@@ -2,6 +2,8 @@ package policy
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"sync"
@@ -40,6 +42,21 @@ func NewDynamic(ctx context.Context, fsys fs.FS, logger *slog.Logger) (*Dynamic,
 // Decide implements candour.Authorizer with the policy in force.
 func (d *Dynamic) Decide(ctx context.Context, in candour.DecisionInput) (candour.Decision, error) {
 	return d.cur.Load().Decide(ctx, in)
+}
+
+// Ping reports whether the policy in force can decide: it evaluates one
+// question (a principal with no role asking to read), whose answer must be
+// a clean denial. /readyz shows it as "policy".
+func (d *Dynamic) Ping(ctx context.Context) error {
+	dec, err := d.Decide(ctx, candour.DecisionInput{Principal: candour.Principal{Issuer: "readyz", Subject: "readyz"},
+		Action: candour.ActionFeedbackRead, Purpose: candour.PurposeCaseManagement, Resource: &candour.Resource{ID: "readyz"}, Now: time.Now()})
+	switch {
+	case err != nil:
+		return fmt.Errorf("policy: %w", err)
+	case dec.Allow:
+		return errors.New("policy: it allowed a principal with no role to read a record")
+	}
+	return nil
 }
 
 // Agencies returns the agencies of the policy in force.

@@ -90,3 +90,37 @@ func TestDynamicWatch(t *testing.T) {
 		t.Fatal("a signal did not reload the changed policy within 10s")
 	}
 }
+
+// TestDynamicPing: readiness asks the policy one question; a policy that
+// cannot decide, or allows a principal with no role, is not ready.
+func TestDynamicPing(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name, src string
+		ready     bool
+	}{
+		{"denies", denyAll, true},
+		{"allows anyone", allowAll, false},
+		{"cannot decide", "package candour\ndecision := {\"allow\": 1 / 0}\n", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writePolicy(t, dir, tt.src)
+			d, err := policy.NewDynamic(ctx, os.DirFS(dir), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := d.Ping(ctx); (err == nil) != tt.ready {
+				t.Errorf("Ping = %v, want ready %v", err, tt.ready)
+			}
+		})
+	}
+	embedded, err := policy.NewDynamic(ctx, policy.Embedded(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := embedded.Ping(ctx); err != nil {
+		t.Errorf("the embedded policy is not ready: %v", err)
+	}
+}

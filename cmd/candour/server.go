@@ -90,6 +90,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		tp, err = transit.New(ctx, transit.Config{Address: *vaultAddr, Token: *vaultToken, RoleID: *vaultRole, SecretID: *vaultSecret})
 		if err == nil {
 			go tp.Watch(ctx, time.Second)
+			go tp.KeepToken(ctx, 5*time.Second, func(msg string, args ...any) { logger.Warn(msg, args...) })
 			kek = tp
 		}
 	} else {

@@ -664,6 +664,17 @@ func TestTransitFailsClosed(t *testing.T) {
 			t.Errorf("%s, then back: ready %v, submit %d; want service to resume without a restart", down.name, resumed, st)
 		}
 	}
+	// The service's token revoked: not ready, and nothing served (this
+	// static token has no AppRole to log in again with).
+	if err := v.Root().Auth().Token().RevokeTree(v.ServiceToken); err != nil {
+		t.Fatal(err)
+	}
+	if st := ready(); st != http.StatusServiceUnavailable {
+		t.Errorf("token revoked: /readyz %d, want 503", st)
+	}
+	if st, _ := submit(); st != http.StatusServiceUnavailable {
+		t.Errorf("token revoked: submit %d, want 503", st)
+	}
 }
 
 // queryInt runs a query that gives one whole number, over a connection of its

@@ -112,10 +112,11 @@ func (c components) releaser(embargo time.Duration) *insight.Releaser {
 	return insight.NewReleaser(c.store, c.store, embargo, c.policy.Agencies, c.logger)
 }
 
-// ready names what /readyz checks: the database, and the key provider when
-// it can be down (Vault).
+// ready names what /readyz checks: the database, the policy (it must
+// decide), and the key provider when it can be down (Vault: reachable,
+// unsealed, and the service's token valid).
 func (c components) ready() map[string]candour.Pinger {
-	r := map[string]candour.Pinger{"database": c.store}
+	r := map[string]candour.Pinger{"database": c.store, "policy": c.policy}
 	if p, ok := c.keys.(candour.Pinger); ok {
 		r["keys"] = p
 	}

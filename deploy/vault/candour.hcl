@@ -35,3 +35,14 @@ path "transit/sign/candour-audit" {
 path "secret/data/candour/subject-hmac" {
   capabilities = ["read"]
 }
+
+# Keeping its own token alive: look it up (readiness reports a revoked or
+# expired token) and renew it before it expires. A token whose max TTL is
+# reached cannot be renewed; the service then logs in again with AppRole.
+path "auth/token/lookup-self" {
+  capabilities = ["read"]
+}
+
+path "auth/token/renew-self" {
+  capabilities = ["update"]
+}

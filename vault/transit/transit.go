@@ -79,12 +79,9 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	client.SetToken(cfg.Token)
 	p := &Provider{client: client, cfg: cfg}
 	if cfg.RoleID != "" {
-		s, err := client.Logical().WriteWithContext(ctx, "auth/approle/login", map[string]any{
-			"role_id": cfg.RoleID, "secret_id": cfg.SecretID})
-		if err != nil || s == nil || s.Auth == nil {
-			return nil, fmt.Errorf("transit: AppRole login failed: %v", statusOf(err))
+		if _, err := p.login(ctx); err != nil {
+			return nil, err
 		}
-		client.SetToken(s.Auth.ClientToken)
 	}
 	if client.Token() == "" {
 		return nil, errors.New("transit: give a Vault token or an AppRole role id and secret id")
@@ -102,6 +99,104 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	}
 	p.healthy.Store(true)
 	return p, nil
+}
+
+// login logs in with AppRole, sets the new token and returns its secret
+// (for renewal).
+func (p *Provider) login(ctx context.Context) (*api.Secret, error) {
+	ctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout*time.Duration(p.cfg.Retries+1))
+	defer cancel()
+	s, err := p.client.Logical().WriteWithContext(ctx, "auth/approle/login", map[string]any{
+		"role_id": p.cfg.RoleID, "secret_id": p.cfg.SecretID})
+	if err != nil || s == nil || s.Auth == nil {
+		return nil, fmt.Errorf("transit: AppRole login failed: %v", statusOf(err))
+	}
+	p.client.SetToken(s.Auth.ClientToken)
+	return s, nil
+}
+
+// KeepToken keeps the Vault token alive until ctx ends. It looks the token
+// up at least every interval (more often as its expiry nears); once less
+// than half of its lifetime is left it renews it, and when it can no longer
+// be renewed far enough (its max TTL is near), has expired or was revoked,
+// it logs in again with AppRole, if configured (as soon as a renewal no
+// longer gives a whole lifetime). A static token that cannot
+// be kept alive is used until it fails; Ping then reports the provider not
+// ready. Failures are logged and retried.
+func (p *Provider) KeepToken(ctx context.Context, interval time.Duration, logf func(msg string, args ...any)) {
+	for {
+		wait := interval
+		ttl, full, renewable, err := p.tokenTTL(ctx)
+		switch {
+		case err != nil:
+			if p.cfg.RoleID == "" {
+				logf("transit: the Vault token is not valid and there is no AppRole to log in with", "err", err)
+				break
+			}
+			if _, err := p.login(ctx); err != nil {
+				logf("transit: logging in to Vault again failed", "err", err)
+			} else {
+				logf("transit: logged in to Vault again with AppRole")
+			}
+		case ttl < full/2:
+			if renewable {
+				if renewed, err := p.renew(ctx, full); err == nil && renewed >= full {
+					break // renewed for a whole lifetime; a shorter one means its max TTL is near
+				}
+			}
+			if p.cfg.RoleID == "" {
+				logf("transit: the Vault token cannot be renewed further and there is no AppRole to log in with")
+				break
+			}
+			if _, err := p.login(ctx); err != nil {
+				logf("transit: logging in to Vault again failed", "err", err)
+			}
+		default:
+			wait = min(interval, max((ttl-full/2)/2, 50*time.Millisecond))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+	}
+}
+
+// tokenTTL looks the token up: its time left, its full lifetime (the TTL it
+// was created with) and whether it is renewable.
+func (p *Provider) tokenTTL(ctx context.Context) (ttl, full time.Duration, renewable bool, err error) {
+	ctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
+	defer cancel()
+	s, err := p.client.Auth().Token().LookupSelfWithContext(ctx)
+	if err != nil || s == nil {
+		return 0, 0, false, fmt.Errorf("transit: token lookup: %s", statusOf(err))
+	}
+	ttl, _ = s.TokenTTL()
+	renewable, _ = s.TokenIsRenewable()
+	if n, ok := s.Data["creation_ttl"].(json.Number); ok {
+		if secs, err := n.Int64(); err == nil {
+			full = time.Duration(secs) * time.Second
+		}
+	}
+	if full <= 0 {
+		full = ttl
+	}
+	if ttl == 0 && full == 0 {
+		ttl = time.Duration(1<<62 - 1) // a root-like token that never expires
+		full = ttl
+	}
+	return ttl, full, renewable, nil
+}
+
+// renew renews the token by increment and returns its new time left.
+func (p *Provider) renew(ctx context.Context, increment time.Duration) (time.Duration, error) {
+	ctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
+	defer cancel()
+	s, err := p.client.Auth().Token().RenewSelfWithContext(ctx, int(increment.Seconds()))
+	if err != nil || s == nil || s.Auth == nil {
+		return 0, fmt.Errorf("transit: token renewal: %s", statusOf(err))
+	}
+	return time.Duration(s.Auth.LeaseDuration) * time.Second, nil
 }
 
 // Healthy reports whether Vault answered the last health check and the last
@@ -230,7 +325,8 @@ func (p *Provider) SubjectHash(_ context.Context, ref string) ([]byte, error) {
 	return m.Sum(nil), nil
 }
 
-// Ping reports whether Vault is reachable, unsealed and active.
+// Ping reports whether Vault is reachable, unsealed and active, and the
+// service's token is valid: what /readyz shows as "keys".
 func (p *Provider) Ping(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
 	defer cancel()
@@ -242,6 +338,10 @@ func (p *Provider) Ping(ctx context.Context) error {
 		err = errors.New("transit: Vault is sealed")
 	case !h.Initialized:
 		err = errors.New("transit: Vault is not initialised")
+	default:
+		if _, lerr := p.client.Auth().Token().LookupSelfWithContext(ctx); lerr != nil {
+			err = fmt.Errorf("transit: the service's Vault token is not valid (expired or revoked): %s", statusOf(lerr))
+		}
 	}
 	p.healthy.Store(err == nil)
 	return err

@@ -128,3 +128,52 @@ func TestAppRoleLogin(t *testing.T) {
 		t.Errorf("login with a wrong secret id: %v; want a failure that does not repeat it", err)
 	}
 }
+
+// TestTokenKeptAlive: with AppRole tokens that live 2 s and can be renewed
+// for 5 s, the provider keeps serving for several lifetimes (renewing, then
+// logging in again), and says it is ready at the end.
+func TestTokenKeptAlive(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	v := vaulttest.Start(t)
+	role, secret := v.AppRoleTTL(t, "2s", "5s")
+	p, err := transit.New(ctx, transit.Config{Address: v.Addr, RoleID: role, SecretID: secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	go p.KeepToken(ctx, 200*time.Millisecond, func(msg string, args ...any) { t.Logf("%s: %s %v", time.Since(start), msg, args) })
+	deadline := time.Now().Add(14 * time.Second)
+	calls := 0
+	for time.Now().Before(deadline) {
+		if _, err := p.WrapKeys(ctx, [][]byte{bytes.Repeat([]byte{7}, 32)}); err != nil {
+			t.Fatalf("after %d calls, %s into the test: %v", calls, 14*time.Second-time.Until(deadline), err)
+		}
+		calls++
+		time.Sleep(250 * time.Millisecond)
+	}
+	if err := p.Ping(ctx); err != nil {
+		t.Errorf("not ready after several token lifetimes: %v", err)
+	}
+}
+
+// TestNotReadyWithRevokedToken: a revoked token makes the provider not
+// ready, and says why without repeating the token.
+func TestNotReadyWithRevokedToken(t *testing.T) {
+	ctx := context.Background()
+	v := vaulttest.Start(t)
+	p, err := transit.New(ctx, transit.Config{Address: v.Addr, Token: v.ServiceToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Ping(ctx); err != nil {
+		t.Fatalf("a fresh provider is not ready: %v", err)
+	}
+	if err := v.Root().Auth().Token().RevokeTreeWithContext(ctx, v.ServiceToken); err != nil {
+		t.Fatal(err)
+	}
+	err = p.Ping(ctx)
+	if err == nil || !strings.Contains(err.Error(), "not valid") || strings.Contains(err.Error(), v.ServiceToken) {
+		t.Errorf("Ping with a revoked token: %v; want not ready, without the token", err)
+	}
+}

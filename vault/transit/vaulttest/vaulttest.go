@@ -141,15 +141,22 @@ func Start(t testing.TB) *Server {
 }
 
 // AppRole enables AppRole login and returns the role id and a secret id of a
-// role with Candour's policy.
+// role with Candour's policy, whose tokens live an hour.
 func (s *Server) AppRole(t testing.TB) (roleID, secretID string) {
+	t.Helper()
+	return s.AppRoleTTL(t, "1h", "24h")
+}
+
+// AppRoleTTL is AppRole with tokens that live ttl and can be renewed up to
+// maxTTL (Vault durations, such as "3s").
+func (s *Server) AppRoleTTL(t testing.TB, ttl, maxTTL string) (roleID, secretID string) {
 	t.Helper()
 	ctx := context.Background()
 	if err := s.root.Sys().EnableAuthWithOptionsWithContext(ctx, "approle", &api.EnableAuthOptions{Type: "approle"}); err != nil {
 		t.Fatalf("enable approle: %v", err)
 	}
 	if _, err := s.root.Logical().WriteWithContext(ctx, "auth/approle/role/candour", map[string]any{
-		"token_policies": "candour", "token_ttl": "1h"}); err != nil {
+		"token_policies": "candour", "token_ttl": ttl, "token_max_ttl": maxTTL}); err != nil {
 		t.Fatalf("create role: %v", err)
 	}
 	r, err := s.root.Logical().ReadWithContext(ctx, "auth/approle/role/candour/role-id")
