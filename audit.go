@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -42,14 +43,45 @@ type AuditDecision struct {
 	Allow    bool   `json:"allow"`
 }
 
+// Bounds on one audit entry: no request can write an entry that crowds the
+// log (or fails its batch neighbours' group commit).
+const (
+	MaxAuditRecords   = 100      // record ids one entry names
+	MaxAuditLeafBytes = 16 << 10 // the encoded entry
+)
+
 // MarshalLeaf returns the exact bytes that are stored and hashed as the
 // entry's Merkle leaf: the compact JSON encoding of the entry with its version
 // set, fields in declaration order and the time in UTC. The same entry always
-// yields the same bytes.
+// yields the same bytes. An entry naming more than MaxAuditRecords records,
+// or longer than MaxAuditLeafBytes, is refused.
 func (e AuditEntry) MarshalLeaf() ([]byte, error) {
+	if len(e.Records) > MaxAuditRecords {
+		return nil, fmt.Errorf("audit entry names %d records, more than %d", len(e.Records), MaxAuditRecords)
+	}
 	e.Version = AuditVersion
 	e.Time = e.Time.UTC()
-	return json.Marshal(e)
+	b, err := json.Marshal(e)
+	if err == nil && len(b) > MaxAuditLeafBytes {
+		return nil, fmt.Errorf("audit entry of %d bytes, more than %d", len(b), MaxAuditLeafBytes)
+	}
+	return b, err
+}
+
+// Split returns e as entries naming at most MaxAuditRecords records each,
+// alike in everything else: how an action on many records (an erasure) is
+// logged.
+func (e AuditEntry) Split() []AuditEntry {
+	if len(e.Records) <= MaxAuditRecords {
+		return []AuditEntry{e}
+	}
+	var out []AuditEntry
+	for ids := range slices.Chunk(e.Records, MaxAuditRecords) {
+		part := e
+		part.Records = ids
+		out = append(out, part)
+	}
+	return out
 }
 
 // ParseAuditLeaf decodes leaf bytes written by MarshalLeaf. It rejects unknown

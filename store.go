@@ -38,7 +38,8 @@ type FeedbackStore interface {
 	WithdrawFeedback(ctx context.Context, id string, at time.Time, e AuditEntry) (seq int64, err error)
 	// EraseSubject deletes every record of agency whose subject hash is
 	// subjectHash, and the subject's data key (SubjectKeyID), and appends e
-	// with the erased ids as its records, in one transaction.
+	// with the erased ids as its records (AuditEntry.Split: several entries
+	// for many records), in one transaction; seq is the last entry's.
 	EraseSubject(ctx context.Context, agency string, subjectHash []byte, e AuditEntry) (ids []string, seq int64, err error)
 }
 

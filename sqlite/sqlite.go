@@ -605,8 +605,12 @@ func (d *DB) EraseSubject(ctx context.Context, agency string, subjectHash []byte
 			return fmt.Errorf("delete data key: %w", err)
 		}
 		e.Records = ids
-		seq, err = appendAudit(ctx, tx, e)
-		return err
+		for _, part := range e.Split() { // an erasure of many records is several entries
+			if seq, err = appendAudit(ctx, tx, part); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	return ids, seq, err
 }

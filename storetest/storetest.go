@@ -753,6 +753,32 @@ func testErase(t *testing.T, s Store) {
 	if err != nil || e.Action != candour.ActionSubjectErase || !reflect.DeepEqual(e.Records, []string{"e-1", "e-2"}) {
 		t.Errorf("erasure entry %+v, %v; want it to name e-1 and e-2", e, err)
 	}
+	// A subject with many records: the erasure is logged in entries of at
+	// most MaxAuditRecords ids, which together name every record.
+	many := []byte("subject-hash-many")
+	var want []string
+	for i := range 2*candour.MaxAuditRecords + 17 {
+		id := fmt.Sprintf("em-%04d", i)
+		put(id, "victim-support-north", many)
+		want = append(want, id)
+	}
+	before, _ := s.AuditSize(ctx)
+	ids, last, err := s.EraseSubject(ctx, "victim-support-north", many, Entry("dpo", candour.ActionSubjectErase))
+	if err != nil || len(ids) != len(want) {
+		t.Fatalf("erasing %d records: %d, %v", len(want), len(ids), err)
+	}
+	leaves, _ = s.AuditEntries(ctx, candour.AuditFilter{After: before - 1, Limit: 100})
+	var named []string
+	for _, l := range leaves {
+		e, err := candour.ParseAuditLeaf(l.Leaf)
+		if err != nil || e.Action != candour.ActionSubjectErase || len(e.Records) > candour.MaxAuditRecords {
+			t.Errorf("erasure entry %d: %v, %d records", l.Seq, err, len(e.Records))
+		}
+		named = append(named, e.Records...)
+	}
+	if len(leaves) != 3 || last != leaves[len(leaves)-1].Seq || !reflect.DeepEqual(named, want) {
+		t.Errorf("%d erasure entries naming %d records, last seq %d; want 3 naming all %d", len(leaves), len(named), last, len(want))
+	}
 }
 
 func indexOf(recs []candour.Record, id string) int {
