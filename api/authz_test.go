@@ -217,3 +217,56 @@ func matrixBody(consent string) string {
 		"share_with": ["police-north", "council-north-social-care"],
 		"method": "verbal", "notice_version": "2026-01"%s}}`, extra)
 }
+
+// TestOneRoleARequest: the cells of the matrix for a token that carries
+// two roles (caseworker and auditor of victim-support-north). A request acts
+// in the one role Candour-Role names; without it, it is refused, and a role
+// the token does not carry is forbidden.
+func TestOneRoleARequest(t *testing.T) {
+	e := newEnv(t)
+	cw := e.token(t, candour.RoleCaseworker, "victim-support-north")
+	resp, body := e.do(t, "POST", "/v1/feedback", cw, jsonCT, matrixBody("given"))
+	if resp.StatusCode != 201 {
+		t.Fatalf("submit: %d %s", resp.StatusCode, body)
+	}
+	var rc candour.Receipt
+	json.Unmarshal(body, &rc)
+	both, err := e.issuer.Mint("both-1", "victim-support-north", []candour.Role{candour.RoleCaseworker, candour.RoleAuditor}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	read, log := "/v1/feedback/"+rc.ID, "/v1/audit/entries?record="+rc.ID
+	for _, tt := range []struct {
+		name, path, role, purpose string
+		status                    int
+	}{
+		{"read, no role named", read, "", "case_management", 400},
+		{"log, no role named", log, "", "audit", 400},
+		{"read as caseworker", read, "caseworker", "case_management", 200},
+		{"log as caseworker", log, "caseworker", "audit", 403},
+		{"read as auditor", read, "auditor", "audit", 404},
+		{"log as auditor", log, "auditor", "audit", 200},
+		{"a role the token lacks", read, "admin", "case_management", 403},
+		{"a role that does not exist", log, "superuser", "audit", 403},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := map[string]string{"Candour-Purpose": tt.purpose}
+			if tt.role != "" {
+				h["Candour-Role"] = tt.role
+			}
+			resp, body := e.do(t, "GET", tt.path, both, h, "")
+			if resp.StatusCode != tt.status {
+				t.Fatalf("%d, want %d: %s", resp.StatusCode, tt.status, body)
+			}
+			if tt.status >= 400 {
+				checkProblem(t, resp, body, tt.status)
+			}
+		})
+	}
+	// The audit entries name the one role each request acted in.
+	for _, e := range e.auditEntries(t, "feedback.read") {
+		if e.Actor.Subject == "both-1" && len(e.Actor.Roles) != 1 {
+			t.Errorf("an entry names roles %v, want the one acted in", e.Actor.Roles)
+		}
+	}
+}

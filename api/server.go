@@ -17,6 +17,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -236,8 +237,34 @@ func (s *Server) authed(next func(http.ResponseWriter, *http.Request, candour.Pr
 			writeProblem(w, r, err)
 			return
 		}
+		if p, err = actingRole(r, p); err != nil {
+			writeProblem(w, r, err)
+			return
+		}
 		next(w, r, p)
 	}
+}
+
+// actingRole narrows a principal to the one role its request acts in: the
+// token's only role, or, when the token carries several, the one the
+// Candour-Role header names. The policy refuses a principal of several
+// roles, so a token carrying auditor and caseworker never reads content and
+// the log in one request; each request's audit entry names the role it
+// acted in.
+func actingRole(r *http.Request, p candour.Principal) (candour.Principal, error) {
+	want := r.Header.Get("Candour-Role")
+	if want == "" {
+		if len(p.Roles) > 1 {
+			return p, candour.Errorf(candour.EINVALID, "Your token carries several roles; name the one this request acts in with the Candour-Role header.")
+		}
+		return p, nil
+	}
+	role := candour.Role(want)
+	if !role.Valid() || !slices.Contains(p.Roles, role) {
+		return p, candour.Errorf(candour.EFORBIDDEN, "Your token does not carry the role the Candour-Role header names.")
+	}
+	p.Roles = []candour.Role{role}
+	return p, nil
 }
 
 // fail answers err, logging internal causes server-side only.

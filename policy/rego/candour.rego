@@ -12,7 +12,17 @@ package candour
 
 default allow := false
 
-allow if count(grants) > 0
+# A request acts in exactly one role: the API narrows a token with several
+# roles to the one the request names (the Candour-Role header), so that no
+# request reads content as a caseworker and the log as an auditor at once.
+allow if {
+	count(grants) > 0
+	count(principal.roles) == 1
+}
+
+why_not contains "a request acts in one role: name it in the Candour-Role header" if {
+	count(principal.roles) != 1
+}
 
 principal := input.principal
 

@@ -275,3 +275,23 @@ test_export_needs_an_agency_key if {
 	not d.allow
 	"your agency has no export key (age_recipient) in the policy data" in d.reasons
 }
+
+# ------------------------------------------------------------- one role only
+
+test_a_principal_with_two_roles_is_refused if {
+	both := object.union(p("caseworker", "victim-support-north"), {"roles": ["caseworker", "auditor"]})
+	d := read(both, "case_management", record("victim-support-north", given))
+	not d.allow
+	"a request acts in one role: name it in the Candour-Role header" in d.reasons
+	not ask("audit.read", both, "audit").allow
+}
+
+test_a_principal_with_no_role_is_refused if {
+	none := object.union(p("caseworker", "victim-support-north"), {"roles": []})
+	not read(none, "case_management", record("victim-support-north", given)).allow
+}
+
+test_the_same_principal_in_one_role_is_allowed if {
+	read(p("caseworker", "victim-support-north"), "case_management", record("victim-support-north", given)).allow
+	ask("audit.read", p("auditor", "victim-support-north"), "audit").allow
+}
