@@ -84,6 +84,7 @@ func eachLeaf(ctx context.Context, r candour.AuditReader, fn func(exported) erro
 func runAuditExport(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("audit export", flag.ContinueOnError)
 	database := fs.String("database", "", "the database: a postgres:// URL or an SQLite file")
+	operator := operatorFlag(fs)
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
@@ -95,6 +96,10 @@ func runAuditExport(ctx context.Context, args []string, stdout io.Writer) error 
 		return err
 	}
 	defer closeDB()
+	// The export is logged before anything is written, like any read.
+	if err := auditOperator(ctx, db, operatorEntry(*operator, actionAuditExport, "all", candour.OutcomeOK)); err != nil {
+		return err
+	}
 	w := bufio.NewWriter(stdout)
 	enc := json.NewEncoder(w)
 	if err := eachLeaf(ctx, db, func(e exported) error { return enc.Encode(e) }); err != nil {

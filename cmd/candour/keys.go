@@ -74,6 +74,7 @@ func runKeysRotate(ctx context.Context, args []string, stdout, stderr io.Writer)
 	vaultAddr := fs.String("vault-addr", "", "Vault's address, for --keys transit")
 	vaultToken := fs.String("vault-token", "", "a Vault token with deploy/vault/candour-rotate.hcl (better: CANDOUR_VAULT_TOKEN)")
 	batch := fs.Int("batch", 500, "data keys rewrapped per provider call")
+	operator := operatorFlag(fs)
 	grace := fs.Duration("grace", 2*time.Minute, "wait before the last sweep and retiring old versions; must exceed the servers' --key-pool-max-age")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
@@ -148,6 +149,9 @@ func runKeysRotate(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return err
 	}
 	if err := rot.RetireBelow(ctx, current); err != nil {
+		return err
+	}
+	if err := auditOperator(ctx, db, operatorEntry(*operator, candour.ActionKeysRotate, fmt.Sprintf("version=%d", current), candour.OutcomeOK)); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "Rewrapped %d more; versions below %d are retired. Every data key is under version %d.\n", m, current, current)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/candour-vault/candour"
 	"github.com/candour-vault/candour/postgres"
 )
 
@@ -18,6 +19,7 @@ func runMigrate(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 	config := fs.String("config", "", "optional JSON file of flag values")
 	database := fs.String("database", "", "PostgreSQL URL, connecting as the migration role (candour_owner)")
+	operator := operatorFlag(fs)
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
@@ -48,6 +50,14 @@ func runMigrate(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(applied) == 0 {
 		fmt.Fprintln(stdout, "The schema is up to date; nothing to apply.")
 		return nil
+	}
+	db, err := postgres.Open(ctx, *database)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := auditOperator(ctx, db, operatorEntry(*operator, actionSchemaMigrate, fmt.Sprint("applied=", applied), candour.OutcomeOK)); err != nil {
+		return err
 	}
 	fmt.Fprintf(stdout, "Applied %d migration(s): %v.\n", len(applied), applied)
 	return nil

@@ -82,12 +82,13 @@ func TestKeysRotateKeyringWhileServing(t *testing.T) {
 	l := startLoad(t, s.url, s.tokens["CASEWORKER"])
 	time.Sleep(300 * time.Millisecond)
 	out, errOut, code := runCLI(t, "keys", "rotate", "--database", filepath.Join(s.dir, "candour.db"),
-		"--key-file", filepath.Join(s.dir, "keyring.json"), "--batch", "7", "--grace", "2s")
+		"--key-file", filepath.Join(s.dir, "keyring.json"), "--batch", "7", "--grace", "2s", "--operator", "ops-bob")
 	time.Sleep(300 * time.Millisecond)
 	l.finish()
 	if code != 0 || !strings.Contains(out, "Rotated the key-encryption key to version 2") || !strings.Contains(out, "versions below 2 are retired") {
 		t.Fatalf("keys rotate: exit %d\n%s\n%s", code, out, errOut)
 	}
+	checkOperatorEntry(t, filepath.Join(s.dir, "candour.db"), candour.ActionKeysRotate, "ops-bob")
 	if f := l.failures.Load(); f != 0 || l.done.Load() < 10 {
 		t.Errorf("%d failures and %d successes under load during the rotation; want none and some", f, l.done.Load())
 	}

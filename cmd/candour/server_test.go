@@ -459,10 +459,11 @@ func TestServerCommandLine(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "pending") {
 		t.Errorf("migrate status before: %d %q %q", code, out, errOut)
 	}
-	out, _, code = runCLI(t, "migrate", "up", "--database", empty.OwnerURL)
+	out, _, code = runCLI(t, "migrate", "up", "--database", empty.OwnerURL, "--operator", "ops-alice")
 	if code != 0 || !strings.Contains(out, "Applied") {
 		t.Errorf("migrate up: %d %q", code, out)
 	}
+	checkOperatorEntry(t, empty.OwnerURL, actionSchemaMigrate, "ops-alice")
 	out, _, code = runCLI(t, "migrate", "--database", empty.OwnerURL)
 	if code != 0 || !strings.Contains(out, "up to date") {
 		t.Errorf("migrate again: %d %q", code, out)

@@ -148,10 +148,11 @@ func TestAuditVerifyCatchesTampering(t *testing.T) {
 // catches a forged signature and an edited file.
 func TestAuditVerifyExportedLog(t *testing.T) {
 	d, checkpoint, vkey := tamperLog(t, 25)
-	out, errOut, code := runCLI(t, "audit", "export", "--database", d.AppURL)
+	out, errOut, code := runCLI(t, "audit", "export", "--database", d.AppURL, "--operator", "auditor-carol")
 	if code != 0 {
 		t.Fatalf("export: %d %s", code, errOut)
 	}
+	checkOperatorEntry(t, d.AppURL, actionAuditExport, "auditor-carol")
 	logFile := filepath.Join(t.TempDir(), "log.jsonl")
 	os.WriteFile(logFile, []byte(out), 0o600)
 	if stdout, stderr, code := runCLI(t, "audit", "verify", "--log", logFile, "--verifier-key", vkey, "--checkpoint", checkpoint); code != 0 {
