@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	osexec "os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/candour-vault/candour"
 	"github.com/candour-vault/candour/postgres"
@@ -270,4 +273,49 @@ func TestAuditBadEntryFailsAlone(t *testing.T) {
 	if size, err := db.AuditSize(ctx); err != nil || size != int64(len(seen)) {
 		t.Errorf("AuditSize %d, %v; want %d", size, err, len(seen))
 	}
+}
+
+// TestRolesScript runs deploy/postgres/roles.sql twice with psql, for a
+// database name of its own: both runs succeed, the database exists, owned
+// by candour_owner, and the application role may connect but not create.
+func TestRolesScript(t *testing.T) {
+	psql, err := osexec.LookPath("psql")
+	if err != nil {
+		matches, _ := filepath.Glob("/usr/lib/postgresql/*/bin/psql")
+		if len(matches) == 0 {
+			t.Fatal("no psql: install Debian's postgresql-client")
+		}
+		psql = matches[0]
+	}
+	server := pgtest.ServerURL(t)
+	name := fmt.Sprintf("candour_roles_%d", time.Now().UnixNano())
+	t.Cleanup(func() { osexec.Command(psql, server, "-c", "DROP DATABASE IF EXISTS "+name).Run() })
+	for run := range 2 {
+		cmd := osexec.Command(psql, server, "-v", "dbname="+name, "-v", "owner_password="+pgtest.Password,
+			"-v", "app_password="+pgtest.Password, "-f", "../deploy/postgres/roles.sql")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("run %d: %v\n%s", run+1, err, out)
+		}
+	}
+	owner := queryString(t, server, `SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = $1`, name)
+	if owner != "candour_owner" {
+		t.Errorf("the database is owned by %q, want candour_owner", owner)
+	}
+	if ok := queryString(t, server, `SELECT has_database_privilege('candour_app', $1, 'CONNECT')::text || '/' ||
+		has_database_privilege('candour_app', $1, 'CREATE')::text`, name); ok != "true/false" {
+		t.Errorf("candour_app connect/create on the database: %s, want true/false", ok)
+	}
+	out, err := osexec.Command(psql, server, "-v", "dbname="+name, "-f", "../deploy/postgres/roles.sql").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "owner_password") {
+		t.Errorf("without passwords: %v %s; want a sentence asking for them", err, out)
+	}
+}
+
+func queryString(t *testing.T, url, query string, args ...any) string {
+	t.Helper()
+	var s string
+	if err := pgtest.Connect(t, url).QueryRow(context.Background(), query, args...).Scan(&s); err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
