@@ -3,6 +3,8 @@ package transit_test
 import (
 	"bytes"
 	"context"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -175,5 +177,74 @@ func TestNotReadyWithRevokedToken(t *testing.T) {
 	err = p.Ping(ctx)
 	if err == nil || !strings.Contains(err.Error(), "not valid") || strings.Contains(err.Error(), v.ServiceToken) {
 		t.Errorf("Ping with a revoked token: %v; want not ready, without the token", err)
+	}
+}
+
+// TestVaultSetupScript runs scripts/vault-setup.sh twice against a bare Vault
+// dev server, as an administrator: the service then logs in with the AppRole
+// it printed, wraps and unwraps a key, and signs a checkpoint; the second
+// run keeps the subject-hash secret.
+func TestVaultSetupScript(t *testing.T) {
+	ctx := context.Background()
+	v := vaulttest.StartBare(t)
+	run := func() (roleID, secretID string) {
+		t.Helper()
+		cmd := exec.Command("../../scripts/vault-setup.sh")
+		cmd.Env = append(os.Environ(), "VAULT_ADDR="+v.Addr, "VAULT_TOKEN="+v.RootToken, "VAULT_BIN="+vaulttest.Binary(t),
+			"HOME="+t.TempDir())
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("vault-setup.sh: %v\n%s", err, stderr.String())
+		}
+		for _, line := range strings.Split(string(out), "\n") {
+			if v, ok := strings.CutPrefix(line, "CANDOUR_VAULT_ROLE_ID="); ok {
+				roleID = v
+			}
+			if v, ok := strings.CutPrefix(line, "CANDOUR_VAULT_SECRET_ID="); ok {
+				secretID = v
+			}
+		}
+		if roleID == "" || secretID == "" {
+			t.Fatalf("vault-setup.sh printed no credentials: %q", out)
+		}
+		return roleID, secretID
+	}
+	secretOf := func() string {
+		t.Helper()
+		s, err := v.Root().Logical().ReadWithContext(ctx, "secret/data/candour/subject-hmac")
+		if err != nil || s == nil {
+			t.Fatalf("the subject-hash secret: %v", err)
+		}
+		return s.Data["data"].(map[string]any)["key"].(string)
+	}
+	run()
+	first := secretOf()
+	role, secret := run()
+	if secretOf() != first {
+		t.Fatal("a second run replaced the subject-hash secret")
+	}
+	p, err := transit.New(ctx, transit.Config{Address: v.Addr, RoleID: role, SecretID: secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := bytes.Repeat([]byte{9}, 32)
+	w, err := p.WrapKeys(ctx, [][]byte{key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k, err := p.UnwrapKeys(ctx, w); err != nil || !bytes.Equal(k[0], key) {
+		t.Fatalf("unwrap: %v", err)
+	}
+	signer, _, err := p.CheckpointSigner(ctx, "candour-audit", "candour.test/setup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sig, err := signer.Sign([]byte("candour.test/setup\n1\n")); err != nil || len(sig) == 0 {
+		t.Errorf("signing with the audit key: %v", err)
+	}
+	if err := p.Ping(ctx); err != nil {
+		t.Errorf("not ready after the setup: %v", err)
 	}
 }
