@@ -189,6 +189,11 @@ type Record struct {
 	// Released is set once the record's period is released for insight
 	// (and the record was in the release).
 	Released bool
+	// NewDataKey, when set, is the record's data key, new with this record:
+	// CreateFeedback stores it in the same transaction as the record, so a
+	// submission that fails leaves no key behind. ErrDataKeyTaken when
+	// another key was stored under its id first.
+	NewDataKey *WrappedKey
 	// Bands are the coarse equality bands (Equality.Coarse) in clear, set only
 	// when the consent covers equality monitoring; zero otherwise, and
 	// cleared when consent is withdrawn.

@@ -2,6 +2,7 @@ package candour
 
 import (
 	"context"
+	"errors"
 	"encoding/hex"
 	"regexp"
 	"time"
@@ -42,6 +43,11 @@ type FeedbackStore interface {
 	// for many records), in one transaction; seq is the last entry's.
 	EraseSubject(ctx context.Context, agency string, subjectHash []byte, e AuditEntry) (ids []string, seq int64, err error)
 }
+
+// ErrDataKeyTaken refuses a record whose NewDataKey's id already holds a key
+// (another submission for the same subject stored one first): the caller
+// seals the record again under the stored key.
+var ErrDataKeyTaken = errors.New("a data key is already stored under that id")
 
 // DataKeyStore keeps data keys, only ever wrapped by the key provider.
 type DataKeyStore interface {

@@ -216,6 +216,15 @@ func (d *DB) CreateFeedback(ctx context.Context, rec candour.Record, e candour.A
 	}
 	rc := candour.Receipt{ID: rec.ID}
 	err := d.inTx(ctx, func(tx pgx.Tx) error {
+		if k := rec.NewDataKey; k != nil {
+			tag, err := tx.Exec(ctx, `INSERT INTO data_keys (id, wrapped) VALUES ($1, $2) ON CONFLICT DO NOTHING`, k.ID, k.Wrapped)
+			if err != nil {
+				return fmt.Errorf("insert data key: %w", err)
+			}
+			if tag.RowsAffected() == 0 {
+				return candour.ErrDataKeyTaken
+			}
+		}
 		c := rec.Consent
 		_, err := tx.Exec(ctx, `INSERT INTO feedback (
 			id, agency, submitted_by, submitted_at, service, touchpoint, channel, period,

@@ -107,6 +107,16 @@ func (d *DB) CreateFeedback(ctx context.Context, rec candour.Record, e candour.A
 				return fmt.Errorf("select idempotency key: %w", err)
 			}
 		}
+		if k := rec.NewDataKey; k != nil {
+			res, err := tx.ExecContext(ctx, `INSERT INTO data_keys (id, wrapped, created_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+				k.ID, k.Wrapped, formatTime(rec.SubmittedAt))
+			if err != nil {
+				return fmt.Errorf("insert data key: %w", err)
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				return candour.ErrDataKeyTaken
+			}
+		}
 		purposes, _ := json.Marshal(rec.Consent.Purposes)
 		shareWith, _ := json.Marshal(nonNil(rec.Consent.ShareWith))
 		c := rec.Consent

@@ -4,6 +4,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
@@ -60,6 +61,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"AuditTreeConcurrentIntegrators", testAuditTreeConcurrent},
 		{"Checkpoints", testCheckpoints},
 		{"DataKeysFirstWins", testDataKeys},
+		{"NewDataKeyStoredWithItsRecord", testNewDataKey},
 		{"Withdraw", testWithdraw},
 		{"EraseSubject", testErase},
 		{"ReleasesMatchReference", testReleases},
@@ -682,6 +684,45 @@ func testDataKeys(t *testing.T, s Store) {
 	}
 	if ok, _ := s.ReplaceDataKey(ctx, "s:gone", []byte("x"), []byte("y")); ok {
 		t.Error("replaced a key that does not exist")
+	}
+}
+
+// testNewDataKey: a record's new data key is stored in the record's own
+// transaction: with it, or not at all.
+func testNewDataKey(t *testing.T, s Store) {
+	ctx := Context()
+	rec := Record("nk-1")
+	rec.SubjectHash = []byte("subject-nk")
+	kid := candour.SubjectKeyID(rec.Agency, rec.SubjectHash)
+	rec.NewDataKey = &candour.WrappedKey{ID: kid, Wrapped: []byte("wrapped-1")}
+	if _, err := s.CreateFeedback(ctx, rec, Entry("cw", candour.ActionFeedbackCreate, rec.ID), candour.Idempotency{}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.DataKey(ctx, kid); err != nil || string(got) != "wrapped-1" {
+		t.Fatalf("the new key: %q, %v", got, err)
+	}
+	// Another record for the subject with a key of its own: refused, and
+	// nothing of it stored.
+	other := Record("nk-2")
+	other.SubjectHash, other.NewDataKey = rec.SubjectHash, &candour.WrappedKey{ID: kid, Wrapped: []byte("wrapped-2")}
+	if _, err := s.CreateFeedback(ctx, other, Entry("cw", candour.ActionFeedbackCreate, other.ID), candour.Idempotency{}); !errors.Is(err, candour.ErrDataKeyTaken) {
+		t.Errorf("a second new key under the same id: %v, want ErrDataKeyTaken", err)
+	}
+	if _, err := s.Record(ctx, other.ID); candour.ErrorCode(err) != candour.ENOTFOUND {
+		t.Errorf("the refused record was stored: %v", err)
+	}
+	if got, _ := s.DataKey(ctx, kid); string(got) != "wrapped-1" {
+		t.Errorf("the stored key changed to %q", got)
+	}
+	// A record that fails (its id is taken) leaves no new key behind.
+	dup := Record("nk-1")
+	dup.SubjectHash = []byte("subject-nk-other")
+	dup.NewDataKey = &candour.WrappedKey{ID: candour.SubjectKeyID(dup.Agency, dup.SubjectHash), Wrapped: []byte("wrapped-3")}
+	if _, err := s.CreateFeedback(ctx, dup, Entry("cw", candour.ActionFeedbackCreate, dup.ID), candour.Idempotency{}); err == nil {
+		t.Fatal("a record with a taken id was stored")
+	}
+	if _, err := s.DataKey(ctx, dup.NewDataKey.ID); candour.ErrorCode(err) != candour.ENOTFOUND {
+		t.Errorf("a failed record left its new key behind: %v", err)
 	}
 }
 

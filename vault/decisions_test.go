@@ -2,8 +2,10 @@ package vault
 
 import (
 	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/google/uuid"
@@ -109,5 +111,79 @@ func TestEveryEntryNamesItsDecision(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestNoOrphanKeys: a submission whose audit write fails leaves no data key
+// behind, and concurrent first submissions about one subject share the key
+// one of them stored, each readable after.
+func TestNoOrphanKeys(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "candour.db")
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	keys, err := keyring.LoadOrCreate(filepath.Join(t.TempDir(), "keyring.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol, err := policy.Load(ctx, policy.Embedded())
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := New(Config{Store: db, DataKeys: db, Log: db, Keys: keys, Policy: pol})
+	raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	count := func() int {
+		var n int
+		if err := raw.QueryRow(`SELECT count(*) FROM data_keys`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	// The audit log refuses every insert: the submission fails, and no key
+	// of the subject, nor of a record without one, is left.
+	if _, err := raw.Exec(`CREATE TRIGGER audit_refuses BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'refused'); END`); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []candour.Feedback{feedback(), func() candour.Feedback { f := feedback(); f.SubjectRef = ""; return f }()} {
+		if _, err := svc.Submit(ctx, caseworker("victim-support-north"), f, candour.Idempotency{}); candour.ErrorCode(err) != candour.EUNAVAILABLE {
+			t.Fatalf("submit with the audit log refusing: %v, want EUNAVAILABLE", err)
+		}
+	}
+	if n := count(); n != 0 {
+		t.Errorf("%d data keys left behind by failed submissions", n)
+	}
+	if _, err := raw.Exec(`DROP TRIGGER audit_refuses`); err != nil {
+		t.Fatal(err)
+	}
+	// Eight first submissions about one subject at once, through services
+	// of their own (no shared cache): one key, every record readable.
+	ids := make([]string, 8)
+	errs := make([]error, 8)
+	var wg sync.WaitGroup
+	for i := range ids {
+		wg.Go(func() {
+			own := New(Config{Store: db, DataKeys: db, Log: db, Keys: keys, Policy: pol})
+			rc, err := own.Submit(ctx, caseworker("victim-support-north"), feedback(), candour.Idempotency{})
+			ids[i], errs[i] = rc.ID, err
+		})
+	}
+	wg.Wait()
+	for i, id := range ids {
+		if errs[i] != nil {
+			t.Fatalf("submission %d: %v", i, errs[i])
+		}
+		if f, err := svc.Read(ctx, reading(caseworker("victim-support-north")), id); err != nil || f.Comment != secretComment {
+			t.Errorf("record %d does not open: %v", i, err)
+		}
+	}
+	if n := count(); n != 1 {
+		t.Errorf("%d data keys for one subject, want 1", n)
 	}
 }

@@ -18,7 +18,6 @@
 package vault
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
@@ -157,21 +156,35 @@ func (s *Service) Submit(ctx context.Context, c candour.Caller, f candour.Feedba
 			return candour.Receipt{}, unavailable(err, keysDown)
 		}
 	}
-	dataKey, err := s.dataKey(ctx, keyID(rec), true)
-	if err != nil {
-		return candour.Receipt{}, unavailable(err, keyOrStore(err, keysDown, "The record store is unavailable; nothing was stored. Try again shortly."))
+	entry := s.entry(c, candour.ActionFeedbackCreate, []string{id}, d, candour.OutcomeOK, now)
+	for attempt := 0; ; attempt++ {
+		dataKey, fresh, err := s.keyFor(ctx, keyID(rec), true)
+		if err != nil {
+			return candour.Receipt{}, unavailable(err, keyOrStore(err, keysDown, "The record store is unavailable; nothing was stored. Try again shortly."))
+		}
+		rec.Sealed, err = seal(dataKey, content{ID: id, Agency: f.Agency, Comment: f.Comment,
+			SubjectRef: f.SubjectRef, Equality: f.Equality}, f.Consent)
+		if err != nil {
+			clear(dataKey)
+			return candour.Receipt{}, unavailable(err, keysDown)
+		}
+		// A new data key is stored with the record, in one transaction: a
+		// submission that fails (its audit write, say) leaves no key behind.
+		rec.NewDataKey = fresh
+		rc, err := s.store.CreateFeedback(ctx, rec, entry, idem)
+		if errors.Is(err, candour.ErrDataKeyTaken) && attempt == 0 {
+			clear(dataKey) // another submission stored the subject's key first: seal under that one
+			continue
+		}
+		if err == nil && fresh != nil {
+			s.cache.put(fresh.ID, dataKey)
+		}
+		clear(dataKey)
+		if err != nil {
+			return candour.Receipt{}, unavailable(err, "The record store is unavailable; nothing was stored. Try again shortly.")
+		}
+		return rc, nil
 	}
-	rec.Sealed, err = seal(dataKey, content{ID: id, Agency: f.Agency, Comment: f.Comment,
-		SubjectRef: f.SubjectRef, Equality: f.Equality}, f.Consent)
-	clear(dataKey)
-	if err != nil {
-		return candour.Receipt{}, unavailable(err, keysDown)
-	}
-	rc, err := s.store.CreateFeedback(ctx, rec, s.entry(c, candour.ActionFeedbackCreate, []string{id}, d, candour.OutcomeOK, now), idem)
-	if err != nil {
-		return candour.Receipt{}, unavailable(err, "The record store is unavailable; nothing was stored. Try again shortly.")
-	}
-	return rc, nil
 }
 
 // Read returns the record with the given id if policy allows the caller to
@@ -266,52 +279,39 @@ func keyID(rec candour.Record) string {
 	return candour.RecordKeyID(rec.ID)
 }
 
-// dataKey returns the plain data key stored (wrapped) under id, from the
-// cache when it is there, creating and storing a fresh one when create is set
-// and there is none. Callers clear the key when done with it.
-func (s *Service) dataKey(ctx context.Context, id string, create bool) ([]byte, error) {
+// keyFor returns the plain data key stored (wrapped) under id, from the
+// cache when it is there. When there is none and create is set, it returns
+// a fresh key and its wrapped form, not yet stored: the caller stores it with
+// the record that uses it, in one transaction, and caches it only then.
+// Callers clear the key when done with it.
+func (s *Service) keyFor(ctx context.Context, id string, create bool) ([]byte, *candour.WrappedKey, error) {
 	if !s.up() {
-		return nil, errKeysDown
+		return nil, nil, errKeysDown
 	}
 	if k, ok := s.cache.get(id); ok {
 		s.hits.Add(1)
-		return k, nil
+		return k, nil, nil
 	}
 	s.misses.Add(1)
 	wrapped, err := s.dkeys.DataKey(ctx, id)
-	if err != nil && candour.ErrorCode(err) != candour.ENOTFOUND {
-		return nil, storeError{err}
-	}
-	var plain []byte
 	switch {
 	case candour.ErrorCode(err) == candour.ENOTFOUND && create:
-		var fresh []byte
-		if fresh, wrapped, err = s.freshKey(ctx); err != nil {
-			return nil, err
-		}
-		stored, err := s.dkeys.AddDataKey(ctx, id, wrapped)
+		plain, w, err := s.freshKey(ctx)
 		if err != nil {
-			clear(fresh)
-			return nil, storeError{fmt.Errorf("store data key: %w", err)}
+			return nil, nil, err
 		}
-		if bytes.Equal(stored, wrapped) {
-			plain = fresh
-			break
-		}
-		clear(fresh) // another request stored a key first: use that one
-		wrapped = stored
-		fallthrough
-	case err == nil:
-		keys, err := s.keys.UnwrapKeys(ctx, [][]byte{wrapped})
-		if err != nil {
-			return nil, fmt.Errorf("unwrap data key: %w", err)
-		}
-		plain = keys[0]
-	default:
-		return nil, err
+		return plain, &candour.WrappedKey{ID: id, Wrapped: w}, nil
+	case err != nil && candour.ErrorCode(err) != candour.ENOTFOUND:
+		return nil, nil, storeError{err}
+	case err != nil:
+		return nil, nil, err
 	}
-	s.cache.put(id, plain)
-	return plain, nil
+	keys, err := s.keys.UnwrapKeys(ctx, [][]byte{wrapped})
+	if err != nil {
+		return nil, nil, fmt.Errorf("unwrap data key: %w", err)
+	}
+	s.cache.put(id, keys[0])
+	return keys[0], nil, nil
 }
 
 // storeError marks a failure of the record store met while fetching or
@@ -372,7 +372,7 @@ func (s *Service) ProviderCalls() int64 { return s.keys.wraps.Load() + s.keys.un
 // open opens a record's envelope. A missing data key on a live record is an
 // envelope that cannot be opened.
 func (s *Service) open(ctx context.Context, rec candour.Record) (content, error) {
-	dataKey, err := s.dataKey(ctx, keyID(rec), false)
+	dataKey, _, err := s.keyFor(ctx, keyID(rec), false)
 	if candour.ErrorCode(err) == candour.ENOTFOUND {
 		return content{}, fmt.Errorf("%w: its data key is gone", errEnvelope)
 	}
