@@ -84,9 +84,10 @@ func New(c Config) *Server {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /livez", s.livez)
+	doc := openAPIServed(c.JWKS != nil)
 	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		w.Write(openAPI)
+		w.Write(doc)
 	})
 	mux.HandleFunc("GET /readyz", s.readyz)
 	if c.Metrics != nil {
@@ -125,6 +126,26 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 //
 //go:embed openapi.json
 var openAPI []byte
+
+// openAPIServed returns the OpenAPI document as this server serves it: the
+// JWKS path is listed only where it is served (the dev issuer's).
+func openAPIServed(jwks bool) []byte {
+	if jwks {
+		return openAPI
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(openAPI, &doc); err != nil {
+		return openAPI // the tests keep the embedded document valid
+	}
+	if paths, ok := doc["paths"].(map[string]any); ok {
+		delete(paths, "/.well-known/jwks.json")
+	}
+	b, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return openAPI
+	}
+	return b
+}
 
 type ctxKey int
 
