@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -392,5 +393,20 @@ func TestEraseSubjectInBody(t *testing.T) {
 				t.Error("the answer repeats the subject reference")
 			}
 		})
+	}
+}
+
+// TestHSTSOverTLS: over TLS every response carries Strict-Transport-Security
+// (over plain HTTP none does: TestOperationalRoutes).
+func TestHSTSOverTLS(t *testing.T) {
+	srv := httptest.NewTLSServer(api.New(api.Config{}))
+	defer srv.Close()
+	resp, err := srv.Client().Get(srv.URL + "/livez")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if h := resp.Header.Get("Strict-Transport-Security"); !strings.HasPrefix(h, "max-age=") {
+		t.Errorf("Strict-Transport-Security %q over TLS", h)
 	}
 }
