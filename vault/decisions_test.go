@@ -29,6 +29,23 @@ type store interface {
 	candour.AuditReader
 }
 
+// serviceOn returns a feedback service on db with a key file of its own and
+// the embedded policy, and a function that makes more services sharing them
+// (but not their caches).
+func serviceOn(t *testing.T, db store) (*Service, func() *Service) {
+	t.Helper()
+	keys, err := keyring.LoadOrCreate(filepath.Join(t.TempDir(), "keyring.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol, err := policy.Load(context.Background(), policy.Embedded())
+	if err != nil {
+		t.Fatal(err)
+	}
+	newSvc := func() *Service { return New(Config{Store: db, DataKeys: db, Log: db, Keys: keys, Policy: pol}) }
+	return newSvc(), newSvc
+}
+
 // TestEveryEntryNamesItsDecision: on both stores, every audit entry of a
 // read or a withdrawal names the policy decision and revision, and another
 // agency's record is refused (denied) by the policy, not just hidden
@@ -58,15 +75,7 @@ func TestEveryEntryNamesItsDecision(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			db := open(t)
-			keys, err := keyring.LoadOrCreate(filepath.Join(t.TempDir(), "keyring.json"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			pol, err := policy.Load(ctx, policy.Embedded())
-			if err != nil {
-				t.Fatal(err)
-			}
-			svc := New(Config{Store: db, DataKeys: db, Log: db, Keys: keys, Policy: pol})
+			svc, _ := serviceOn(t, db)
 			own, other := caseworker("victim-support-north"), caseworker("police-north")
 			rc, err := svc.Submit(ctx, own, feedback(), candour.Idempotency{})
 			if err != nil {
@@ -125,15 +134,7 @@ func TestNoOrphanKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	keys, err := keyring.LoadOrCreate(filepath.Join(t.TempDir(), "keyring.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pol, err := policy.Load(ctx, policy.Embedded())
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := New(Config{Store: db, DataKeys: db, Log: db, Keys: keys, Policy: pol})
+	svc, newSvc := serviceOn(t, db)
 	raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
 	if err != nil {
 		t.Fatal(err)
@@ -169,7 +170,7 @@ func TestNoOrphanKeys(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range ids {
 		wg.Go(func() {
-			own := New(Config{Store: db, DataKeys: db, Log: db, Keys: keys, Policy: pol})
+			own := newSvc()
 			rc, err := own.Submit(ctx, caseworker("victim-support-north"), feedback(), candour.Idempotency{})
 			ids[i], errs[i] = rc.ID, err
 		})
