@@ -50,16 +50,16 @@ func TestInsightSummary(t *testing.T) {
 		ReleasedThrough string `json:"released_through"`
 		Cells           []map[string]any
 	}
-	// Nothing is released yet: nothing is shown.
+	// The first question releases every month that may be released by now
+	// (with no embargo here: every month that has ended).
 	resp, body := e.do(t, "GET", "/v1/insights/summary?group_by=agency,period", partner, purpose, "")
-	if err := json.Unmarshal(body, &sum); err != nil || resp.StatusCode != 200 || len(sum.Cells) != 0 || sum.ReleasedThrough != "" {
-		t.Fatalf("before any release: %d %s", resp.StatusCode, body)
-	}
-	e.release(t)
-	resp, body = e.do(t, "GET", "/v1/insights/summary?group_by=agency,period", partner, purpose, "")
 	if resp.StatusCode != 200 {
 		t.Fatalf("partner analyst: %d %s", resp.StatusCode, body)
 	}
+	if releases := e.auditEntries(t, "insight.release"); len(releases) != 2 {
+		t.Errorf("%d release entries after the first question, want one for each month", len(releases))
+	}
+	e.release(t) // nothing more to release
 	if strings.Contains(string(body), "John Smith") || strings.Contains(string(body), "suppressed") {
 		t.Fatal("a summary holds comment text, or says what it hides")
 	}
@@ -101,9 +101,6 @@ func TestInsightSummary(t *testing.T) {
 	entries := e.auditEntries(t, "insight.summary")
 	if len(entries) < 4 || entries[0].Query == "" || entries[0].Outcome != candour.OutcomeOK {
 		t.Errorf("insight entries in the audit log: %d, first %+v", len(entries), entries)
-	}
-	if releases := e.auditEntries(t, "insight.release"); len(releases) != 2 {
-		t.Errorf("%d release entries, want one for each month released", len(releases))
 	}
 }
 

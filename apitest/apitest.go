@@ -34,7 +34,8 @@ type Server struct {
 }
 
 // Start starts a Server that stops when t ends. Months are released with no
-// embargo, when the test calls Release.
+// embargo: when the test calls Release, and, as in production, when an
+// analyst asks and the releaser has not looked for MinGap.
 func Start(t *testing.T) *Server {
 	t.Helper()
 	ctx := context.Background()
@@ -74,17 +75,18 @@ func Start(t *testing.T) *Server {
 		t.Fatal(err)
 	}
 	feedback := vault.New(vault.Config{Store: db, DataKeys: db, Log: db, Keys: keys, Policy: pol})
+	releaser := insight.NewReleaser(db, db, 0, pol.Agencies, nil)
 	srv := httptest.NewServer(api.New(api.Config{
 		Feedback: feedback,
 		Audit:    audit.NewService(db, db, tree, pol, nil),
-		Insight:  insight.NewService(insight.Config{Store: db, Opener: feedback, Log: db, Policy: pol, Noise: noise}),
+		Insight: insight.NewService(insight.Config{Store: db, Opener: feedback, Log: db, Policy: pol, Noise: noise,
+			Releaser: releaser}),
 		Auth:     api.NewVerifier(iss, api.DevIssuer, api.DevAudience, nil),
 		JWKS:     iss.JWKS(),
 		Ready:    map[string]candour.Pinger{"database": db},
 	}))
 	t.Cleanup(srv.Close)
-	return &Server{URL: srv.URL, Issuer: iss, DB: db, DBPath: dbPath, Tree: tree, Feedback: feedback,
-		Releaser: insight.NewReleaser(db, db, 0, pol.Agencies, nil)}
+	return &Server{URL: srv.URL, Issuer: iss, DB: db, DBPath: dbPath, Tree: tree, Feedback: feedback, Releaser: releaser}
 }
 
 // Release releases every month that has ended, as the server's schedule

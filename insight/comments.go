@@ -56,6 +56,7 @@ func (s *Service) Comments(ctx context.Context, c candour.Caller, q candour.Summ
 	if !slices.Contains(d.Obligations.Fields, "comments") || s.opener == nil {
 		return candour.InsightComments{}, s.refuse(ctx, entry, candour.OutcomeDenied, candour.Errorf(candour.EFORBIDDEN, "The data-sharing agreements in scope do not share comments."))
 	}
+	s.release(ctx)
 	ctx = inScope(ctx, d)
 	k := max(d.Obligations.MinCellSize, DefaultMinCell)
 	groups, err := s.publishedCommentGroups(ctx, d, entry.Time, q, k)

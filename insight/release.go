@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/candour-vault/candour"
@@ -34,7 +35,13 @@ type Releaser struct {
 	embargo  time.Duration
 	agencies func() []string
 	logger   *slog.Logger
+
+	mu      sync.Mutex
+	lastRun time.Time
 }
+
+// MinGap is how often MaybeRun looks for months to release, at most.
+const MinGap = 10 * time.Second
 
 // NewReleaser returns a Releaser. agencies names every agency whose records
 // a release takes (the policy's agencies); embargo below zero is refused.
@@ -81,6 +88,23 @@ func (r *Releaser) Run(ctx context.Context, now time.Time) ([]candour.Release, e
 		done = append(done, rel)
 	}
 	return done, nil
+}
+
+// MaybeRun runs the releaser unless it ran less than MinGap ago: insight
+// requests call it, so that a month is released as soon as it may be,
+// without waiting for the schedule. Its failures are logged only: a request
+// is answered from what is released.
+func (r *Releaser) MaybeRun(ctx context.Context, now time.Time) {
+	r.mu.Lock()
+	if now.Sub(r.lastRun) < MinGap {
+		r.mu.Unlock()
+		return
+	}
+	r.lastRun = now
+	r.mu.Unlock()
+	if _, err := r.Run(ctx, now); err != nil && ctx.Err() == nil {
+		r.logger.Error("insight release failed", "err", err)
+	}
 }
 
 // Every runs the releaser at start and then every interval until ctx ends; a

@@ -43,12 +43,15 @@ type Releases interface {
 // it is answered, and protected by disclosure control. It is safe for
 // concurrent use.
 type Service struct {
-	store  Releases
-	opener candour.Opener
-	log    candour.AuditLog
-	policy candour.Authorizer
-	noise  *Noise
-	now    func() time.Time
+	store    Releases
+	opener   candour.Opener
+	log      candour.AuditLog
+	policy   candour.Authorizer
+	noise    *Noise
+	releaser interface {
+		MaybeRun(ctx context.Context, now time.Time)
+	}
+	now func() time.Time
 }
 
 // Config wires a Service. Opener may be nil, and then comments are not
@@ -59,7 +62,10 @@ type Config struct {
 	Log    candour.AuditLog
 	Policy candour.Authorizer
 	Noise  *Noise
-	Now    func() time.Time
+	// Releaser, when set, is asked before each answer to release any month
+	// that may be released by now (Releaser.MaybeRun).
+	Releaser *Releaser
+	Now      func() time.Time
 }
 
 // NewService returns a Service built from c.
@@ -67,7 +73,11 @@ func NewService(c Config) *Service {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
-	return &Service{store: c.Store, opener: c.Opener, log: c.Log, policy: c.Policy, noise: c.Noise, now: c.Now}
+	s := &Service{store: c.Store, opener: c.Opener, log: c.Log, policy: c.Policy, noise: c.Noise, now: c.Now}
+	if c.Releaser != nil {
+		s.releaser = c.Releaser
+	}
+	return s
 }
 
 // Summary answers q for the caller from the released months.
@@ -87,6 +97,7 @@ func (s *Service) Summary(ctx context.Context, c candour.Caller, q candour.Summa
 		return candour.InsightSummary{}, s.refuse(ctx, entry, candour.OutcomeDenied, candour.Errorf(candour.EFORBIDDEN,
 			"Grouping by equality bands needs the purpose equality_monitoring, and an agreement sharing equality data for every agency in scope."))
 	}
+	s.release(ctx)
 	ctx = inScope(ctx, d)
 	releases, err := s.store.ReleasedPeriods(ctx)
 	if err != nil {
@@ -156,6 +167,14 @@ func (s *Service) decide(ctx context.Context, c candour.Caller, action candour.A
 // store's row-level security will let the query see.
 func inScope(ctx context.Context, d candour.Decision) context.Context {
 	return candour.WithAgencies(ctx, scopeAgencies(d)...)
+}
+
+// release releases any month that may be released by now, before an
+// answer is read.
+func (s *Service) release(ctx context.Context) {
+	if s.releaser != nil {
+		s.releaser.MaybeRun(ctx, s.now())
+	}
 }
 
 // scopeAgencies returns the agencies of d's scope.

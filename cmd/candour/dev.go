@@ -110,9 +110,9 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	c := components{poolAge: *poolAge, store: db, tree: tree, keys: keys, policy: pol, logger: logger, noise: noise,
+	c := components{poolAge: *poolAge, store: db, tree: tree, keys: keys, policy: pol, logger: logger, noise: noise, embargo: *release.embargo,
 		auth: api.NewVerifier(issuer, api.DevIssuer, api.DevAudience, nil), jwks: issuer.JWKS()}
-	releaser := c.releaser(*release.embargo)
+	releaser := c.releaser()
 	released, err := releaser.Run(ctx, time.Now())
 	if err != nil {
 		return err

@@ -118,7 +118,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	c := components{poolAge: *poolAge, store: db, tree: tree, keys: kek, policy: pol, noise: noise,
+	c := components{poolAge: *poolAge, store: db, tree: tree, keys: kek, policy: pol, noise: noise, embargo: *release.embargo,
 		auth: api.NewVerifier(jwks, *issuer, *audience, nil).WithMaxLifetime(*maxLifetime), logger: logger}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -127,7 +127,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	logger.Info("candour server listening", "addr", ln.Addr().String(), "policy_revision", pol.Revision())
 	fmt.Fprintf(stdout, "Listening on http://%s\n", ln.Addr())
 	go checkpointEvery(ctx, tree, *checkpoints, logger)
-	go c.releaser(*release.embargo).Every(ctx, *release.interval, time.Now)
+	go c.releaser().Every(ctx, *release.interval, time.Now)
 	return serve(ctx, ln, c.handler(), logger)
 }
 

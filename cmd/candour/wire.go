@@ -48,6 +48,7 @@ type components struct {
 	keys    vault.KEK
 	policy  *policy.Dynamic
 	noise   *insight.Noise
+	embargo time.Duration // how long after a month ends it is released
 	auth    api.Authenticator
 	jwks    []byte // served at /.well-known/jwks.json when set (dev issuer)
 	logger  *slog.Logger
@@ -68,7 +69,7 @@ func (c components) handler() http.Handler {
 	return api.New(api.Config{
 		Feedback: svc,
 		Insight: insight.NewService(insight.Config{Store: c.store, Opener: svc, Log: c.store, Policy: c.policy,
-			Noise: c.noise}),
+			Noise: c.noise, Releaser: c.releaser()}),
 		Metrics: svc.WriteMetrics,
 		Audit:   audit.NewService(c.store, c.store, c.tree, c.policy, nil),
 		Auth:    c.auth,
@@ -107,9 +108,10 @@ func (f releaseFlags) check(cmd string) error {
 	return nil
 }
 
-// releaser returns the releaser of c's store, for the agencies of c's policy.
-func (c components) releaser(embargo time.Duration) *insight.Releaser {
-	return insight.NewReleaser(c.store, c.store, embargo, c.policy.Agencies, c.logger)
+// releaser returns the releaser of c's store, for the agencies of c's
+// policy, with c's embargo.
+func (c components) releaser() *insight.Releaser {
+	return insight.NewReleaser(c.store, c.store, c.embargo, c.policy.Agencies, c.logger)
 }
 
 // ready names what /readyz checks: the database, the policy (it must

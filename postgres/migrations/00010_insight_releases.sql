@@ -19,7 +19,8 @@ ALTER TABLE feedback ALTER COLUMN record_key TYPE bigint;
 ALTER TABLE feedback ADD CONSTRAINT feedback_record_key_check CHECK (record_key BETWEEN 0 AND 4294967295);
 ALTER TABLE feedback ADD COLUMN has_comment boolean NOT NULL DEFAULT true;
 ALTER TABLE feedback ADD COLUMN released boolean NOT NULL DEFAULT false;
-CREATE INDEX feedback_period ON feedback (period);
+-- The months not yet released, looked for on every insight request.
+CREATE INDEX feedback_unreleased ON feedback (period) WHERE NOT released;
 
 -- A withdrawn record keeps only what the audit log and the receipt need.
 UPDATE feedback SET service = '', touchpoint = '', channel = '', period = '',

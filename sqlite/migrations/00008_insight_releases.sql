@@ -9,7 +9,8 @@
 -- one comment short.
 ALTER TABLE feedback ADD COLUMN has_comment INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE feedback ADD COLUMN released INTEGER NOT NULL DEFAULT 0;
-CREATE INDEX feedback_period ON feedback (period);
+-- The months not yet released, looked for on every insight request.
+CREATE INDEX feedback_unreleased ON feedback (period) WHERE released = 0;
 
 -- A withdrawn record keeps only what the audit log and the receipt need.
 UPDATE feedback SET service = '', touchpoint = '', channel = '', period = '',
@@ -103,6 +104,6 @@ DROP TABLE insight_comment_strata;
 DROP TABLE insight_release_groups;
 DROP TABLE insight_release_rows;
 DROP TABLE insight_releases;
-DROP INDEX feedback_period;
+DROP INDEX feedback_unreleased;
 ALTER TABLE feedback DROP COLUMN released;
 ALTER TABLE feedback DROP COLUMN has_comment;
