@@ -2,8 +2,8 @@ package candour
 
 import (
 	"context"
-	"errors"
 	"encoding/hex"
+	"errors"
 	"regexp"
 	"time"
 )

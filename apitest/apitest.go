@@ -81,9 +81,9 @@ func Start(t *testing.T) *Server {
 		Audit:    audit.NewService(db, db, tree, pol, nil),
 		Insight: insight.NewService(insight.Config{Store: db, Opener: feedback, Log: db, Policy: pol, Noise: noise,
 			Releaser: releaser}),
-		Auth:     api.NewVerifier(iss, api.DevIssuer, api.DevAudience, nil),
-		JWKS:     iss.JWKS(),
-		Ready:    map[string]candour.Pinger{"database": db},
+		Auth:  api.NewVerifier(iss, api.DevIssuer, api.DevAudience, nil),
+		JWKS:  iss.JWKS(),
+		Ready: map[string]candour.Pinger{"database": db},
 	}))
 	t.Cleanup(srv.Close)
 	return &Server{URL: srv.URL, Issuer: iss, DB: db, DBPath: dbPath, Tree: tree, Feedback: feedback, Releaser: releaser}
