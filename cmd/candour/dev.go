@@ -249,7 +249,8 @@ func printBanner(w io.Writer, iss *api.Issuer, dir string, temporary bool, datab
 		}
 		fmt.Fprintf(&b, "export %s=%s   # %s, %s\n", t.env, tok, t.role, t.agency)
 	}
-	fmt.Fprintf(&b, "\nMore: candour token --data-dir %s --role caseworker --agency police-north\n\n", dir)
+	fmt.Fprintf(&b, "\nMore tokens: candour token --data-dir %s --role caseworker --agency police-north\n", dir)
+	fmt.Fprintf(&b, "(from the source tree without installing: go run ./cmd/candour token …; to install: go install ./cmd/candour)\n\n")
 	fmt.Fprintf(&b, "Listening on http://%s\n", addr)
 	_, err := io.WriteString(w, b.String())
 	return err
