@@ -205,7 +205,7 @@ type InsightCell struct {
 	NetPromoter      *int
 }
 
-// MarshalJSON writes the group keys inline beside the figures, as API.md
+// MarshalJSON writes the group keys inline beside the figures, as docs/api.md
 // shows.
 func (c InsightCell) MarshalJSON() ([]byte, error) {
 	m := map[string]any{

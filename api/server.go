@@ -1,6 +1,6 @@
 // Package api is Candour's HTTP interface: routing on net/http.ServeMux, bearer
 // token verification, request ids, RFC 9457 problem+json errors and the JSON
-// handlers of the outside contract (shared API.md).
+// handlers of the outside contract (docs/api.md).
 //
 // Guarantees: every response carries Cache-Control: no-store; error bodies
 // never hold submitted text, tokens or subject identifiers; request logs name
@@ -122,7 +122,7 @@ func New(c Config) *Server {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
 // openAPI is the OpenAPI document of this API (openapi.json, kept in step
-// with shared/API.md and with the routes by TestOpenAPICoversRoutes).
+// with docs/api.md and with the routes by TestOpenAPICoversRoutes).
 //
 //go:embed openapi.json
 var openAPI []byte

@@ -40,7 +40,8 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// The example body of shared/API.md, exactly as printed there.
+// The example body of docs/api.md as an earlier version printed it: equality
+// answers without consent to equality monitoring.
 const apiExample = `{
   "service": "victim-support/initial-contact",
   "touchpoint": "first-contact",
@@ -245,11 +246,11 @@ func TestDevEndToEnd(t *testing.T) {
 	caseworker := mint("caseworker", "victim-support-north")
 	police := mint("caseworker", "police-north")
 
-	// API.md's example sends equality data without consent to equality
-	// monitoring, which API.md's own rule forbids: it is refused, clearly.
+	// Equality data without consent to equality monitoring, which the
+	// contract's own rule forbids: it is refused, clearly.
 	status, body := call(t, "POST", s.url+"/v1/feedback", caseworker, "", apiExample)
 	if status != 400 || !strings.Contains(string(body), "equality_monitoring") {
-		t.Fatalf("API.md example as printed: %d %s, want 400 naming equality_monitoring", status, body)
+		t.Fatalf("equality without consent to it: %d %s, want 400 naming equality_monitoring", status, body)
 	}
 	fixed := strings.Replace(apiExample, `"inter_agency_insight"]`, `"inter_agency_insight", "equality_monitoring"]`, 1)
 	status, body = call(t, "POST", s.url+"/v1/feedback", caseworker, "", fixed)
