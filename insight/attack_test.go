@@ -4,8 +4,8 @@ package insight_test
 // caseworker accounts in victim-support-north (which shares insight with
 // police), tries every class of attack of docs/insight.md against a running
 // server through its HTTP API. Each attack prints its success rate beside
-// its chance baseline and fails when it beats chance by more than three
-// standard errors of its trial count.
+// its chance baseline and fails when it beats chance by more than three and a
+// half standard errors of its trial count.
 
 import (
 	"fmt"
