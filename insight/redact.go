@@ -30,6 +30,7 @@ const (
 	KindRef      Kind = "REFERENCE"
 	KindAddress  Kind = "ADDRESS"
 	KindName     Kind = "NAME"
+	KindHandle   Kind = "HANDLE"
 )
 
 // Span is one identifier found in a text: bytes [Start, End).
@@ -47,9 +48,21 @@ var (
 	reIPv4     = regexp.MustCompile(`\b\d{1,3}(?:\.\d{1,3}){3}\b`)
 	reIPv6     = regexp.MustCompile(`\b[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}\b`)
 	months     = `(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)`
-	reDate     = regexp.MustCompile(`(?i)\b(?:\d{1,2}[/.\-]\d{1,2}[/.\-](?:19|20)?\d{2}|(?:19|20)\d{2}-\d{2}-\d{2}|\d{1,2}(?:st|nd|rd|th)? (?:of )?` + months + `,? (?:19|20)\d{2}|` + months + ` \d{1,2}(?:st|nd|rd|th)?,? (?:19|20)\d{2})\b`)
-	rePostcode = regexp.MustCompile(`(?i)\b(?:[A-Z]{1,2}\d[A-Z\d]?|GIR) ?\d[A-Z]{2}\b`)
-	reVehicle  = regexp.MustCompile(`(?i)\b[A-Z]{2}\d{2} ?[A-Z]{3}\b|\b[A-Z]\d{1,3} ?[A-Z]{3}\b|\b[A-Z]{3} ?\d{1,3}[A-Z]\b`)
+	reDate     = regexp.MustCompile(`(?i)\b(?:\d{1,2}[/.\-]\d{1,2}[/.\-](?:19|20)?\d{2}|(?:19|20)\d{2}-\d{2}-\d{2}|\d{1,2}(?:st|nd|rd|th)? (?:of )?` + months + `,? (?:19|20)\d{2}|` + months + ` \d{1,2}(?:st|nd|rd|th)?,? (?:19|20)\d{2}|` + months + `,? (?:(?:19|20)\d{2}\b|'\d{2}\b))`)
+	rePostcode = regexp.MustCompile(`(?i)\b(?:[A-Z]{1,2}\d[A-Z\d]?|GIR)[ \-]?\d[A-Z]{2}\b`)
+	// Vehicle registrations: the current format in any case (a word never
+	// holds digits like it), older ones in capitals or with their space, and
+	// the dateless "ABC 1234" in capitals.
+	reVehicleNow = regexp.MustCompile(`(?i)\b[A-Z]{2}\d{2} ?[A-Z]{3}\b`)
+	reVehicle    = regexp.MustCompile(`(?i)\b[A-Z]\d{1,3} ?[A-Z]{3}\b|\b[A-Z]{3} ?\d{1,3}[A-Z]\b`)
+	reVehicleOld = regexp.MustCompile(`\b[A-Z]{3} ?\d{4}\b`)
+	// Social-media handles.
+	reHandle = regexp.MustCompile(`(?:^|[\s(\[,;:])(@[A-Za-z0-9_](?:[A-Za-z0-9_.]{0,28}[A-Za-z0-9_])?)\b`)
+	// Emails spelt out: "jane dot doe at example dot com", "jane(at)example.com".
+	reEmailWords = regexp.MustCompile(`(?i)\b[a-z0-9_\-]+(?:(?: ?\.|\s+dot) ?[a-z0-9_\-]+)*\s*(?:\(at\)|\[at\]|\s+at\s+)\s*[a-z0-9\-]+(?:(?:\s*\.\s*|\s+dot\s+|\s*\(dot\)\s*|\s*\[dot\]\s*)[a-z]{2,})+\b`)
+	// Digits spelt out, seven or more in a row ("oh seven seven double
+	// oh…"): a phone number read aloud.
+	reDigitWords = regexp.MustCompile(`(?i)\b(?:(?:zero|oh|nought|one|two|three|four|five|six|seven|eight|nine|double|triple|\d)[\s,\-]+){6,}(?:zero|oh|nought|one|two|three|four|five|six|seven|eight|nine|\d)\b`)
 	reRef      = regexp.MustCompile(`(?i)\b\d{2}/\d{4,8}/\d{2}\b|\b[A-Z]{2,5}[-/]?\d{2,4}[-/]\d{3,8}\b|\b(?:crime|incident|case|reference|ref|log|cad|occurrence)(?: (?:reference|ref|number|no\.?|num))?(?: is| was|:)? #?([A-Z0-9][A-Z0-9/\-]{3,})`)
 	reAddress  = regexp.MustCompile(`\b(?:Flat \d+[A-Za-z]?,? )?\d{1,4}[A-Za-z]? (?:[A-Z][a-z]+ ){1,3}(?:Road|Rd|Street|St|Avenue|Ave|Lane|Ln|Close|Drive|Dr|Way|Court|Ct|Crescent|Place|Terrace|Grove|Gardens|Hill|Park|Square|Walk|Mews|Row|View|Rise)\b`)
 	reTitled   = regexp.MustCompile(`\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|PC|DC|DS|DI|DCI|Sgt|Sergeant|Constable|Inspector|Officer|Detective)\.? [A-Z][a-z'’\-]+(?: [A-Z][a-z'’\-]+)?`)
@@ -87,14 +100,44 @@ func Find(text string) []Span {
 	add(reDate, KindDate, nil)
 	add(reDigits, KindPhone, nil) // classified below
 	add(rePostcode, KindPostcode, nil)
+	add(reVehicleNow, KindVehicle, nil)
 	add(reVehicle, KindVehicle, func(s string) bool { return strings.ToUpper(s) == s || len(strings.Fields(s)) == 2 })
+	add(reVehicleOld, KindVehicle, nil)
+	add(reHandle, KindHandle, nil)
+	add(reEmailWords, KindEmail, func(s string) bool { return digitWords(s) < 2 })
 	add(reRef, KindRef, nil)
 	add(reAddress, KindAddress, nil)
 	add(reTitled, KindName, nil)
 	add(reIntro, KindName, nil)
 	add(reCapWord, KindName, func(s string) bool { return firstNames[strings.Fields(s)[0]] })
 	spans = classifyDigits(text, spans)
+	// After the digits are classified: a number read aloud has none.
+	add(reDigitWords, KindPhone, func(s string) bool { return digitWords(s) >= 7 })
 	return resolve(spans)
+}
+
+// digitWords counts the spoken digits in s: digit words count one, double
+// and triple count as the digits they repeat (two and three, less the digit
+// that follows, which counts itself), and each digit counts one.
+func digitWords(s string) int {
+	n := 0
+	for _, w := range strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return r == ' ' || r == ',' || r == '-' || r == '\t' || r == '\n' }) {
+		switch w {
+		case "zero", "oh", "nought", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine":
+			n++
+		case "double":
+			n++
+		case "triple":
+			n += 2
+		default:
+			for _, r := range w {
+				if unicode.IsDigit(r) {
+					n++
+				}
+			}
+		}
+	}
+	return n
 }
 
 // classifyDigits turns each run of digits found as PHONE into what it is: a

@@ -335,3 +335,33 @@ func BenchmarkRedact(b *testing.B) {
 		Redact(s)
 	}
 }
+
+// TestRedactOddForms: identifiers written as people write them in a hurry
+// or read them aloud (the forms a fresh set of comments found leaking), and
+// sentences that only look like them.
+func TestRedactOddForms(t *testing.T) {
+	tests := []struct {
+		text, want string
+	}{
+		{"my postcode is YO7-1PL", "my postcode is [POSTCODE]"},
+		{"the car was yk19abx", "the car was [VEHICLE]"},
+		{"an old car AXZ 1234 outside", "an old car [VEHICLE] outside"},
+		{"message me @jane_doe99 on there", "message me [HANDLE] on there"},
+		{"email jane dot doe at example dot com please", "email [EMAIL] please"},
+		{"or jane(at)example(dot)co(dot)uk", "or [EMAIL]"},
+		{"call zero seven seven double seven nine zero zero one two three", "call [PHONE]"},
+		{"born in March '86", "born in [DATE]"},
+		{"moved in March 1990", "moved in [DATE]"},
+		// Look-alikes that identify no one.
+		{"the NHS 111 line was busy at 10 am", "the NHS 111 line was busy at 10 am"},
+		{"we met at seven on one day at the station", "we met at seven on one day at the station"},
+		{"I waited at home for 3 weeks", "I waited at home for 3 weeks"},
+		{"it was 2 or 3 times, maybe four", "it was 2 or 3 times, maybe four"},
+		{"email me @ the office", "email me @ the office"},
+	}
+	for _, tt := range tests {
+		if got := Redact(tt.text); got != tt.want {
+			t.Errorf("Redact(%q) = %q, want %q", tt.text, got, tt.want)
+		}
+	}
+}
