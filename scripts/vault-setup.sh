@@ -19,7 +19,14 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 : "${VAULT_ADDR:?set VAULT_ADDR to Vault's address}"
 : "${VAULT_TOKEN:?set VAULT_TOKEN to an administrator's token}"
 
-mounted() { "$vault" "$1" list -format=json | grep -q "\"$2/\""; }
+# mounted reports whether an engine (secrets) or method (auth) is at path.
+# The list is read whole first: grep -q stopping early would break the pipe,
+# and pipefail would take that for "not mounted".
+mounted() {
+  local list
+  list=$("$vault" "$1" list -format=json)
+  grep -q "\"$2/\"" <<<"$list"
+}
 
 # Transit, with the key-encryption key (non-exportable, not deletable: the
 # defaults) and the Ed25519 key that signs audit checkpoints.
