@@ -116,8 +116,8 @@ func (p *Provider) login(ctx context.Context) (*api.Secret, error) {
 }
 
 // KeepToken keeps the Vault token alive until ctx ends. It looks the token
-// up at least every interval (more often as its expiry nears); once less
-// than half of its lifetime is left it renews it, and when it can no longer
+// up at least every interval (more often as its expiry nears); once half of
+// its lifetime or less is left it renews it, and when it can no longer
 // be renewed far enough (its max TTL is near), has expired or was revoked,
 // it logs in again with AppRole, if configured (as soon as a renewal no
 // longer gives a whole lifetime). A static token that cannot
@@ -138,7 +138,7 @@ func (p *Provider) KeepToken(ctx context.Context, interval time.Duration, logf f
 			} else {
 				logf("transit: logged in to Vault again with AppRole")
 			}
-		case ttl < full/2:
+		case ttl <= full/2:
 			if renewable {
 				if renewed, err := p.renew(ctx, full); err == nil && renewed >= full {
 					break // renewed for a whole lifetime; a shorter one means its max TTL is near

@@ -131,25 +131,25 @@ func TestAppRoleLogin(t *testing.T) {
 	}
 }
 
-// TestTokenKeptAlive: with AppRole tokens that live 2 s and can be renewed
-// for 5 s, the provider keeps serving for several lifetimes (renewing, then
+// TestTokenKeptAlive: with AppRole tokens that live 3 s and can be renewed
+// for 7 s, the provider keeps serving for several lifetimes (renewing, then
 // logging in again), and says it is ready at the end.
 func TestTokenKeptAlive(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	v := vaulttest.Start(t)
-	role, secret := v.AppRoleTTL(t, "2s", "5s")
+	role, secret := v.AppRoleTTL(t, "3s", "7s")
 	p, err := transit.New(ctx, transit.Config{Address: v.Addr, RoleID: role, SecretID: secret})
 	if err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
 	go p.KeepToken(ctx, 200*time.Millisecond, func(msg string, args ...any) { t.Logf("%s: %s %v", time.Since(start), msg, args) })
-	deadline := time.Now().Add(14 * time.Second)
+	deadline := time.Now().Add(16 * time.Second)
 	calls := 0
 	for time.Now().Before(deadline) {
 		if _, err := p.WrapKeys(ctx, [][]byte{bytes.Repeat([]byte{7}, 32)}); err != nil {
-			t.Fatalf("after %d calls, %s into the test: %v", calls, 14*time.Second-time.Until(deadline), err)
+			t.Fatalf("after %d calls, %s into the test: %v", calls, 16*time.Second-time.Until(deadline), err)
 		}
 		calls++
 		time.Sleep(250 * time.Millisecond)
