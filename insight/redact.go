@@ -63,11 +63,11 @@ var (
 	// Digits spelt out, seven or more in a row ("oh seven seven double
 	// oh…"): a phone number read aloud.
 	reDigitWords = regexp.MustCompile(`(?i)\b(?:(?:zero|oh|nought|one|two|three|four|five|six|seven|eight|nine|double|triple|\d)[\s,\-]+){6,}(?:zero|oh|nought|one|two|three|four|five|six|seven|eight|nine|\d)\b`)
-	reRef      = regexp.MustCompile(`(?i)\b\d{2}/\d{4,8}/\d{2}\b|\b[A-Z]{2,5}[-/]?\d{2,4}[-/]\d{3,8}\b|\b(?:crime|incident|case|reference|ref|log|cad|occurrence)(?: (?:reference|ref|number|no\.?|num))?(?: is| was|:)? #?([A-Z0-9][A-Z0-9/\-]{3,})`)
-	reAddress  = regexp.MustCompile(`\b(?:Flat \d+[A-Za-z]?,? )?\d{1,4}[A-Za-z]? (?:[A-Z][a-z]+ ){1,3}(?:Road|Rd|Street|St|Avenue|Ave|Lane|Ln|Close|Drive|Dr|Way|Court|Ct|Crescent|Place|Terrace|Grove|Gardens|Hill|Park|Square|Walk|Mews|Row|View|Rise)\b`)
-	reTitled   = regexp.MustCompile(`\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|PC|DC|DS|DI|DCI|Sgt|Sergeant|Constable|Inspector|Officer|Detective)\.? [A-Z][a-z'’\-]+(?: [A-Z][a-z'’\-]+)?`)
-	reIntro    = regexp.MustCompile(`\b(?i:my name is|i am called|i'm called|called|named|name's) ([A-Z][a-z'’\-]+(?: [A-Z][a-z'’\-]+)?)`)
-	reCapWord  = regexp.MustCompile(`\b[A-Z][a-z'’\-]+(?: [A-Z][a-z'’\-]+)?`)
+	reRef        = regexp.MustCompile(`(?i)\b\d{2}/\d{4,8}/\d{2}\b|\b[A-Z]{2,5}[-/]?\d{2,4}[-/]\d{3,8}\b|\b(?:crime|incident|case|reference|ref|log|cad|occurrence)(?: (?:reference|ref|number|no\.?|num))?(?: is| was|:)? #?([A-Z0-9][A-Z0-9/\-]{3,})`)
+	reAddress    = regexp.MustCompile(`\b(?:Flat \d+[A-Za-z]?,? )?\d{1,4}[A-Za-z]? (?:[A-Z][a-z]+ ){1,3}(?:Road|Rd|Street|St|Avenue|Ave|Lane|Ln|Close|Drive|Dr|Way|Court|Ct|Crescent|Place|Terrace|Grove|Gardens|Hill|Park|Square|Walk|Mews|Row|View|Rise)\b`)
+	reTitled     = regexp.MustCompile(`\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|PC|DC|DS|DI|DCI|Sgt|Sergeant|Constable|Inspector|Officer|Detective)\.? [A-Z][a-z'’\-]+(?: [A-Z][a-z'’\-]+)?`)
+	reIntro      = regexp.MustCompile(`\b(?i:my name is|i am called|i'm called|called|named|name's) ([A-Z][a-z'’\-]+(?: [A-Z][a-z'’\-]+)?)`)
+	reCapWord    = regexp.MustCompile(`\b[A-Z][a-z'’\-]+(?: [A-Z][a-z'’\-]+)?`)
 )
 
 // invalidNINOPrefixes are prefixes HMRC never issues.
