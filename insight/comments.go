@@ -19,9 +19,11 @@ const CommentPageSize = 50
 const maxCommentPage = 10_000
 
 // commentGroup is one agency's service in one released month, as comments
-// are grouped.
+// are grouped: how many comments it shows, and (once fetched, for a page)
+// the records on the page.
 type commentGroup struct {
 	agency, service, period string
+	shown                   int
 	recs                    []candour.Record
 }
 
@@ -64,16 +66,20 @@ func (s *Service) Comments(ctx context.Context, c candour.Caller, q candour.Summ
 		return candour.InsightComments{}, candour.Wrap(candour.EUNAVAILABLE, err, "The record store is unavailable. Try again shortly.")
 	}
 	// The page: a window over the published comments, group after group.
+	// Only the groups on it are read record by record.
 	first, last := (page-1)*CommentPageSize, page*CommentPageSize
 	out := candour.InsightComments{MinCell: k, Page: page, PageSize: CommentPageSize, Groups: []candour.CommentGroup{}}
 	var onPage []commentGroup
 	at := 0
 	for _, g := range groups {
-		lo, hi := max(first-at, 0), min(last-at, len(g.recs))
-		if lo < hi {
-			onPage = append(onPage, commentGroup{g.agency, g.service, g.period, g.recs[lo:hi]})
+		if lo, hi := max(first-at, 0), min(last-at, g.shown); lo < hi {
+			if g.recs, err = s.shownComments(ctx, d.Scope, entry.Time, g); err != nil {
+				return candour.InsightComments{}, candour.Wrap(candour.EUNAVAILABLE, err, "The record store is unavailable. Try again shortly.")
+			}
+			g.recs = g.recs[min(lo, len(g.recs)):min(hi, len(g.recs))]
+			onPage = append(onPage, g)
 		}
-		at += len(g.recs)
+		at += g.shown
 	}
 	out.More = at > last
 	for _, g := range onPage {
@@ -109,9 +115,9 @@ func (s *Service) Comments(ctx context.Context, c candour.Caller, q candour.Summ
 }
 
 // publishedCommentGroups returns the comment groups that may be published,
-// each with the records whose comments it shows, in secret-keyed order and
-// cut to a multiple of Rounding; groups in service, month and agency order.
-// Nothing is opened.
+// each with how many comments it shows (a multiple of Rounding), in
+// service, month and agency order. It reads counts kept at release only:
+// no record is read or opened.
 func (s *Service) publishedCommentGroups(ctx context.Context, d candour.Decision, now time.Time, q candour.SummaryQuery, k int) ([]commentGroup, error) {
 	intact := map[[3]string]bool{}
 	rg, err := s.store.ReleaseGroups(ctx, scopeAgencies(d), now, q)
@@ -121,31 +127,36 @@ func (s *Service) publishedCommentGroups(ctx context.Context, d candour.Decision
 	for _, g := range rg {
 		intact[[3]string{g.Agency, g.Service, g.Period}] = g.Intact
 	}
-	tallies, err := s.store.CommentTallies(ctx, d.Scope, now, q)
+	tallies, err := s.store.CommentTallies(ctx, d.Scope, q)
 	if err != nil {
 		return nil, err
 	}
 	var out []commentGroup
 	for _, t := range tallies {
-		id := [3]string{t.Agency, t.Service, t.Period}
 		total, shares := 0, make([]int, 0, len(t.BySubmitter))
 		for _, n := range t.BySubmitter {
 			total += n
 			shares = append(shares, n)
 		}
-		if !intact[id] || !passes(total, shares, t.Subjects, k) {
-			continue
+		if intact[[3]string{t.Agency, t.Service, t.Period}] && passes(total, shares, t.Subjects, k) {
+			out = append(out, commentGroup{agency: t.Agency, service: t.Service, period: t.Period, shown: total / Rounding * Rounding})
 		}
-		rs, err := s.store.CommentMembers(ctx, d.Scope, now, t.Agency, t.Service, t.Period)
-		if err != nil {
-			return nil, err
-		}
-		order := func(r candour.Record) uint64 { return s.noise.uniform(r.RecordKey, 0, "comment-order\x00"+r.ID) }
-		slices.SortFunc(rs, func(a, b candour.Record) int { return cmp.Compare(order(a), order(b)) })
-		out = append(out, commentGroup{t.Agency, t.Service, t.Period, rs[:len(rs)/Rounding*Rounding]})
 	}
 	slices.SortFunc(out, func(a, b commentGroup) int {
 		return cmp.Or(cmp.Compare(a.service, b.service), cmp.Compare(a.period, b.period), cmp.Compare(a.agency, b.agency))
 	})
 	return out, nil
+}
+
+// shownComments returns the records whose comments a published group shows:
+// its members in an order keyed by the secret, the first g.shown of them.
+// An intact group's live members are the ones its release counted.
+func (s *Service) shownComments(ctx context.Context, scope candour.Scope, now time.Time, g commentGroup) ([]candour.Record, error) {
+	rs, err := s.store.CommentMembers(ctx, scope, now, g.agency, g.service, g.period)
+	if err != nil {
+		return nil, err
+	}
+	order := func(r candour.Record) uint64 { return s.noise.uniform(r.RecordKey, 0, "comment-order\x00"+r.ID) }
+	slices.SortFunc(rs, func(a, b candour.Record) int { return cmp.Compare(order(a), order(b)) })
+	return rs[:min(g.shown, len(rs))], nil
 }

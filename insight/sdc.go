@@ -136,10 +136,10 @@ type cell struct {
 	published bool
 }
 
-// BaseSubjects gives the distinct subjects of a base cell (an agency's
-// service in a month) as its release counted them, exactly; summed strata
-// count a subject once per stratum.
-type BaseSubjects func(agency, service, period string) (int, bool)
+// BaseSubjects holds the distinct subjects of base cells (an agency's
+// service in a month, keyed agency, service, month) as their release counted
+// them, exactly; summed strata count a subject once per stratum.
+type BaseSubjects map[[3]string]int
 
 // Protect applies disclosure control to released strata grouped by
 // groupBy, with minimum cell size k, and returns the published cells in key
@@ -189,11 +189,9 @@ func baseCells(strata []candour.Stratum, k int, subjects BaseSubjects) []candour
 		}
 		base[id].add(r)
 	}
-	if subjects != nil {
-		for id, t := range base {
-			if n, ok := subjects(id[0], id[1], id[2]); ok {
-				t.subjects = min(t.subjects, n)
-			}
+	for id, t := range base {
+		if n, ok := subjects[id]; ok {
+			t.subjects = min(t.subjects, n)
 		}
 	}
 	return slices.DeleteFunc(slices.Clone(strata), func(r candour.Stratum) bool {

@@ -95,10 +95,11 @@ func distinctSubjects(rows []candour.ReleaseRow) BaseSubjects {
 		}
 		seen[id][s] = true
 	}
-	return func(a, s, p string) (int, bool) {
-		m, ok := seen[[3]string{a, s, p}]
-		return len(m), ok
+	out := BaseSubjects{}
+	for id, m := range seen {
+		out[id] = len(m)
 	}
+	return out
 }
 
 // row returns a released row of a base cell.

@@ -24,10 +24,11 @@ type Releases interface {
 	// ReleaseStrata returns the release strata the scope admits that pass
 	// q's filters.
 	ReleaseStrata(ctx context.Context, scope candour.Scope, q candour.SummaryQuery) ([]candour.Stratum, error)
-	// CommentTallies counts, per released agency, service and month in
-	// scope at now, the live released records with comments by submitter,
-	// and their distinct subjects, without reading a record.
-	CommentTallies(ctx context.Context, scope candour.Scope, now time.Time, q candour.SummaryQuery) ([]candour.CommentTally, error)
+	// CommentTallies counts, per released agency, service and month the
+	// scope admits, the records with comments each submitter recorded and
+	// their distinct subjects, as the release counted them: no record is
+	// read.
+	CommentTallies(ctx context.Context, scope candour.Scope, q candour.SummaryQuery) ([]candour.CommentTally, error)
 	// CommentMembers returns the ids and record keys of one group's live
 	// released records with comments in scope at now.
 	CommentMembers(ctx context.Context, scope candour.Scope, now time.Time, agency, service, period string) ([]candour.Record, error)
@@ -111,20 +112,16 @@ func (s *Service) Summary(ctx context.Context, c candour.Caller, q candour.Summa
 	if err != nil {
 		return candour.InsightSummary{}, candour.Wrap(candour.EUNAVAILABLE, err, "The record store is unavailable. Try again shortly.")
 	}
-	subjectsOf := map[[3]string]int{}
+	subjects := BaseSubjects{}
 	for _, g := range groups {
-		subjectsOf[[3]string{g.Agency, g.Service, g.Period}] = g.Subjects
-	}
-	baseSubjects := func(agency, service, period string) (int, bool) {
-		n, ok := subjectsOf[[3]string{agency, service, period}]
-		return n, ok
+		subjects[[3]string{g.Agency, g.Service, g.Period}] = g.Subjects
 	}
 	entry.Outcome = candour.OutcomeOK
 	if _, err := s.log.AppendAudit(ctx, entry); err != nil {
 		return candour.InsightSummary{}, candour.Wrap(candour.EUNAVAILABLE, err, "The audit log is unavailable, so nothing can be done. Try again shortly.")
 	}
 	k := max(d.Obligations.MinCellSize, DefaultMinCell)
-	cells := Protect(strata, q.GroupBy, k, s.noise, baseSubjects)
+	cells := Protect(strata, q.GroupBy, k, s.noise, subjects)
 	if !slices.Contains(d.Obligations.Fields, "ratings") {
 		for i := range cells { // the agreement shares counts, not ratings
 			cells[i] = candour.InsightCell{Keys: cells[i].Keys, Count: cells[i].Count}

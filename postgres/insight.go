@@ -50,13 +50,13 @@ func grantsWhere(scope candour.Scope, args *sqlArgs) string {
 	return "(" + strings.Join(grants, " OR ") + ")"
 }
 
-// filtersWhere is a query's period and service filters on the columns of the
-// table named by prefix ("" or "g."), each starting with " AND".
-func filtersWhere(q candour.SummaryQuery, prefix string, args *sqlArgs) string {
+// filtersWhere is a query's period and service filters, each starting with
+// " AND".
+func filtersWhere(q candour.SummaryQuery, args *sqlArgs) string {
 	var where string
 	for _, f := range []struct{ cond, val string }{{"period >= ", q.From}, {"period <= ", q.To}, {"service = ", q.Service}} {
 		if f.val != "" {
-			where += " AND " + prefix + f.cond + args.add(f.val)
+			where += " AND " + f.cond + args.add(f.val)
 		}
 	}
 	return where
@@ -71,7 +71,7 @@ func queryWhere(scope candour.Scope, now time.Time, q candour.SummaryQuery) (str
 		return "false", nil
 	}
 	where := "consent_withdrawn_at IS NULL AND (consent_expires_at IS NULL OR consent_expires_at > " + args.add(now) + ") AND " +
-		grants + filtersWhere(q, "", &args)
+		grants + filtersWhere(q, &args)
 	return where, args
 }
 
@@ -213,7 +213,7 @@ func eraseReleased(ctx context.Context, tx pgx.Tx, agency string, subjectHash []
 // filters, in a transaction that sees only the scope's agencies.
 func (d *DB) ReleaseStrata(ctx context.Context, scope candour.Scope, q candour.SummaryQuery) ([]candour.Stratum, error) {
 	var args sqlArgs
-	where := grantsWhere(scope, &args) + filtersWhere(q, "", &args)
+	where := grantsWhere(scope, &args) + filtersWhere(q, &args)
 	var out []candour.Stratum
 	err := d.inScopeTx(ctx, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `SELECT `+strataKey+`, n, key_sum, subjects, sat_sum, sat_n, effort_sum, effort_n,
@@ -258,9 +258,9 @@ func (d *DB) ReleaseStrata(ctx context.Context, scope candour.Scope, q candour.S
 // submitter recorded, as the release counted them, and how many distinct
 // subjects they are (summed over strata). It reads the counts kept at
 // release, one row per stratum, never a record.
-func (d *DB) CommentTallies(ctx context.Context, scope candour.Scope, _ time.Time, q candour.SummaryQuery) ([]candour.CommentTally, error) {
+func (d *DB) CommentTallies(ctx context.Context, scope candour.Scope, q candour.SummaryQuery) ([]candour.CommentTally, error) {
 	var args sqlArgs
-	where := grantsWhere(scope, &args) + filtersWhere(q, "", &args)
+	where := grantsWhere(scope, &args) + filtersWhere(q, &args)
 	var out []candour.CommentTally
 	err := d.inScopeTx(ctx, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `SELECT agency, service, period, array_agg(submitter), array_agg(n), sum(subjects)::bigint FROM (
@@ -322,7 +322,7 @@ func (d *DB) ReleaseGroups(ctx context.Context, agencies []string, now time.Time
 	}
 	var args sqlArgs
 	at := args.add(now)
-	where := "agency = ANY(" + args.add(agencies) + "::text[])" + filtersWhere(q, "", &args)
+	where := "agency = ANY(" + args.add(agencies) + "::text[])" + filtersWhere(q, &args)
 	var out []candour.ReleaseGroup
 	err := d.inScopeTx(candour.WithAgencies(ctx, agencies...), func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `SELECT agency, service, period, members, subjects,

@@ -61,12 +61,11 @@ func scopeWhere(scope candour.Scope, now time.Time) (string, []any) {
 		append([]any{formatTime(now)}, args...)
 }
 
-// filtersWhere adds a query's period and service filters to where, on the
-// columns of the table named by prefix ("" or "g.").
-func filtersWhere(where string, args []any, q candour.SummaryQuery, prefix string) (string, []any) {
+// filtersWhere adds a query's period and service filters to where.
+func filtersWhere(where string, args []any, q candour.SummaryQuery) (string, []any) {
 	for _, f := range []struct{ cond, val string }{{"period >= ?", q.From}, {"period <= ?", q.To}, {"service = ?", q.Service}} {
 		if f.val != "" {
-			where += " AND " + prefix + f.cond
+			where += " AND " + f.cond
 			args = append(args, f.val)
 		}
 	}
@@ -76,7 +75,7 @@ func filtersWhere(where string, args []any, q candour.SummaryQuery, prefix strin
 // queryWhere is scopeWhere with a summary query's filters added.
 func queryWhere(scope candour.Scope, now time.Time, q candour.SummaryQuery) (string, []any) {
 	where, args := scopeWhere(scope, now)
-	return filtersWhere(where, args, q, "")
+	return filtersWhere(where, args, q)
 }
 
 // ReleasedPeriods returns every release, oldest period first.
@@ -237,7 +236,7 @@ func eraseReleased(ctx context.Context, tx *sql.Tx, agency string, subjectHash [
 // filters. The scope and filters are applied in SQL.
 func (d *DB) ReleaseStrata(ctx context.Context, scope candour.Scope, q candour.SummaryQuery) ([]candour.Stratum, error) {
 	where, args := grantsWhere(scope)
-	where, args = filtersWhere(where, args, q, "")
+	where, args = filtersWhere(where, args, q)
 	rows, err := d.db.QueryContext(ctx, `SELECT `+strataKey+`, n, key_sum, subjects, sat_sum, sat_n, effort_sum, effort_n,
 		safe_yes, safe_n, believed_yes, believed_n, promoters, detractors, recommend_n
 		FROM insight_release_strata WHERE `+where, args...)
@@ -286,9 +285,9 @@ func commentWhere(scope candour.Scope, now time.Time, q candour.SummaryQuery) (s
 // subjects they are (summed over strata, so a subject with records in two
 // strata counts twice). It reads the counts kept at release, one row per
 // stratum, never a record: its time does not grow with a group's size.
-func (d *DB) CommentTallies(ctx context.Context, scope candour.Scope, _ time.Time, q candour.SummaryQuery) ([]candour.CommentTally, error) {
+func (d *DB) CommentTallies(ctx context.Context, scope candour.Scope, q candour.SummaryQuery) ([]candour.CommentTally, error) {
 	where, args := grantsWhere(scope)
-	where, args = filtersWhere(where, args, q, "")
+	where, args = filtersWhere(where, args, q)
 	rows, err := d.db.QueryContext(ctx, `SELECT agency, service, period, submitter, sum(members), sum(subjects)
 		FROM insight_comment_strata WHERE `+where+` GROUP BY agency, service, period, submitter ORDER BY agency, service, period`, args...)
 	if err != nil {
@@ -345,7 +344,7 @@ func (d *DB) ReleaseGroups(ctx context.Context, agencies []string, now time.Time
 	for _, a := range agencies {
 		args = append(args, a)
 	}
-	where, args := filtersWhere("agency IN (?"+strings.Repeat(",?", len(agencies)-1)+")", args, q, "")
+	where, args := filtersWhere("agency IN (?"+strings.Repeat(",?", len(agencies)-1)+")", args, q)
 	rows, err := d.db.QueryContext(ctx, `SELECT agency, service, period, members, subjects,
 		lost = 0 AND (first_expiry IS NULL OR first_expiry > ?)
 		FROM insight_release_groups WHERE `+where+` ORDER BY agency, service, period`, args...)

@@ -36,7 +36,7 @@ type Store interface {
 	ReleasePeriod(ctx context.Context, period string, at time.Time) (candour.Release, error)
 	ReleasedPeriods(ctx context.Context) ([]candour.Release, error)
 	ReleaseStrata(ctx context.Context, scope candour.Scope, q candour.SummaryQuery) ([]candour.Stratum, error)
-	CommentTallies(ctx context.Context, scope candour.Scope, now time.Time, q candour.SummaryQuery) ([]candour.CommentTally, error)
+	CommentTallies(ctx context.Context, scope candour.Scope, q candour.SummaryQuery) ([]candour.CommentTally, error)
 	CommentMembers(ctx context.Context, scope candour.Scope, now time.Time, agency, service, period string) ([]candour.Record, error)
 	ReleaseGroups(ctx context.Context, agencies []string, now time.Time, q candour.SummaryQuery) ([]candour.ReleaseGroup, error)
 }
