@@ -17,6 +17,7 @@ import (
 	"github.com/candour-vault/candour/audit"
 	"github.com/candour-vault/candour/insight"
 	"github.com/candour-vault/candour/policy"
+	"github.com/candour-vault/candour/redact"
 	"github.com/candour-vault/candour/sqlite"
 	"github.com/candour-vault/candour/vault"
 	"github.com/candour-vault/candour/vault/keyring"
@@ -74,12 +75,16 @@ func Start(t *testing.T) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
+	red, err := redact.New()
+	if err != nil {
+		t.Fatal(err)
+	}
 	feedback := vault.New(vault.Config{Store: db, DataKeys: db, Log: db, Keys: keys, Policy: pol})
 	releaser := insight.NewReleaser(db, db, 0, pol.Agencies, nil)
 	srv := httptest.NewServer(api.New(api.Config{
 		Feedback: feedback,
 		Audit:    audit.NewService(db, db, tree, pol, nil),
-		Insight: insight.NewService(insight.Config{Store: db, Opener: feedback, Log: db, Policy: pol, Noise: noise,
+		Insight: insight.NewService(insight.Config{Store: db, Opener: feedback, Redactor: red, Log: db, Policy: pol, Noise: noise,
 			Releaser: releaser}),
 		Auth:  api.NewVerifier(iss, api.DevIssuer, api.DevAudience, nil),
 		JWKS:  iss.JWKS(),

@@ -58,6 +58,9 @@ func (s *Service) Comments(ctx context.Context, c candour.Caller, q candour.Summ
 	if !slices.Contains(d.Obligations.Fields, "comments") || s.opener == nil {
 		return candour.InsightComments{}, s.refuse(ctx, entry, candour.OutcomeDenied, candour.Errorf(candour.EFORBIDDEN, "The data-sharing agreements in scope do not share comments."))
 	}
+	if s.redactor == nil {
+		return candour.InsightComments{}, s.refuse(ctx, entry, candour.OutcomeUnavailable, candour.Errorf(candour.EUNAVAILABLE, "Comments cannot be served: this server has no redactor."))
+	}
 	s.release(ctx)
 	ctx = inScope(ctx, d)
 	k := max(d.Obligations.MinCellSize, DefaultMinCell)
@@ -105,7 +108,7 @@ func (s *Service) Comments(ctx context.Context, c candour.Caller, q candour.Summ
 		cg := candour.CommentGroup{Service: g.service, Period: g.period, Comments: []string{}}
 		for _, t := range texts {
 			if t = strings.TrimSpace(t); t != "" {
-				cg.Comments = append(cg.Comments, Redact(t))
+				cg.Comments = append(cg.Comments, s.redactor.Redact(t))
 			}
 		}
 		cg.Themes, cg.SentimentMean = summarizeComments(cg.Comments, k)

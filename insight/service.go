@@ -49,20 +49,29 @@ type Service struct {
 	log      candour.AuditLog
 	policy   candour.Authorizer
 	noise    *Noise
+	redactor Redactor
 	releaser interface {
 		MaybeRun(ctx context.Context, now time.Time)
 	}
 	now func() time.Time
 }
 
+// Redactor takes out of a comment what identifies a person; redact.Redactor
+// is the one Candour uses.
+type Redactor interface {
+	Redact(text string) string
+}
+
 // Config wires a Service. Opener may be nil, and then comments are not
-// served; Now defaults to the wall clock.
+// served; without a Redactor no comment is served either (fail closed); Now
+// defaults to the wall clock.
 type Config struct {
-	Store  Releases
-	Opener candour.Opener
-	Log    candour.AuditLog
-	Policy candour.Authorizer
-	Noise  *Noise
+	Store    Releases
+	Opener   candour.Opener
+	Redactor Redactor
+	Log      candour.AuditLog
+	Policy   candour.Authorizer
+	Noise    *Noise
 	// Releaser, when set, is asked before each answer to release any month
 	// that may be released by now (Releaser.MaybeRun).
 	Releaser *Releaser
@@ -74,7 +83,7 @@ func NewService(c Config) *Service {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
-	s := &Service{store: c.Store, opener: c.Opener, log: c.Log, policy: c.Policy, noise: c.Noise, now: c.Now}
+	s := &Service{store: c.Store, opener: c.Opener, redactor: c.Redactor, log: c.Log, policy: c.Policy, noise: c.Noise, now: c.Now}
 	if c.Releaser != nil {
 		s.releaser = c.Releaser
 	}

@@ -13,8 +13,9 @@
 package redact
 
 import (
-	"sort"
+	"slices"
 	"strings"
+	"sync"
 )
 
 // Kind names what a redaction hid; the placeholder is "[" + Kind + "]".
@@ -72,8 +73,15 @@ type Span struct {
 
 // Redactor finds identifiers. Build one with New and share it.
 type Redactor struct {
-	lex *lexicon
-	pat *patterns
+	lex  *lexicon
+	pat  *patterns
+	bufs sync.Pool // of *buffers, reused across calls
+}
+
+// buffers are the working slices of one call.
+type buffers struct {
+	toks  []token
+	spans []Span
 }
 
 // New returns a Redactor over the word lists embedded in this package.
@@ -82,44 +90,65 @@ func New() (*Redactor, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Redactor{lex: lex, pat: compilePatterns(func(w string) bool { return lex.words.has(w) || lex.cues.function.has(w) })}, nil
+	return &Redactor{lex: lex, pat: compilePatterns()}, nil
 }
 
 // Find returns the identifiers in text, in order, not overlapping.
 func (r *Redactor) Find(text string) []Span {
-	spans := r.pat.find(text, nil)
-	spans = r.lex.find(text, spans)
-	return resolve(spans)
+	var out []Span
+	r.find(text, func(spans []Span) { out = append(out, spans...) })
+	return out
+}
+
+// find calls use with the spans of text, in buffers that are reused after.
+func (r *Redactor) find(text string, use func([]Span)) {
+	b, _ := r.bufs.Get().(*buffers)
+	if b == nil {
+		b = &buffers{}
+	}
+	spans := r.pat.find(text, b.spans[:0])
+	spans, b.toks = r.lex.find(text, spans, b.toks[:0])
+	spans = resolve(spans)
+	use(spans)
+	b.spans = spans
+	clear(b.toks) // drop the strings the tokens hold
+	r.bufs.Put(b)
 }
 
 // Redact replaces every identifier Find finds with its placeholder.
 func (r *Redactor) Redact(text string) string {
-	spans := r.Find(text)
-	if len(spans) == 0 {
-		return text
-	}
-	var b strings.Builder
-	b.Grow(len(text))
-	last := 0
-	for _, s := range spans {
-		b.WriteString(text[last:s.Start])
-		b.WriteByte('[')
-		b.WriteString(string(s.Kind))
-		b.WriteByte(']')
-		last = s.End
-	}
-	b.WriteString(text[last:])
-	return b.String()
+	out := text
+	r.find(text, func(spans []Span) {
+		if len(spans) == 0 {
+			return
+		}
+		var b strings.Builder
+		b.Grow(len(text) + 12*len(spans))
+		last := 0
+		for _, s := range spans {
+			b.WriteString(text[last:s.Start])
+			b.WriteByte('[')
+			b.WriteString(string(s.Kind))
+			b.WriteByte(']')
+			last = s.End
+		}
+		b.WriteString(text[last:])
+		out = b.String()
+	})
+	return out
 }
 
 // resolve orders spans and merges those that overlap: the earlier, then the
 // longer, gives the kind, and the merged span reaches as far as either.
 func resolve(spans []Span) []Span {
-	sort.SliceStable(spans, func(i, j int) bool {
-		if spans[i].Start != spans[j].Start {
-			return spans[i].Start < spans[j].Start
+	if len(spans) < 2 {
+		return spans
+	}
+	slices.SortStableFunc(spans, func(a, b Span) int {
+		if a.Start != b.Start {
+			return a.Start - b.Start
 		}
-		return spans[i].End-spans[i].Start > spans[j].End-spans[j].Start
+		return (b.End - b.Start) - (a.End - a.Start)
 	})
 	out := spans[:0]
 	for _, s := range spans {

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"unicode"
@@ -116,6 +118,8 @@ func TestSplitsShareNothing(t *testing.T) {
 
 // score is what the evaluation measures on one part.
 type score struct {
+	kindTruth, kindFound  map[Kind]int  // the same by kind
+	kindPred, kindCorrect map[Kind]int  // the same by kind
 	truth, found          map[Class]int // labelled identifiers, and those wholly redacted
 	predicted, correct    map[Class]int // redactions, and those over an identifier
 	plainWords, keptWords int           // words that identify no one, and those kept
@@ -123,7 +127,8 @@ type score struct {
 }
 
 func evaluate(r *Redactor, set []labelled) score {
-	s := score{truth: map[Class]int{}, found: map[Class]int{}, predicted: map[Class]int{}, correct: map[Class]int{}}
+	s := score{truth: map[Class]int{}, found: map[Class]int{}, predicted: map[Class]int{}, correct: map[Class]int{},
+		kindTruth: map[Kind]int{}, kindFound: map[Kind]int{}, kindPred: map[Kind]int{}, kindCorrect: map[Kind]int{}}
 	for _, l := range set {
 		got := r.Find(l.Text)
 		covered := make([]bool, len(l.Text))
@@ -136,6 +141,7 @@ func evaluate(r *Redactor, set []labelled) score {
 		for _, want := range l.Spans {
 			c := want.Kind.Class()
 			s.truth[c]++
+			s.kindTruth[want.Kind]++
 			whole := true
 			for i := want.Start; i < want.End; i++ {
 				labelled[i] = true
@@ -145,6 +151,7 @@ func evaluate(r *Redactor, set []labelled) score {
 			}
 			if whole {
 				s.found[c]++
+				s.kindFound[want.Kind]++
 			} else {
 				s.misses = append(s.misses, fmt.Sprintf("%s %q in %q → %q", want.Kind, l.Text[want.Start:want.End], l.Text, r.Redact(l.Text)))
 			}
@@ -152,6 +159,7 @@ func evaluate(r *Redactor, set []labelled) score {
 		for _, g := range got {
 			c := g.Kind.Class()
 			s.predicted[c]++
+			s.kindPred[g.Kind]++
 			hit := false
 			for _, want := range l.Spans {
 				if g.Start < want.End && want.Start < g.End {
@@ -161,6 +169,7 @@ func evaluate(r *Redactor, set []labelled) score {
 			}
 			if hit {
 				s.correct[c]++
+				s.kindCorrect[g.Kind]++
 			} else {
 				s.extra = append(s.extra, fmt.Sprintf("%s %q in %q", g.Kind, l.Text[g.Start:g.End], l.Text))
 			}
@@ -209,6 +218,23 @@ func (s score) report(t *testing.T, part string) {
 		t.Logf("%-5s %-33s %4d labelled  recall %.3f  precision %.3f", part, c, s.truth[c], s.recall(c), precision)
 	}
 	t.Logf("%-5s words that identify no one kept: %d of %d (%.3f)", part, s.keptWords, s.plainWords, s.kept())
+	kinds := map[Kind]bool{}
+	for k := range s.kindTruth {
+		kinds[k] = true
+	}
+	for k := range s.kindPred {
+		kinds[k] = true
+	}
+	for _, k := range slices.Sorted(maps.Keys(kinds)) {
+		recall, precision := "   -  ", "   -  "
+		if n := s.kindTruth[k]; n > 0 {
+			recall = fmt.Sprintf("%.3f", float64(s.kindFound[k])/float64(n))
+		}
+		if n := s.kindPred[k]; n > 0 {
+			precision = fmt.Sprintf("%.3f", float64(s.kindCorrect[k])/float64(n))
+		}
+		t.Logf("%-5s   %-11s %4d labelled  recall %s  %4d redacted  precision %s", part, k, s.kindTruth[k], recall, s.kindPred[k], precision)
+	}
 }
 
 func (s score) recall(c Class) float64 {

@@ -10,92 +10,74 @@ import (
 	"github.com/nyaruka/phonenumbers"
 )
 
-// patterns are the detectors of structured identifiers. Each runs only on
-// windows of the text around what it needs (a digit, an "@", a spoken "at"),
-// so that text without such anchors costs one scan.
+// patterns are the few detectors still written as regular expressions:
+// emails spelt out and IPv6 addresses. Each runs only on windows of the text
+// around what it needs (a spoken "at", two colons), so text without them
+// costs one scan.
 type patterns struct {
-	digitRes []detector // anchored on digits
-	atRes    []detector // anchored on "@"
-	emailWords,
-	digitWords *regexp.Regexp
-}
-
-type detector struct {
-	re   *regexp.Regexp
-	kind Kind
-	ok   func(string) bool
+	emailWords, dotWord, ipv6 *regexp.Regexp
 }
 
 // window is how far around an anchor a pattern may reach, in bytes.
 const window = 64
 
-// compilePatterns builds the detectors; common reports whether a lower-case
-// word is an ordinary English word (so "was 1234" is not a registration).
-func compilePatterns(common func(string) bool) *patterns {
-	months := `(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)`
-	re := regexp.MustCompile
+func compilePatterns() *patterns {
 	return &patterns{
-		digitRes: []detector{
-			{re(`\b[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]{4}){2,7}(?: ?[A-Za-z0-9]{1,3})?\b`), KindIBAN, func(s string) bool { return validIBAN(s) || len(onlyDigits(s)) >= 10 }},
-			{re(`(?i)\b[A-Z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b`), KindNINO, nil},
-			{re(`\b\d{3}-\d{2}-\d{4}\b`), KindSSN, nil},
-			{re(`\b\d{1,3}(?:\.\d{1,3}){3}\b`), KindIP, func(s string) bool { return net.ParseIP(s) != nil }},
-			{re(`\b[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}\b`), KindIP, func(s string) bool { return strings.Count(s, ":") >= 2 && net.ParseIP(s) != nil }},
-			{re(`(?i)\b(?:\d{1,2}[/.\-]\d{1,2}[/.\-](?:19|20)?\d{2}|(?:19|20)\d{2}-\d{2}-\d{2}|\d{1,2}(?:st|nd|rd|th)? (?:of )?` + months + `,? (?:19|20)\d{2}|` + months + ` \d{1,2}(?:st|nd|rd|th)?,? (?:19|20)\d{2}|` + months + `,? (?:(?:19|20)\d{2}\b|'\d{2}\b)|\b\d{1,2}(?:st|nd|rd|th)? (?:of )?` + months + `,? '?\d{2}\b)`), KindDate, nil},
-			{re(`\+?\(?\d[\d\s().\-]{6,}\d`), KindPhone, nil}, // classified by classifyDigits
-			{re(`(?i)\b(?:[A-Z]{1,2}\d[A-Z\d]?|GIR)(?: {0,3}|-)\d[A-Z]{2}\b`), KindPostcode, nil},
-			// Registrations: the current format in any case, older ones
-			// in capitals or with their space.
-			{re(`(?i)\b[A-Z]{2}\d{2} ?[A-Z]{3}\b`), KindVehicle, nil},
-			{re(`(?i)\b[A-Z]\d{1,3} ?[A-Z]{3}\b|\b[A-Z]{3} ?\d{1,3}[A-Z]\b`), KindVehicle, func(s string) bool { return strings.ToUpper(s) == s || strings.Contains(s, " ") }},
-			{re(`\b[A-Z]{3} ?\d{1,4}\b`), KindVehicle, func(s string) bool {
-				switch s[:3] {
-				case "NHS", "CPS", "BBC", "ITV", "GCSE", "PIN", "SOS", "DWP", "CID", "PTSD":
-					return false
-				}
-				return true
-			}},
-			{re(`\b[a-z]{3} ?\d{3,4}\b`), KindVehicle, func(s string) bool { return !common(s[:3]) }},
-			{re(`(?i)\b\d{2}/\d{4,8}/\d{2}\b|\b[A-Z]{2,5}[-/]?\d{2,4}[-/]\d{3,8}\b|\b(?:crime|incident|case|reference|ref|log|cad|occurrence)(?: (?:reference|ref|number|no\.?|num))?(?: is| was|:)? #?([A-Z0-9][A-Z0-9/\-]{3,})`), KindRef, func(s string) bool { return strings.ContainsAny(s, "0123456789") }},
-			{re(`\b(?:[Ff]lat \d+[a-z]?,? )?\d{1,4}[A-Za-z]? (?:[A-Z][a-z]+ ){1,3}(?:Road|Rd|Street|St|Avenue|Ave|Lane|Ln|Close|Drive|Dr|Way|Court|Ct|Crescent|Place|Terrace|Grove|Gardens|Hill|Park|Square|Walk|Mews|Row|View|Rise|Green|Parade)\b|\b\d{1,4}[A-Za-z]? (?:Heol|Ffordd|Stryd) [A-Z][a-z]+|(?i)\bflat \d+[a-z]?\b`), KindAddress, nil},
-		},
-		atRes: []detector{
-			{re(`[A-Za-z0-9._%+\-]+ ?@ ?[A-Za-z0-9\-]+(?: ?\. ?[A-Za-z0-9\-]+)* ?\. ?[A-Za-z]{2,}\b`), KindEmail, nil},
-			{re(`(?:^|[\s(\[,;:])(@[A-Za-z0-9_](?:[A-Za-z0-9_.]{0,28}[A-Za-z0-9_])?)\b`), KindHandle, nil},
-		},
 		// Emails spelt out: "jane dot doe at example dot com", "jane(at)example(dot)com".
-		emailWords: re(`(?i)\b[a-z0-9_\-]+(?:(?: ?\.|\s+dot) ?[a-z0-9_\-]+)*\s*(?:\(at\)|\[at\]|\s+at\s+)\s*[a-z0-9\-]+(?:(?:\s*\.\s*|\s+dot\s+|\s*\(dot\)\s*|\s*\[dot\]\s*)[a-z]{2,})+\b`),
+		emailWords: regexp.MustCompile(`(?i)\b[a-z0-9_\-]+(?:(?: ?\.|\s+dot) ?[a-z0-9_\-]+)*\s*(?:\(at\)|\[at\]|\s+at\s+)\s*[a-z0-9\-]+(?:(?:\s*\.\s*|\s+dot\s+|\s*\(dot\)\s*|\s*\[dot\]\s*)[a-z]{2,})+\b`),
+		dotWord:    regexp.MustCompile(`(?i)\s*\.\s*|\s+dot\s+|\s*\(dot\)\s*|\s*\[dot\]\s*`),
+		ipv6:       regexp.MustCompile(`\b[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}\b`),
 	}
 }
 
-// find appends the structured identifiers in text to spans.
+// find appends the emails spelt out and the IPv6 addresses in text to spans.
 func (p *patterns) find(text string, spans []Span) []Span {
-	if ws := windows(text, func(i int) bool { return text[i] >= '0' && text[i] <= '9' }); len(ws) > 0 {
-		var digits []Span
-		for _, w := range ws {
-			for _, d := range p.digitRes {
-				digits = d.find(text, w, digits)
+	// A spoken "at": " at " with "dot" or ".x" soon after, or "(at)", "[at]".
+	spoken := false
+	for i := 1; i+2 < len(text); i++ {
+		k := strings.IndexAny(text[i:len(text)-2], "aA")
+		if k < 0 {
+			break
+		}
+		i += k
+		if t := text[i+1]; t != 't' && t != 'T' {
+			continue
+		}
+		switch before, after := text[i-1], text[i+2]; {
+		case (before == '(' || before == '[') && (after == ')' || after == ']'):
+			spoken = true
+		case before == ' ' && after == ' ':
+			rest := text[i+3 : min(len(text), i+3+48)]
+			// "at jo@example.com" is written, not spoken.
+			spoken = strings.IndexByte(rest, '@') < 0 && (containsFold(rest, "dot") || hasDotWord(rest))
+		}
+		if spoken {
+			break
+		}
+	}
+	if spoken {
+		spokenAt := func(i int) bool {
+			switch {
+			case text[i] == '(' || text[i] == '[':
+				return i+3 < len(text) && strings.EqualFold(text[i+1:i+3], "at") && (text[i+3] == ')' || text[i+3] == ']')
+			case text[i] == ' ' && i+3 < len(text) && strings.EqualFold(text[i+1:i+3], "at") && text[i+3] == ' ':
+				rest := text[i+4 : min(len(text), i+4+48)]
+				return containsFold(rest, "dot") || hasDotWord(rest)
+			}
+			return false
+		}
+		for _, w := range windows(text, spokenAt) {
+			spans = p.spokenEmails(text, w, spans)
+		}
+	}
+	if strings.Count(text, ":") >= 2 {
+		for _, w := range windows(text, func(i int) bool { return text[i] == ':' }) {
+			for _, m := range p.ipv6.FindAllStringIndex(text[w[0]:w[1]], -1) {
+				if s := text[w[0]+m[0] : w[0]+m[1]]; strings.Count(s, ":") >= 2 && net.ParseIP(s) != nil {
+					spans = append(spans, Span{w[0] + m[0], w[0] + m[1], KindIP})
+				}
 			}
 		}
-		spans = append(spans, classifyDigits(text, digits)...)
-	}
-	for _, w := range windows(text, func(i int) bool { return text[i] == '@' }) {
-		for _, d := range p.atRes {
-			spans = d.find(text, w, spans)
-		}
-	}
-	spokenAt := func(i int) bool {
-		switch {
-		case text[i] == '(' || text[i] == '[':
-			return i+3 < len(text) && strings.EqualFold(text[i+1:i+3], "at") && (text[i+3] == ')' || text[i+3] == ']')
-		case text[i] == ' ' && i+3 < len(text) && strings.EqualFold(text[i+1:i+3], "at") && text[i+3] == ' ':
-			rest := text[i+4 : min(len(text), i+4+48)]
-			return containsFold(rest, "dot") || hasDotWord(rest)
-		}
-		return false
-	}
-	for _, w := range windows(text, spokenAt) {
-		spans = p.spokenEmails(text, w, spans)
 	}
 	return spans
 }
@@ -112,9 +94,9 @@ func (p *patterns) spokenEmails(text string, w [2]int, spans []Span) []Span {
 			break
 		}
 		start, end := at+m[0], at+m[1]
-		if s := text[start:end]; spokenDigitWords(s) < 2 && topLevelDomain(s) {
-			spans = append(spans, Span{start, end, KindEmail})
-			at = end
+		if n := p.domainEnd(text[start:end]); n > 0 && spokenDigitWords(text[start:start+n]) < 2 {
+			spans = append(spans, Span{start, start + n, KindEmail})
+			at = start + n
 			continue
 		}
 		next := strings.IndexAny(text[start:w[1]], " \t\n")
@@ -124,6 +106,23 @@ func (p *patterns) spokenEmails(text string, w [2]int, spans []Span) []Span {
 		at = start + next + 1
 	}
 	return spans
+}
+
+// domainEnd returns the length of the longest start of the spoken email s
+// that ends in a top-level domain ("… dot co dot uk" and not "… dot uk
+// .AAAA"), or 0.
+func (p *patterns) domainEnd(s string) int {
+	ends := []int{len(s)}
+	for _, m := range p.dotWord.FindAllStringIndex(s, -1) {
+		ends = append(ends, m[0])
+	}
+	best := 0
+	for _, e := range ends {
+		if e > best && topLevelDomain(s[:e]) {
+			best = e
+		}
+	}
+	return best
 }
 
 // topLevelDomain reports whether the last word of s is a common top-level
@@ -136,21 +135,6 @@ func topLevelDomain(s string) bool {
 		return true
 	}
 	return len(last) == 2
-}
-
-// find appends d's matches in text[w[0]:w[1]] to spans, as offsets in text.
-func (d detector) find(text string, w [2]int, spans []Span) []Span {
-	part := text[w[0]:w[1]]
-	for _, m := range d.re.FindAllStringSubmatchIndex(part, -1) {
-		start, end := m[0], m[1]
-		if len(m) >= 4 && m[2] >= 0 { // a capture group marks the identifier itself
-			start, end = m[2], m[3]
-		}
-		if d.ok == nil || d.ok(part[start:end]) {
-			spans = append(spans, Span{w[0] + start, w[0] + end, d.kind})
-		}
-	}
-	return spans
 }
 
 // windows returns the parts of text within window bytes of a byte that
@@ -221,38 +205,9 @@ func digitWordValue(w string) (int, bool) {
 	return 0, false
 }
 
-// classifyDigits turns each run of digits found as PHONE into what it is: a
-// card (Luhn), an NHS number (mod 11), a phone number (libphonenumber, GB or
-// US), a reference (any other run of nine digits or more), or nothing. A run that is none of these as a whole is tried group by
-// group, and redacted whole if any run of its groups is an identifier.
-func classifyDigits(text string, spans []Span) []Span {
-	out := spans[:0]
-	for _, s := range spans {
-		if s.Kind != KindPhone {
-			out = append(out, s)
-			continue
-		}
-		raw := text[s.Start:s.End]
-		kind, ok := classify(raw)
-		if !ok {
-			groups := strings.Fields(raw)
-		search:
-			for i := range groups {
-				for j := min(len(groups), i+8); j > i; j-- {
-					if kind, ok = classify(strings.Join(groups[i:j], " ")); ok {
-						break search
-					}
-				}
-			}
-		}
-		if ok {
-			s.Kind = kind
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
+// classify says what a run of digits is: a card (Luhn), an NHS number
+// (mod 11), a phone number (libphonenumber, GB or US), a reference (any
+// other run of nine digits or more), or nothing.
 func classify(raw string) (Kind, bool) {
 	digits := onlyDigits(raw)
 	switch {
@@ -270,8 +225,20 @@ func classify(raw string) (Kind, bool) {
 	return "", false
 }
 
+// possiblePhone reports whether raw can be a phone number: by the shapes of
+// UK and US numbers first, then by libphonenumber.
 func possiblePhone(raw string) bool {
-	for _, region := range []string{"GB", "US"} {
+	d := onlyDigits(raw)
+	switch {
+	case len(d) == 11 && d[0] == '0', len(d) == 12 && d[:2] == "44", len(d) == 14 && d[:4] == "0044",
+		len(d) == 10 && d[0] != '0' && d[0] != '1', len(d) == 11 && d[0] == '1':
+		return true
+	}
+	return libPossiblePhone(raw)
+}
+
+func libPossiblePhone(raw string) bool {
+	for _, region := range [...]string{"GB", "US"} {
 		if n, err := phonenumbers.Parse(raw, region); err == nil && phonenumbers.IsPossibleNumber(n) {
 			return true
 		}

@@ -11,22 +11,19 @@ import (
 type token struct {
 	start, end int
 	low        string // lower case, apostrophes as "'"
-	base       string // low without a possessive "'s"
 	cap        bool   // starts with a capital
 	upper      bool   // two or more letters, all capitals
 	digits     bool   // holds a digit
 	letters    bool   // holds a letter
 	sent       bool   // first word of a sentence
+	fl         trait  // what the word is, from the lexicon
 }
 
-// tokenize splits text into tokens. lowered is strings.ToLower(text) when
-// text is ASCII (then offsets agree), or "".
+// is reports whether the token has any of the flags in m.
+func (t token) is(m trait) bool { return t.fl&m != 0 }
+
+// tokenize appends the tokens of text to toks.
 func tokenize(text string, toks []token) []token {
-	ascii := isASCII(text)
-	var lowered string
-	if ascii {
-		lowered = asciiLower(text)
-	}
 	sentence := true
 	i := 0
 	for i < len(text) {
@@ -45,20 +42,41 @@ func tokenize(text string, toks []token) []token {
 		t := token{start: i, sent: sentence}
 		sentence = false
 		t.cap = unicode.IsUpper(r)
-		upper, nLetters := true, 0
+		upper, anyUpper, ascii, nLetters := true, false, true, 0
 		j := i
 		for j < len(text) {
+			if c := text[j]; c < utf8.RuneSelf { // the common case, without a call
+				switch {
+				case 'a' <= c && c <= 'z':
+					t.letters, upper = true, false
+					nLetters++
+					j++
+					continue
+				case 'A' <= c && c <= 'Z':
+					t.letters, anyUpper = true, true
+					nLetters++
+					j++
+					continue
+				case '0' <= c && c <= '9':
+					t.digits = true
+					j++
+					continue
+				}
+			}
 			r, size := rune(text[j]), 1
 			if r >= utf8.RuneSelf {
 				r, size = utf8.DecodeRuneInString(text[j:])
+				ascii = false
 			}
 			if isWordRune(r) {
-				if unicode.IsDigit(r) {
+				if '0' <= r && r <= '9' || r >= utf8.RuneSelf && unicode.IsDigit(r) {
 					t.digits = true
 				} else {
 					t.letters = true
 					nLetters++
-					if !unicode.IsUpper(r) {
+					if 'A' <= r && r <= 'Z' || r >= utf8.RuneSelf && unicode.IsUpper(r) {
+						anyUpper = true
+					} else {
 						upper = false
 					}
 				}
@@ -77,12 +95,14 @@ func tokenize(text string, toks []token) []token {
 		}
 		t.end = j
 		t.upper = upper && nLetters >= 2
-		if ascii {
-			t.low = lowered[t.start:t.end]
-		} else {
-			t.low = strings.ReplaceAll(strings.ToLower(text[t.start:t.end]), "’", "'")
+		switch word := text[t.start:t.end]; {
+		case ascii && !anyUpper:
+			t.low = word // most words: no copy
+		case ascii:
+			t.low = strings.ToLower(word)
+		default:
+			t.low = strings.ReplaceAll(strings.ToLower(word), "’", "'")
 		}
-		t.base = strings.TrimSuffix(t.low, "'s")
 		toks = append(toks, t)
 		i = j
 	}
@@ -103,16 +123,4 @@ func isASCII(s string) bool {
 		}
 	}
 	return true
-}
-
-func asciiLower(s string) string {
-	b := make([]byte, len(s))
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		b[i] = c
-	}
-	return string(b)
 }

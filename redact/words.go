@@ -6,20 +6,29 @@ import "strings"
 // workplaces, roles and spoken phone numbers.
 type finder struct {
 	l        *lexicon
-	c        *cues
 	text     string
 	toks     []token
 	spans    []Span
 	shouting bool // the text is written in capitals: capitals say nothing
 }
 
-func (l *lexicon) find(text string, spans []Span) []Span {
-	f := finder{l: l, c: &l.cues, text: text, toks: tokenize(text, make([]token, 0, len(text)/5+1)), spans: spans}
+// find appends to spans what the words of text hold, using toks for the
+// tokens, and returns both.
+func (l *lexicon) find(text string, spans []Span, toks []token) ([]Span, []token) {
+	f := finder{l: l, text: text, toks: tokenize(text, toks), spans: spans}
+	for i := range f.toks {
+		t := &f.toks[i]
+		t.fl = l.dict[t.low]
+		if base, ok := strings.CutSuffix(t.low, "'s"); ok { // "Mary's": what Mary is
+			t.fl |= l.dict[base]
+		}
+	}
 	f.shouting = shouting(f.toks)
+	f.emails()
 	for i := 0; i < len(f.toks); {
 		i = f.at(i)
 	}
-	return f.spans
+	return f.spans, f.toks
 }
 
 // shouting reports whether most words are in capitals.
@@ -86,19 +95,20 @@ func (f *finder) capital(i int) bool {
 	return t.cap && t.letters && !t.digits && (!t.upper || len(t.low) > 3) && !f.shouting
 }
 
-func (f *finder) common(t token) bool {
-	return f.l.words.has(t.base) || f.l.words.has(t.low) || f.c.function.has(t.low)
-}
+func (f *finder) common(t token) bool { return t.is(fWord | fFunction) }
 
-func (f *finder) person(t token) bool { return f.l.first.has(t.base) || f.l.last.has(t.base) }
+func (f *finder) person(t token) bool { return t.is(fFirst | fLast) }
 
-func (f *finder) place(t token) bool { return f.l.places.has(t.base) }
+func (f *finder) place(t token) bool { return t.is(fPlace) }
 
-func (f *finder) proper(t token) bool { return f.l.propers.has(t.low) || f.l.propers.has(t.base) }
+func (f *finder) proper(t token) bool { return t.is(fProper) }
 
 func (f *finder) suffix(t token) bool {
-	return f.c.schoolSuffix.has(t.low) || f.c.streetSuffix.has(t.low) || f.c.houseSuffix.has(t.low) || f.c.workSuffix.has(t.low)
+	return t.is(fSchoolSuffix | fStreetSuffix | fHouseSuffix | fWorkSuffix)
 }
+
+// is reports whether token i exists and has any of the flags in m.
+func (f *finder) is(i int, m trait) bool { return i >= 0 && i < len(f.toks) && f.toks[i].fl&m != 0 }
 
 // word reports whether token i is letters only.
 func (f *finder) word(i int) bool {
@@ -109,8 +119,15 @@ func (f *finder) word(i int) bool {
 // returns the next token to look at.
 func (f *finder) at(i int) int {
 	t := f.toks[i]
-	if next, ok := f.spokenNumber(i); ok {
-		return next
+	if f.mayStartStructured(i) {
+		if next, ok := f.structured(i); ok {
+			return next
+		}
+	}
+	if t.is(fDigitWord) || t.digits && !t.letters || spokenStart(t.low) {
+		if next, ok := f.spokenNumber(i); ok {
+			return next
+		}
 	}
 	if !t.letters || t.digits {
 		return i + 1
@@ -118,23 +135,23 @@ func (f *finder) at(i int) int {
 	switch {
 	case t.low == "only" && f.low(i-1) == "the":
 		return f.role(i + 1)
-	case t.low == "as" && f.c.workVerbs.has(f.low(i-1)):
+	case t.low == "as" && f.is(i-1, fWorkVerb):
 		j := i + 1
 		if a := f.low(j); a == "a" || a == "an" {
 			j++
 		}
 		return f.role(j)
-	case (t.low == "at" || t.low == "for" || t.low == "by") && f.c.workVerbs.has(f.low(i-1)):
+	case (t.low == "at" || t.low == "for" || t.low == "by") && f.is(i-1, fWorkVerb):
 		return f.workplace(i + 1)
-	case f.c.titles.has(t.base) && f.near(i+1) && f.nameAfterCue(i+1, true):
+	case t.is(fTitle) && f.near(i+1) && f.nameAfterCue(i+1, true):
 		return f.name(i + 1)
-	case f.c.intro.has(t.low) && f.near(i+1) && f.nameAfterCue(i+1, false):
+	case t.is(fIntro) && f.near(i+1) && f.nameAfterCue(i+1, false):
 		return f.name(i + 1)
 	case t.low == "is" && f.low(i-1) == "name" && f.nameAfterCue(i+1, false):
 		return f.name(i + 1)
-	case f.c.relations.has(t.base) && f.owner(i-1) && f.near(i+1) && f.nameAfterCue(i+1, false):
+	case t.is(fRelation) && f.owner(i-1) && f.near(i+1) && f.nameAfterCue(i+1, false):
 		return f.name(i + 1)
-	case f.addressee(i) && f.joined(i+1) && f.word(i+1) && !f.c.function.has(f.low(i+1)) && !f.proper(f.toks[i+1]) &&
+	case f.addressee(i) && f.joined(i+1) && f.word(i+1) && !f.mayStartStructured(i+1) && !f.is(i+1, fFunction) && !f.proper(f.toks[i+1]) &&
 		(f.person(f.toks[i+1]) || !f.common(f.toks[i+1])):
 		return f.name(i + 1)
 	case f.selfDescription(i):
@@ -143,7 +160,7 @@ func (f *finder) at(i int) int {
 			j++
 		}
 		return f.describedRole(j)
-	case f.c.founders.has(t.low) && f.capital(i) && f.joined(i+1) && f.word(i+1) && f.capital(i+1) && !f.proper(f.toks[i+1]):
+	case t.is(fFounder) && f.capital(i) && f.joined(i+1) && f.word(i+1) && f.capital(i+1) && !f.proper(f.toks[i+1]):
 		j := f.nameEnd(i + 2)
 		f.add(i, j, KindPlace) // a school or church named after someone
 		return j
@@ -161,11 +178,11 @@ func (f *finder) at(i int) int {
 	if f.suffix(t) {
 		f.suffixed(i)
 	}
-	if (t.low == "st" || t.low == "saint") && f.joined(i+1) && f.word(i+1) && !f.c.function.has(f.low(i+1)) && !f.suffix(f.toks[i+1]) {
+	if (t.low == "st" || t.low == "saint") && f.joined(i+1) && f.word(i+1) && !f.is(i+1, fFunction) && !f.suffix(f.toks[i+1]) {
 		j := i + 2
 		k := KindPlace
 		for j < len(f.toks) && f.joined(j) && f.suffix(f.toks[j]) {
-			if f.c.schoolSuffix.has(f.low(j)) {
+			if f.is(j, fSchoolSuffix) {
 				k = KindSchool
 			}
 			j++
@@ -173,10 +190,10 @@ func (f *finder) at(i int) int {
 		f.add(i, j, k)
 		return j
 	}
-	if f.c.schoolPrefix.has(t.low) || f.c.streetPrefix.has(t.low) {
+	if t.is(fSchoolPrefix) || t.is(fStreetPrefix) {
 		if j := f.prefixRun(i + 1); j > i+1 {
 			k, start := KindPlace, i
-			if f.c.schoolPrefix.has(t.low) {
+			if t.is(fSchoolPrefix) {
 				k = KindSchool
 			} else if i > 0 && f.joined(i) && houseNumber(f.toks[i-1]) {
 				k, start = KindAddress, i-1 // "3 stryd fawr"
@@ -185,11 +202,11 @@ func (f *finder) at(i int) int {
 			return j
 		}
 	}
-	if j, ok := f.phrase(i, f.l.placePhrases); ok && (f.capital(i) || f.anyUncommon(i, j)) {
+	if j, ok := f.phrase(i, fPlacePhrase, f.l.placePhrases); ok && (f.capital(i) || f.anyUncommon(i, j)) {
 		f.add(i, j, KindPlace)
 		return j
 	}
-	if j, ok := f.phrase(i, f.l.employerPhrases); ok && f.capital(i) {
+	if j, ok := f.phrase(i, fEmployerPhrase, f.l.employerPhrases); ok && f.capital(i) {
 		f.add(i, j, KindWorkplace)
 		return j
 	}
@@ -221,7 +238,7 @@ func (f *finder) selfDescription(i int) bool {
 	case "am":
 		return f.low(i-1) == "i"
 	case "as":
-		return !f.c.workVerbs.has(f.low(i - 1))
+		return !f.is(i-1, fWorkVerb)
 	}
 	return false
 }
@@ -233,10 +250,10 @@ func (f *finder) describedRole(i int) int {
 	j, telling := i, false
 	for j < len(f.toks) && j-i < 4 && (j == i || f.joined(j)) && f.word(j) {
 		t := f.toks[j]
-		if f.c.function.has(t.low) || f.c.speech.has(t.low) || roleStop(t.low) {
+		if t.is(fFunction) || t.is(fSpeech) || roleStop(t.low) {
 			break
 		}
-		if f.l.occupations.has(t.base) || f.l.descriptors.has(t.base) || (f.proper(t) && t.cap) {
+		if t.is(fOccupation) || t.is(fDescriptor) || (f.proper(t) && t.cap) {
 			telling = true
 		}
 		j++
@@ -276,11 +293,11 @@ func (f *finder) owner(i int) bool {
 // nameAfterCue reports whether token i, after a cue such as a title, is a
 // name. strong cues (titles) take any capitalised word.
 func (f *finder) nameAfterCue(i int, strong bool) bool {
-	if !f.word(i) {
+	if !f.word(i) || f.mayStartStructured(i) {
 		return false
 	}
 	t := f.toks[i]
-	if f.proper(t) || f.c.function.has(t.low) {
+	if f.proper(t) || t.is(fFunction) {
 		return false
 	}
 	if f.capital(i) {
@@ -292,7 +309,7 @@ func (f *finder) nameAfterCue(i int, strong bool) bool {
 	// A name that is also a word ("will", "grace") needs more: a verb of
 	// speech or the end of the clause after it.
 	if f.person(t) {
-		return f.c.speech.has(f.low(i+1)) || i+1 == len(f.toks) || !f.joined(i+1)
+		return f.is(i+1, fSpeech) || i+1 == len(f.toks) || !f.joined(i+1)
 	}
 	return false
 }
@@ -308,15 +325,15 @@ func (f *finder) name(i int) int {
 func (f *finder) nameEnd(j int) int {
 	for n := 0; n < 3 && j < len(f.toks) && f.joined(j) && f.word(j); n++ {
 		t := f.toks[j]
-		if f.proper(t) || f.suffix(t) || f.c.speech.has(t.low) {
+		if f.proper(t) || f.suffix(t) || t.is(fSpeech) {
 			break
 		}
 		switch {
-		case f.c.nameParticles.has(t.low) && j+1 < len(f.toks) && f.joined(j+1) && f.word(j+1) && (f.capital(j+1) || !f.common(f.toks[j+1])):
+		case t.is(fParticle) && j+1 < len(f.toks) && f.joined(j+1) && f.word(j+1) && (f.capital(j+1) || !f.common(f.toks[j+1])):
 			j += 2
 			continue
 		case f.capital(j):
-			if f.c.function.has(t.low) {
+			if t.is(fFunction) {
 				return j
 			}
 		default:
@@ -332,7 +349,7 @@ func (f *finder) nameEnd(j int) int {
 // capitalised handles a capitalised word that no cue explained.
 func (f *finder) capitalised(i int) int {
 	t := f.toks[i]
-	if f.proper(t) || f.c.titles.has(t.base) || f.c.function.has(t.low) {
+	if f.proper(t) || t.is(fTitle) || t.is(fFunction) {
 		return i + 1
 	}
 	if t.upper && !f.person(t) {
@@ -342,21 +359,21 @@ func (f *finder) capitalised(i int) int {
 	if t.sent && common {
 		// "Will you…", "Grace was…": a common word at the start of a
 		// sentence is a name only if more of a name follows.
-		if f.person(t) && (f.c.speech.has(f.low(i+1)) || f.low(i+1) == "who" ||
+		if f.person(t) && (f.is(i+1, fSpeech) || f.low(i+1) == "who" ||
 			(i+1 < len(f.toks) && f.joined(i+1) && f.capital(i+1) && !f.common(f.toks[i+1]) && !f.suffix(f.toks[i+1])) ||
 			(f.low(i+1) == "and" && i+2 < len(f.toks) && f.capital(i+2) && (f.person(f.toks[i+2]) || !f.common(f.toks[i+2])))) {
 			return f.name(i)
 		}
 		return i + 1
 	}
-	if f.l.employers.has(t.base) {
+	if t.is(fEmployer) {
 		f.add(i, i+1, KindWorkplace)
 		return i + 1
 	}
 	if common && !f.person(t) && !f.place(t) {
 		return i + 1
 	}
-	if f.place(t) && (!f.l.first.has(t.base) || f.placeCue(i)) {
+	if f.place(t) && (!t.is(fFirst) || f.placeCue(i)) {
 		j := i + 1
 		f.add(i, j, KindPlace)
 		return j
@@ -372,20 +389,20 @@ func (f *finder) capitalised(i int) int {
 // lower handles a lower-case word that no cue explained.
 func (f *finder) lower(i int) int {
 	t := f.toks[i]
-	if f.l.first.has(t.base) && !f.c.function.has(t.low) && !f.owner(i-1) && !f.c.function.has(f.low(i-1)) &&
-		(f.c.speech.has(f.low(i+1)) || f.low(i+1) == "who") && f.joined(i+1) {
+	if t.is(fFirst) && !t.is(fFunction) && !f.owner(i-1) && !f.is(i-1, fFunction) &&
+		(f.is(i+1, fSpeech) || f.low(i+1) == "who") && f.joined(i+1) {
 		return f.name(i)
 	}
 	if f.common(t) || f.proper(t) {
 		return i + 1
 	}
 	switch {
-	case f.l.first.has(t.base):
+	case t.is(fFirst):
 		return f.name(i)
 	case f.place(t):
 		f.add(i, i+1, KindPlace)
 		return i + 1
-	case f.l.employers.has(t.base):
+	case t.is(fEmployer):
 		f.add(i, i+1, KindWorkplace)
 		return i + 1
 	case len(t.low) >= 3 && !f.knownForm(t.low) && !f.nearWord(t.low):
@@ -410,13 +427,13 @@ func (f *finder) knownForm(w string) bool {
 		}
 	}
 	for _, s := range stems {
-		if f.l.words.has(s) {
+		if f.l.common(s) {
 			return true
 		}
 		for _, suf := range []string{"s", "es", "ed", "d", "ing", "ly", "er", "ers", "ness", "ment", "ments", "ful", "less", "able", "ish", "y", "ity", "ise", "ised", "ize", "ized"} {
 			if len(s) > len(suf)+2 && strings.HasSuffix(s, suf) {
 				stem := s[:len(s)-len(suf)]
-				if f.l.words.has(stem) || f.l.words.has(stem+"e") || (len(stem) > 2 && stem[len(stem)-1] == stem[len(stem)-2] && f.l.words.has(stem[:len(stem)-1])) {
+				if f.l.common(stem) || f.l.common(stem+"e") || (len(stem) > 2 && stem[len(stem)-1] == stem[len(stem)-2] && f.l.common(stem[:len(stem)-1])) {
 					return true
 				}
 			}
@@ -425,55 +442,15 @@ func (f *finder) knownForm(w string) bool {
 	return false
 }
 
-// nearWord reports whether w is one edit (a letter dropped, added, changed
-// or two swapped) from a common English word: a misspelling, not a name.
-func (f *finder) nearWord(w string) bool {
-	if !isASCII(w) || len(w) > 24 {
-		return false
-	}
-	var buf [25]byte
-	has := func(b []byte) bool { return f.l.words.has(string(b)) }
-	for i := range len(w) { // a letter dropped from the word, or one too many here
-		n := copy(buf[:], w[:i])
-		n += copy(buf[n:], w[i+1:])
-		if has(buf[:n]) {
-			return true
-		}
-	}
-	for i := 0; i+1 < len(w); i++ { // two letters swapped
-		copy(buf[:], w)
-		buf[i], buf[i+1] = buf[i+1], buf[i]
-		if has(buf[:len(w)]) {
-			return true
-		}
-	}
-	for i := range len(w) { // a letter changed
-		copy(buf[:], w)
-		for c := byte('a'); c <= 'z'; c++ {
-			buf[i] = c
-			if c != w[i] && has(buf[:len(w)]) {
-				return true
-			}
-		}
-	}
-	for i := 0; i <= len(w) && len(w) < 24; i++ { // a letter left out
-		copy(buf[:], w[:i])
-		copy(buf[i+1:], w[i:])
-		for c := byte('a'); c <= 'z'; c++ {
-			buf[i] = c
-			if has(buf[:len(w)+1]) {
-				return true
-			}
-		}
-	}
-	return false
-}
+// nearWord reports whether w is one slip of the keyboard from a common
+// English word: a misspelling, not a name.
+func (f *finder) nearWord(w string) bool { return f.l.slip(w) }
 
 // placeCue reports whether the words before token i say a place follows.
 func (f *finder) placeCue(i int) bool {
 	prev := f.low(i - 1)
 	switch {
-	case f.c.placeBefore.has(prev):
+	case f.is(i-1, fPlaceBefore):
 		return true
 	case prev == "of":
 		switch f.low(i - 2) {
@@ -481,7 +458,7 @@ func (f *finder) placeCue(i int) bool {
 			return true
 		}
 	case prev == "to":
-		return f.c.moveVerbs.has(f.low(i - 2))
+		return f.is(i-2, fMoveVerb)
 	}
 	return false
 }
@@ -489,7 +466,7 @@ func (f *finder) placeCue(i int) bool {
 // capitalRun returns the end of the run of capitalised words from token i.
 func (f *finder) capitalRun(i int) int {
 	j := i
-	for j < len(f.toks) && (j == i || f.joined(j)) && f.word(j) && (f.capital(j) || (f.shouting && !f.c.function.has(f.low(j)))) && j-i < 4 {
+	for j < len(f.toks) && (j == i || f.joined(j)) && f.word(j) && (f.capital(j) || (f.shouting && !f.is(j, fFunction))) && j-i < 4 {
 		j++
 	}
 	return j
@@ -499,7 +476,7 @@ func (f *finder) capitalRun(i int) int {
 // three capitalised or uncommon words.
 func (f *finder) prefixRun(i int) int {
 	j := i
-	for j < len(f.toks) && j-i < 3 && f.joined(j) && f.word(j) && !f.c.function.has(f.low(j)) &&
+	for j < len(f.toks) && j-i < 3 && f.joined(j) && f.word(j) && !f.is(j, fFunction) &&
 		(f.capital(j) || !f.common(f.toks[j]) || f.place(f.toks[j])) {
 		j++
 	}
@@ -507,7 +484,10 @@ func (f *finder) prefixRun(i int) int {
 }
 
 // phrase matches a multi-word entry of ph starting at token i.
-func (f *finder) phrase(i int, ph phrases) (int, bool) {
+func (f *finder) phrase(i int, starts trait, ph phrases) (int, bool) {
+	if !f.toks[i].is(starts) {
+		return 0, false
+	}
 	rests, ok := ph[f.toks[i].low]
 	if !ok {
 		return 0, false
@@ -533,22 +513,22 @@ next:
 // "44 station road", "the general infirmary").
 func (f *finder) suffixed(i int) {
 	t := f.toks[i]
-	street := f.c.streetSuffix.has(t.low)
+	street := t.is(fStreetSuffix)
 	start, strong := i, false
 	for start > 0 && i-start < 3 && f.joined(start) && f.word(start-1) {
 		p := f.toks[start-1]
 		switch {
-		case f.c.function.has(p.low) || f.c.speech.has(p.low) || (f.proper(p) && !f.capital(start-1)):
+		case p.is(fFunction) || p.is(fSpeech) || (f.proper(p) && !f.capital(start-1)):
 			goto done
 		case p.sent && f.common(p) && !f.proper(p):
 			// A common word starting the sentence says little by its
 			// capital: only with a capitalised suffix ("Ivy Farm").
 			strong = strong || f.capital(i)
-		case f.capital(start-1) || (f.shouting && !f.c.function.has(p.low)) || p.low == "st" || p.low == "saint" || (!f.common(p) && !f.proper(p)):
-			if !f.proper(p) && !f.c.schoolSuffix.has(p.low) {
+		case f.capital(start-1) || (f.shouting && !p.is(fFunction)) || p.low == "st" || p.low == "saint" || (!f.common(p) && !f.proper(p)):
+			if !f.proper(p) && !p.is(fSchoolSuffix) {
 				strong = true
 			}
-		case f.proper(p) || f.c.schoolSuffix.has(p.low):
+		case f.proper(p) || p.is(fSchoolSuffix):
 			goto done
 		}
 		start--
@@ -564,9 +544,9 @@ done:
 		case number:
 		case street && (cue == "on" || cue == "off" || cue == "along" || cue == "down" || cue == "up" || cue == "near" || cue == "in" || cue == "at" || cue == "of"):
 		case street && start > 0 && strings.HasPrefix(f.text[f.toks[start-1].end:f.toks[start].start], ","): // "…, chapel street"
-		case f.c.houseSuffix.has(t.low) && (cue == "at" || cue == "from" || cue == "to" || cue == "in" || cue == "of"):
-		case f.c.institution.has(t.low) && cue == "the" && !f.capital(start):
-		case f.c.schoolSuffix.has(t.low) && (cue == "to" || cue == "at" || cue == "from" || cue == "attends"):
+		case t.is(fHouseSuffix) && (cue == "at" || cue == "from" || cue == "to" || cue == "in" || cue == "of"):
+		case t.is(fInstitution) && cue == "the" && !f.capital(start):
+		case t.is(fSchoolSuffix) && (cue == "to" || cue == "at" || cue == "from" || cue == "attends"):
 		default:
 			return
 		}
@@ -574,7 +554,7 @@ done:
 	if number {
 		start--
 	}
-	if f.c.houseSuffix.has(t.low) && start > 0 && f.joined(start) && f.toks[start-1].low == "the" && f.toks[start-1].cap {
+	if t.is(fHouseSuffix) && start > 0 && f.joined(start) && f.toks[start-1].low == "the" && f.toks[start-1].cap {
 		start-- // "The Old Vicarage"
 	}
 	end := i + 1
@@ -582,11 +562,11 @@ done:
 		end++
 	}
 	switch {
-	case number || f.c.houseSuffix.has(t.low):
+	case number || t.is(fHouseSuffix):
 		f.add(start, end, KindAddress)
-	case f.c.schoolSuffix.has(t.low):
+	case t.is(fSchoolSuffix):
 		f.add(start, end, KindSchool)
-	case f.c.workSuffix.has(t.low):
+	case t.is(fWorkSuffix):
 		f.add(start, end, KindWorkplace)
 	default:
 		f.add(start, end, KindPlace)
@@ -613,7 +593,7 @@ func (f *finder) role(i int) int {
 	modifiers := 0
 	for j < len(f.toks) && j-i < 4 && (j == i || f.joined(j)) && f.word(j) {
 		w := f.low(j)
-		if f.c.function.has(w) || f.c.speech.has(w) || roleStop(w) {
+		if f.is(j, fFunction|fSpeech) || roleStop(w) {
 			break
 		}
 		j++
@@ -626,7 +606,7 @@ func (f *finder) role(i int) int {
 			modifiers++
 		}
 	}
-	if f.c.generic.has(f.toks[j-1].base) && modifiers == 0 {
+	if f.toks[j-1].is(fGeneric) && modifiers == 0 {
 		return j
 	}
 	f.add(i, j, KindRole)
@@ -660,13 +640,13 @@ func (f *finder) workplace(i int) int {
 	if i >= len(f.toks) || !f.word(i) {
 		return i
 	}
-	if j, ok := f.phrase(i, f.l.employerPhrases); ok {
+	if j, ok := f.phrase(i, fEmployerPhrase, f.l.employerPhrases); ok {
 		f.add(i, j, KindWorkplace)
 		return j
 	}
 	j := f.capitalRun(i)
 	if j == i {
-		for j < len(f.toks) && (j == i || f.joined(j)) && f.word(j) && j-i < 3 && (f.l.employers.has(f.toks[j].base) || !f.common(f.toks[j]) && !f.proper(f.toks[j])) {
+		for j < len(f.toks) && (j == i || f.joined(j)) && f.word(j) && j-i < 3 && (f.toks[j].is(fEmployer) || !f.common(f.toks[j]) && !f.proper(f.toks[j])) {
 			j++
 		}
 	}
@@ -701,6 +681,17 @@ func (f *finder) spokenNumber(i int) (int, bool) {
 		return j, true
 	}
 	return i, false
+}
+
+// spokenStart reports whether a word of hyphenated parts starts with a
+// digit word ("oh-seven-seven").
+func spokenStart(low string) bool {
+	first, _, ok := strings.Cut(low, "-")
+	if !ok {
+		return false
+	}
+	_, isWord := digitWordValue(first)
+	return isWord
 }
 
 // spokenToken counts the digits and digit words in one token, which may

@@ -106,11 +106,11 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			return err
 		}
 	}
-	noise, err := insightNoise(ctx, keys)
+	noise, red, err := insightDeps(ctx, keys)
 	if err != nil {
 		return err
 	}
-	c := components{poolAge: *poolAge, store: db, tree: tree, keys: keys, policy: pol, logger: logger, noise: noise, embargo: *release.embargo,
+	c := components{poolAge: *poolAge, store: db, tree: tree, keys: keys, policy: pol, logger: logger, noise: noise, redact: red, embargo: *release.embargo,
 		auth: api.NewVerifier(issuer, api.DevIssuer, api.DevAudience, nil), jwks: issuer.JWKS()}
 	releaser := c.releaser()
 	released, err := releaser.Run(ctx, time.Now())

@@ -114,11 +114,11 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return fmt.Errorf("the JWKS at %s cannot be used: %w", *jwksURL, err)
 	}
-	noise, err := insightNoise(ctx, kek)
+	noise, red, err := insightDeps(ctx, kek)
 	if err != nil {
 		return err
 	}
-	c := components{poolAge: *poolAge, store: db, tree: tree, keys: kek, policy: pol, noise: noise, embargo: *release.embargo,
+	c := components{poolAge: *poolAge, store: db, tree: tree, keys: kek, policy: pol, noise: noise, redact: red, embargo: *release.embargo,
 		auth: api.NewVerifier(jwks, *issuer, *audience, nil).WithMaxLifetime(*maxLifetime), logger: logger}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/candour-vault/candour/audit"
 	"github.com/candour-vault/candour/insight"
 	"github.com/candour-vault/candour/policy"
+	"github.com/candour-vault/candour/redact"
 	"github.com/candour-vault/candour/postgres"
 	"github.com/candour-vault/candour/sqlite"
 	"github.com/candour-vault/candour/vault"
@@ -48,6 +49,7 @@ type components struct {
 	keys    vault.KEK
 	policy  *policy.Dynamic
 	noise   *insight.Noise
+	redact  *redact.Redactor
 	embargo time.Duration // how long after a month ends it is released
 	auth    api.Authenticator
 	jwks    []byte // served at /.well-known/jwks.json when set (dev issuer)
@@ -68,7 +70,7 @@ func (c components) handler() http.Handler {
 	svc := vault.New(cfg)
 	return api.New(api.Config{
 		Feedback: svc,
-		Insight: insight.NewService(insight.Config{Store: c.store, Opener: svc, Log: c.store, Policy: c.policy,
+		Insight: insight.NewService(insight.Config{Store: c.store, Opener: svc, Redactor: c.redact, Log: c.store, Policy: c.policy,
 			Noise: c.noise, Releaser: c.releaser()}),
 		Metrics: svc.WriteMetrics,
 		Audit:   audit.NewService(c.store, c.store, c.tree, c.policy, nil),
@@ -79,14 +81,23 @@ func (c components) handler() http.Handler {
 	})
 }
 
-// insightNoise derives the key of insight's noise from the key provider's
-// keyed hash, so that only the server can compute it.
-func insightNoise(ctx context.Context, keys vault.KEK) (*insight.Noise, error) {
+// insightDeps derives the key of insight's noise from the key provider's
+// keyed hash, so that only the server can compute it, and builds the
+// redactor that every comment passes through.
+func insightDeps(ctx context.Context, keys vault.KEK) (*insight.Noise, *redact.Redactor, error) {
 	key, err := keys.SubjectHash(ctx, insight.NoiseKeyLabel)
 	if err != nil {
-		return nil, fmt.Errorf("the key provider could not derive insight's noise key: %w", err)
+		return nil, nil, fmt.Errorf("the key provider could not derive insight's noise key: %w", err)
 	}
-	return insight.NewNoise(key)
+	noise, err := insight.NewNoise(key)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := redact.New()
+	if err != nil {
+		return nil, nil, fmt.Errorf("the redactor's word lists cannot be read: %w", err)
+	}
+	return noise, r, nil
 }
 
 // releaseFlags are the flags that say when months are released for insight.

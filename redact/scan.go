@@ -1,0 +1,558 @@
+package redact
+
+import (
+	"net"
+	"strings"
+)
+
+// Structured identifiers are read from the tokens, by hand, rather than by
+// a battery of regular expressions over the text: this is what makes the
+// redactor fast enough to run on every comment served.
+
+// gap returns the text between tokens i-1 and i.
+func (f *finder) gap(i int) string {
+	return f.text[f.toks[i-1].end:f.toks[i].start]
+}
+
+// raw returns the text of token i as written.
+func (f *finder) raw(i int) string { return f.text[f.toks[i].start:f.toks[i].end] }
+
+// structured looks for a structured identifier starting at token i.
+func (f *finder) structured(i int) (int, bool) {
+	for _, m := range []func(int) (int, Kind){f.iban, f.nino, f.postcode, f.vehicle, f.reference, f.monthDate, f.flat, f.digitGroup} {
+		if j, k := m(i); j > i {
+			f.add(i, j, k)
+			return j, true
+		}
+	}
+	return i, false
+}
+
+// mayStartStructured reports whether token i or the one after it holds a
+// digit, or token i is a word that starts a date or a reference.
+func (f *finder) mayStartStructured(i int) bool {
+	t := f.toks[i]
+	if t.digits || (i+1 < len(f.toks) && f.toks[i+1].digits) {
+		return true
+	}
+	return t.is(fMonth) || t.is(fRefWord)
+}
+
+func isLetter(b byte) bool { return 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' }
+func isDigit(b byte) bool  { return '0' <= b && b <= '9' }
+
+// shapeIs reports whether s has the shape p, where L stands for a letter,
+// D for a digit, and any other byte for itself.
+func shapeIs(s, p string) bool {
+	if len(s) != len(p) {
+		return false
+	}
+	for i := range len(s) {
+		switch p[i] {
+		case 'L':
+			if !isLetter(s[i]) {
+				return false
+			}
+		case 'D':
+			if !isDigit(s[i]) {
+				return false
+			}
+		default:
+			if s[i] != p[i] {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// shapeIn reports whether s has one of the shapes ps.
+func shapeIn(s string, ps ...string) bool {
+	for _, p := range ps {
+		if shapeIs(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func allLetters(s string) bool {
+	for i := range len(s) {
+		if !isLetter(s[i]) {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func allDigits(s string) bool {
+	for i := range len(s) {
+		if !isDigit(s[i]) {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// spaced reports whether token i follows token i-1 after exactly n spaces
+// or fewer (at least one).
+func (f *finder) spaced(i, n int) bool {
+	if i <= 0 || i >= len(f.toks) {
+		return false
+	}
+	g := f.gap(i)
+	return g != "" && len(g) <= n && strings.Trim(g, " ") == ""
+}
+
+// glued returns the tokens from i on joined by single spaces (or nothing
+// between, for hyphens inside a token) while their text stays within max
+// bytes without spaces: ends[k] is where the joined text of tokens i..i+k
+// ends, and s is that text without spaces or hyphens.
+func (f *finder) glued(i, max int) (s string, ends []int) {
+	var b strings.Builder
+	for j := i; j < len(f.toks) && (j == i || f.spaced(j, 1)); j++ {
+		part := strings.ReplaceAll(f.raw(j), "-", "")
+		if b.Len()+len(part) > max || !isASCII(part) {
+			break
+		}
+		b.WriteString(part)
+		ends = append(ends, b.Len())
+	}
+	return b.String(), ends
+}
+
+// iban: two letters, two digits, then up to 30 letters and digits, in
+// groups or not; a checksum that fails still counts when ten digits or more
+// show it is an account.
+func (f *finder) iban(i int) (int, Kind) {
+	r := f.raw(i)
+	if len(r) < 4 || !isLetter(r[0]) || !isLetter(r[1]) || !isDigit(r[2]) || !isDigit(r[3]) {
+		return i, ""
+	}
+	s, ends := f.glued(i, 34)
+	for k := len(ends) - 1; k >= 0; k-- {
+		c := s[:ends[k]]
+		if len(c) >= 15 && (validIBAN(c) || len(onlyDigits(c)) >= 10) {
+			return i + k + 1, KindIBAN
+		}
+	}
+	return i, ""
+}
+
+// nino: a National Insurance number, "QQ 12 34 56 C" in any spacing or case.
+func (f *finder) nino(i int) (int, Kind) {
+	if r := f.raw(i); !shapeIs(r, "LL") && !shapeIs(r, "LLDDDDDDL") && !(shapeIs(r, "LLDDDDDD") || shapeIs(r, "LLDD") || shapeIs(r, "LLDDDD")) {
+		return i, ""
+	}
+	s, ends := f.glued(i, 9)
+	for k := len(ends) - 1; k >= 0; k-- {
+		if c := s[:ends[k]]; shapeIs(c, "LLDDDDDDL") && strings.ContainsRune("ABCDabcd", rune(c[8])) {
+			return i + k + 1, KindNINO
+		}
+	}
+	return i, ""
+}
+
+// outward reports whether s is the first half of a postcode: A9, A99,
+// AA9, AA99, A9A, AA9A.
+func outward(s string) bool {
+	return shapeIn(s, "LD", "LDD", "LLD", "LLDD", "LDL", "LLDL")
+}
+
+// inward reports whether s is the second half of a postcode: 9AA, and not
+// an ordinal ("2nd").
+func inward(s string) bool {
+	return shapeIs(s, "DLL")
+}
+
+// ordinal reports whether s is an ordinal such as "2nd" or "8th".
+func ordinal(s string) bool {
+	if len(s) != 3 || !isDigit(s[0]) {
+		return false
+	}
+	switch strings.ToLower(s[1:]) {
+	case "st":
+		return s[0] == '1'
+	case "nd":
+		return s[0] == '2'
+	case "rd":
+		return s[0] == '3'
+	case "th":
+		return s[0] != '1' && s[0] != '2' && s[0] != '3'
+	}
+	return false
+}
+
+// postcode: "LS6 2AB", "ls62ab", "YO7-1PL", "ls9  6lp".
+func (f *finder) postcode(i int) (int, Kind) {
+	r := f.raw(i)
+	if len(r) < 2 || !isLetter(r[0]) || !f.toks[i].digits {
+		return i, ""
+	}
+	if a, b, ok := strings.Cut(r, "-"); ok && outward(a) && inward(b) {
+		return i + 1, KindPostcode
+	}
+	if n := len(r); n >= 5 && n <= 7 && outward(r[:n-3]) && inward(r[n-3:]) {
+		return i + 1, KindPostcode
+	}
+	if outward(r) && i+1 < len(f.toks) && f.spaced(i+1, 3) {
+		// "M1 2nd" is a road and an ordinal, "M1 2ND" a postcode.
+		if next := f.raw(i + 1); inward(next) && !(ordinal(next) && strings.ToLower(next) == next) {
+			return i + 2, KindPostcode
+		}
+	}
+	return i, ""
+}
+
+// vehicle: a registration, current ("YK19 ABX", "yk19abx") or older
+// ("W123 ABC", "ABC 123D", "AXZ 1234").
+func (f *finder) vehicle(i int) (int, Kind) {
+	r := f.raw(i)
+	if len(r) > 7 {
+		return i, ""
+	}
+	var b1, b2 [8]byte
+	sh := shapeOf(r, &b1)
+	var next string
+	var nextSh []byte
+	if i+1 < len(f.toks) && f.spaced(i+1, 1) {
+		next = f.raw(i + 1)
+		nextSh = shapeOf(next, &b2)
+	}
+	// A separate group of letters is a registration's only when it is in
+	// capitals or is no English word ("the car was yk19 and…" is not).
+	lettersOK := func(j int) bool {
+		l := f.raw(j)
+		return strings.ToUpper(l) == l || !f.is(j, fWord|fFunction)
+	}
+	s, ns := string(sh), string(nextSh) // compared, not kept: no copies
+	switch {
+	case s == "LLDDLLL":
+		return i + 1, KindVehicle
+	case s == "LDLLL" || s == "LDDLLL" || s == "LDDDLLL" || s == "LLLDL" || s == "LLLDDL" || s == "LLLDDDL":
+		if strings.ToUpper(r) == r {
+			return i + 1, KindVehicle
+		}
+	case s == "LLDD" && ns == "LLL" && !f.is(i+1, fFunction):
+		return i + 2, KindVehicle
+	case (s == "LD" || s == "LDD" || s == "LDDD") && ns == "LLL" && lettersOK(i+1):
+		return i + 2, KindVehicle
+	case s == "LLL" && (ns == "DL" || ns == "DDL" || ns == "DDDL") && lettersOK(i):
+		return i + 2, KindVehicle
+	case s == "LLL" && allDigits(next) && len(next) <= 4 && lettersOK(i) && !acronym(r) && !f.is(i, fMonth):
+		return i + 2, KindVehicle
+	}
+	return i, ""
+}
+
+// shapeOf writes the shape of s (L for a letter, D for a digit) into buf,
+// or returns nil when s is longer than buf.
+func shapeOf(s string, buf *[8]byte) []byte {
+	if len(s) > len(buf) {
+		return nil
+	}
+	for i := range len(s) {
+		switch {
+		case isLetter(s[i]):
+			buf[i] = 'L'
+		case isDigit(s[i]):
+			buf[i] = 'D'
+		default:
+			buf[i] = s[i]
+		}
+	}
+	return buf[:len(s)]
+}
+
+// acronym reports whether s is a public body or term written in capitals
+// that a number often follows ("NHS 111").
+func acronym(s string) bool {
+	switch strings.ToUpper(s) {
+	case "NHS", "CPS", "BBC", "ITV", "PIN", "SOS", "DWP", "CID", "AGE", "NFA", "GCSE", "MP", "DVLA", "TOP", "BUS", "THE", "AND":
+		return true
+	}
+	return false
+}
+
+// reference: case and crime references — "14/990231/26", "WYP/20/401739",
+// "NP-2026-47066" — and whatever follows "crime ref" or "reference number".
+func (f *finder) reference(i int) (int, Kind) {
+	t := f.toks[i]
+	if t.is(fRefWord) {
+		j := i + 1
+		for n := 0; n < 3 && j < len(f.toks) && !f.toks[j].digits; n++ {
+			switch f.toks[j].low {
+			case "reference", "ref", "number", "no", "num", "is", "was", "nr":
+				j++
+				continue
+			}
+			break
+		}
+		if j < len(f.toks) && f.toks[j].digits && len(f.toks[j].low) >= 4 {
+			end := f.slashed(j)
+			f.add(j, end, KindRef)
+			return end, KindRef // reported from j on; the words before stay
+		}
+		return i, ""
+	}
+	if !t.digits && !(i+1 < len(f.toks) && f.toks[i+1].digits && (f.gap(i+1) == "/" || f.gap(i+1) == "-")) {
+		return i, ""
+	}
+	end := f.slashed(i)
+	digits, groups := 0, 0
+	for j := i; j < end; j++ {
+		for part := range strings.SplitSeq(f.toks[j].low, "-") {
+			groups++
+			d := len(onlyDigits(part))
+			digits += d
+			if d > 0 && d != len(part) && !(len(part)-d <= 2 && j == i) {
+				return i, "" // letters and digits mixed inside a group: not a reference
+			}
+		}
+	}
+	if groups < 3 || digits < 5 || f.dateLike(i, end) {
+		return i, ""
+	}
+	return end, KindRef
+}
+
+// slashed returns the end of the tokens from i on joined by "/" or "-".
+func (f *finder) slashed(i int) int {
+	j := i + 1
+	for j < len(f.toks) && (f.gap(j) == "/" || f.gap(j) == "-") {
+		j++
+	}
+	return j
+}
+
+// dateLike reports whether tokens [i, end) read as a date: d/m/y or y-m-d.
+func (f *finder) dateLike(i, end int) bool {
+	var lens [3]int
+	n := 0
+	for j := i; j < end; j++ {
+		for part := range strings.SplitSeq(f.toks[j].low, "-") {
+			if n == 3 || !allDigits(part) {
+				return false
+			}
+			lens[n] = len(part)
+			n++
+		}
+	}
+	a, b, c := lens[0], lens[1], lens[2]
+	return n == 3 && ((a <= 2 && b <= 2 && (c == 2 || c == 4)) || (a == 4 && b <= 2 && c <= 2))
+}
+
+// monthDate: "3rd of June 1979", "June 3rd, 1979", "March 1990", "March '86",
+// "12 May 71".
+func (f *finder) monthDate(i int) (int, Kind) {
+	day := func(j int) bool {
+		if j >= len(f.toks) {
+			return false
+		}
+		s := f.toks[j].low
+		d := len(s) - len(strings.TrimLeft(s, "0123456789"))
+		if d == 0 || d > 2 {
+			return false
+		}
+		switch s[d:] {
+		case "", "st", "nd", "rd", "th":
+			return true
+		}
+		return false
+	}
+	// year returns the end of a year at token j, or j.
+	year := func(j int) int {
+		if j >= len(f.toks) || !f.near(j) && !strings.HasSuffix(f.gap(j), "'") {
+			return j
+		}
+		s := f.toks[j].low
+		if allDigits(s) && (len(s) == 4 && (s[:2] == "19" || s[:2] == "20") || len(s) == 2) {
+			return j + 1
+		}
+		return j
+	}
+	month := func(j int) bool { return j < len(f.toks) && f.toks[j].is(fMonth) && (j == i || f.near(j)) }
+	switch {
+	case day(i):
+		j := i + 1
+		if f.low(j) == "of" {
+			j++
+		}
+		if month(j) {
+			if end := year(j + 1); end > j+1 {
+				return end, KindDate
+			}
+		}
+	case month(i):
+		if day(i+1) && f.near(i+1) {
+			if end := year(i + 2); end > i+2 {
+				return end, KindDate
+			}
+		}
+		if end := year(i + 1); end > i+1 && (len(f.toks[i+1].low) == 4 || strings.HasSuffix(f.gap(i+1), "'")) {
+			return end, KindDate
+		}
+	}
+	return i, ""
+}
+
+// flat: "Flat 3", "flat 10a".
+func (f *finder) flat(i int) (int, Kind) {
+	if f.toks[i].low == "flat" && i+1 < len(f.toks) && f.spaced(i+1, 1) && houseNumber(f.toks[i+1]) {
+		return i + 2, KindAddress
+	}
+	return i, ""
+}
+
+// digitGroup reads digits in groups — "07700 900123", "(0161) 496 0712",
+// "+44 7700 900461", "4929-1234-5678-9016", "80.193.209.50", "14/03/1986" —
+// and says what they are: an IP address, a date, a US social security
+// number, a reference, or what classify makes of the digits.
+func (f *finder) digitGroup(i int) (int, Kind) {
+	if !f.toks[i].digits || f.toks[i].letters {
+		return i, ""
+	}
+	j := i + 1
+	for j < len(f.toks) && f.toks[j].digits && !f.toks[j].letters && groupGap(f.gap(j)) {
+		j++
+	}
+	start := f.toks[i].start
+	for start > 0 && (f.text[start-1] == '+' || f.text[start-1] == '(') {
+		start--
+	}
+	// A date or an IP address first, before any digits that follow it.
+	if j-i >= 3 && f.gap(i+1) == f.gap(i+2) && (f.gap(i+1) == "/" || f.gap(i+1) == "." || f.gap(i+1) == "-") && f.dateLike(i, i+3) {
+		return i + 3, KindDate
+	}
+	if j-i >= 4 && f.gap(i+1) == "." && f.gap(i+2) == "." && f.gap(i+3) == "." && net.ParseIP(f.text[f.toks[i].start:f.toks[i+3].end]) != nil {
+		return i + 4, KindIP
+	}
+	raw := f.text[start:f.toks[j-1].end]
+	gaps := ""
+	for k := i + 1; k < j; k++ {
+		gaps += f.gap(k)
+	}
+	switch {
+	case j-i == 4 && gaps == "...":
+		if net.ParseIP(raw) != nil {
+			return j, KindIP
+		}
+	case f.dateLike(i, j) && (gaps == "//" || gaps == ".." || gaps == "--" || gaps == "" && strings.Count(raw, "-") == 2):
+		return j, KindDate
+	case shapeIs(raw, "DDD-DD-DDDD"):
+		return j, KindSSN
+	case strings.Contains(gaps, "/"):
+		if len(onlyDigits(raw)) >= 5 {
+			return j, KindRef
+		}
+		return i, ""
+	}
+	if k, ok := classifyGroups(raw); ok {
+		return j, k
+	}
+	return i, ""
+}
+
+// groupGap reports whether a gap can sit between groups of one number.
+func groupGap(g string) bool {
+	if g == "" || len(g) > 3 {
+		return false
+	}
+	for i := range len(g) {
+		switch g[i] {
+		case ' ', '-', '.', '/', '(', ')':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// classifyGroups classifies raw as a whole, or else any run of its groups.
+func classifyGroups(raw string) (Kind, bool) {
+	if len(onlyDigits(raw)) < 7 {
+		return "", false
+	}
+	if k, ok := classify(raw); ok {
+		return k, true
+	}
+	groups := strings.FieldsFunc(raw, func(r rune) bool { return r == ' ' || r == '-' || r == '.' || r == '(' || r == ')' })
+	for i := range groups {
+		for j := min(len(groups), i+8); j > i+1; j-- {
+			if k, ok := classify(strings.Join(groups[i:j], " ")); ok {
+				return k, true
+			}
+		}
+	}
+	return "", false
+}
+
+// emails finds addresses written with "@" ("jane@example.com", "jane @
+// example . com") and handles ("@jane_doe").
+func (f *finder) emails() {
+	text := f.text
+	for at := strings.IndexByte(text, '@'); at >= 0; {
+		start := at
+		if start > 0 && text[start-1] == ' ' {
+			start--
+		}
+		for start > 0 && localByte(text[start-1]) {
+			start--
+		}
+		if start < at && text[start] == ' ' {
+			start++
+		}
+		end, labels, good := at+1, 0, 0 // good: the end of the longest domain seen that ends well
+		if end < len(text) && text[end] == ' ' {
+			end++
+		}
+		for {
+			e := end
+			for e < len(text) && (isLetter(text[e]) || isDigit(text[e]) || text[e] == '-') {
+				e++
+			}
+			if e == end {
+				break
+			}
+			labels++
+			if last := text[end:e]; labels >= 2 && len(last) >= 2 && allLetters(last) {
+				good = e
+			}
+			end = e
+			d := end
+			if d < len(text) && text[d] == ' ' && d+1 < len(text) && text[d+1] == '.' {
+				d++
+			}
+			if d < len(text) && text[d] == '.' && d+1 < len(text) && (isLetter(text[d+1]) || text[d+1] == ' ' && d+2 < len(text) && isLetter(text[d+2])) {
+				end = d + 1
+				if text[end] == ' ' {
+					end++
+				}
+				continue
+			}
+			break
+		}
+		switch {
+		case start < at && good > 0:
+			f.spans = append(f.spans, Span{start, good, KindEmail})
+		case (at == 0 || !localByte(text[at-1])) && at+1 < len(text) && (isLetter(text[at+1]) || isDigit(text[at+1]) || text[at+1] == '_'):
+			e := at + 1
+			for e < len(text) && e-at <= 30 && (isLetter(text[e]) || isDigit(text[e]) || text[e] == '_' || text[e] == '.') {
+				e++
+			}
+			for text[e-1] == '.' {
+				e--
+			}
+			f.spans = append(f.spans, Span{at, e, KindHandle})
+		}
+		next := strings.IndexByte(text[at+1:], '@')
+		if next < 0 {
+			break
+		}
+		at += 1 + next
+	}
+}
+
+func localByte(b byte) bool {
+	return isLetter(b) || isDigit(b) || b == '.' || b == '_' || b == '%' || b == '+' || b == '-'
+}
