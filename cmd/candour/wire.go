@@ -17,8 +17,8 @@ import (
 	"github.com/candour-vault/candour/audit"
 	"github.com/candour-vault/candour/insight"
 	"github.com/candour-vault/candour/policy"
-	"github.com/candour-vault/candour/redact"
 	"github.com/candour-vault/candour/postgres"
+	"github.com/candour-vault/candour/redact"
 	"github.com/candour-vault/candour/sqlite"
 	"github.com/candour-vault/candour/vault"
 )
