@@ -2,13 +2,16 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -162,55 +165,28 @@ func runAuditVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 		return usageError{"audit verify: --verifier-key is required; use the key you were given, not one read from the log's own server"}
 	}
 	var (
-		r      audit.Replay
-		stored audit.Store // the database's own tree hashes and checkpoints, when verifying a database
-		bar    = newProgress(stderr, "verifying: %d entries", 10000)
+		db      verifyStore // the database's own tree hashes and checkpoints, when verifying a database
+		entries func(func(exported) error) error
 	)
-	add := func(e exported) error {
-		if e.Seq != r.Size() {
-			if e.Seq > r.Size() {
-				return fmt.Errorf("entry %d is missing: the next entry in the log is %d", r.Size(), e.Seq)
-			}
-			return fmt.Errorf("entry %d appears out of order after entry %d", e.Seq, r.Size()-1)
-		}
-		bar.at(r.Size())
-		return r.Add(e.Leaf)
-	}
 	if *database != "" {
-		db, closeDB, err := openStore(ctx, *database, false)
+		store, closeDB, err := openStore(ctx, *database, false)
 		if err != nil {
 			return err
 		}
 		defer closeDB()
-		stored = db
-		if err := eachLeaf(ctx, db, add); err != nil {
-			bar.done()
-			return firstBadEntry(ctx, db, &r, err)
-		}
+		db = store
+		entries = func(fn func(exported) error) error { return eachLeaf(ctx, store, fn) }
 	} else {
 		f, err := os.Open(*logFile)
 		if err != nil {
 			return fmt.Errorf("the log file cannot be read: %w", err)
 		}
 		defer f.Close()
-		dec := json.NewDecoder(bufio.NewReader(f))
-		for {
-			var e exported
-			err := dec.Decode(&e)
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				return fmt.Errorf("the log file is damaged after entry %d: %v", r.Size()-1, err)
-			}
-			if err := add(e); err != nil {
-				bar.done()
-				return err
-			}
-		}
+		entries = func(fn func(exported) error) error { return eachLine(f, fn) }
 	}
-	bar.done()
 
+	// The checkpoints first, so that the roots at their sizes are kept as
+	// the log streams past.
 	var signed [][]byte
 	names := []string{}
 	for _, path := range checkpoints {
@@ -220,8 +196,8 @@ func runAuditVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 		}
 		signed, names = append(signed, b), append(names, path)
 	}
-	if stored != nil {
-		all, err := stored.AllCheckpoints(ctx)
+	if db != nil {
+		all, err := db.AllCheckpoints(ctx)
 		if err != nil {
 			return fmt.Errorf("the database's checkpoints cannot be read: %w", err)
 		}
@@ -230,11 +206,27 @@ func runAuditVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 			names = append(names, fmt.Sprintf("the database's checkpoint %d", len(names)-len(checkpoints)+1))
 		}
 	}
+	var r audit.Replay
+	parsed := make([]audit.Checkpoint, len(signed))
 	for i, s := range signed {
 		c, err := audit.ParseCheckpoint(s, *vkey)
 		if err != nil {
 			return fmt.Errorf("%s: %v", names[i], err)
 		}
+		parsed[i] = c
+		r.Want(c.Size)
+	}
+
+	bar := newProgress(stderr, "verifying: %d entries", 10000)
+	err := replayAll(entries, &r, bar)
+	bar.done()
+	if err != nil {
+		if db != nil {
+			return firstChangedEntry(ctx, db, r.Size(), err)
+		}
+		return err
+	}
+	for i, c := range parsed {
 		if c.Size > r.Size() {
 			return fmt.Errorf("%s covers %d entries but the log has only %d: entries from %d on have been removed (the log was truncated or rolled back)",
 				names[i], c.Size, r.Size(), r.Size())
@@ -244,8 +236,8 @@ func runAuditVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 			return err
 		}
 		if root != c.Hash {
-			if stored != nil {
-				if err := firstBadEntry(ctx, stored, &r, nil); err != nil {
+			if db != nil {
+				if err := firstChangedEntry(ctx, db, c.Size, nil); err != nil {
 					return fmt.Errorf("%s does not match the log: %w", names[i], err)
 				}
 			}
@@ -263,26 +255,179 @@ func runAuditVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 	return nil
 }
 
-// firstBadEntry names the first entry whose leaf no longer matches the hash
-// the log stored when it integrated it (before any tampering since). With
-// cause set, the replay had already stopped on it.
-func firstBadEntry(ctx context.Context, s audit.Store, r *audit.Replay, cause error) error {
-	size, err := s.TreeSize(ctx)
-	if err == nil {
-		n := min(size, r.Size())
-		for i := int64(0); i < n; i++ {
-			stored, err := s.ReadTreeHashes(ctx, []int64{tlog.StoredHashIndex(0, i)})
-			if err != nil {
-				break
+// verifyStore is what verifying a database reads besides its entries.
+type verifyStore interface {
+	audit.Store
+	candour.AuditReader
+}
+
+// verifyBatch is how many entries are checked at a time.
+const verifyBatch = 4096
+
+// replayAll streams every entry into r: one goroutine reads batches while
+// the batch before is checked on every core and folded into the tree.
+// Memory stays at a few batches whatever the size of the log.
+func replayAll(entries func(func(exported) error) error, r *audit.Replay, bar *progress) error {
+	batches := make(chan []exported, 2)
+	stop := make(chan struct{})
+	readErr := make(chan error, 1)
+	go func() {
+		defer close(batches)
+		batch := make([]exported, 0, verifyBatch)
+		errStopped := errors.New("stopped")
+		err := entries(func(e exported) error {
+			batch = append(batch, e)
+			if len(batch) == verifyBatch {
+				select {
+				case batches <- batch:
+				case <-stop:
+					return errStopped
+				}
+				batch = make([]exported, 0, verifyBatch)
 			}
-			got, _ := r.ReadHashes([]int64{tlog.StoredHashIndex(0, i)})
-			if got[0] != stored[0] {
-				return fmt.Errorf("entry %d has been changed since it was added to the log", i)
+			return nil
+		})
+		if err == nil && len(batch) > 0 {
+			select {
+			case batches <- batch:
+			case <-stop:
 			}
 		}
+		if errors.Is(err, errStopped) {
+			err = nil
+		}
+		readErr <- err
+	}()
+	defer func() {
+		close(stop)
+		for range batches { // let the reader finish
+		}
+	}()
+	var (
+		leaves [][]byte
+		hashes []tlog.Hash
+		err    error
+	)
+	for batch := range batches {
+		leaves = leaves[:0]
+		for i, e := range batch {
+			if want := r.Size() + int64(i); e.Seq != want {
+				if e.Seq > want {
+					return fmt.Errorf("entry %d is missing: the next entry in the log is %d", want, e.Seq)
+				}
+				return fmt.Errorf("entry %d appears out of order after entry %d", e.Seq, want-1)
+			}
+			leaves = append(leaves, e.Leaf)
+		}
+		if hashes, err = audit.CheckLeaves(r.Size(), leaves, hashes); err != nil {
+			// the entries before the bad one still count
+			for _, h := range hashes {
+				if h == (tlog.Hash{}) {
+					break
+				}
+				r.AddHash(h)
+			}
+			return err
+		}
+		for _, h := range hashes {
+			r.AddHash(h)
+		}
+		bar.at(r.Size())
 	}
-	if cause != nil {
-		return cause
+	return <-readErr
+}
+
+// eachLine calls fn with every entry of an exported log file. Lines written
+// by candour audit export are read without a JSON decoder; any other valid
+// line is decoded.
+func eachLine(f io.Reader, fn func(exported) error) error {
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 1<<20), 1<<20)
+	n := int64(0)
+	for sc.Scan() {
+		line := sc.Bytes()
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		e, ok := quickLine(line)
+		if !ok {
+			if err := json.Unmarshal(line, &e); err != nil {
+				return fmt.Errorf("the log file is damaged after entry %d: %v", n-1, err)
+			}
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+		n++
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("the log file is damaged after entry %d: %v", n-1, err)
 	}
 	return nil
+}
+
+// quickLine reads a line of exactly the form audit export writes:
+// {"seq":N,"leaf":"BASE64"}.
+func quickLine(line []byte) (exported, bool) {
+	rest, ok := bytes.CutPrefix(line, []byte(`{"seq":`))
+	if !ok {
+		return exported{}, false
+	}
+	digits := 0
+	for digits < len(rest) && digits < 19 && rest[digits] >= '0' && rest[digits] <= '9' {
+		digits++
+	}
+	if digits == 0 || (digits > 1 && rest[0] == '0') {
+		return exported{}, false
+	}
+	seq, err := strconv.ParseInt(string(rest[:digits]), 10, 64)
+	if err != nil {
+		return exported{}, false
+	}
+	rest, ok = bytes.CutPrefix(rest[digits:], []byte(`,"leaf":"`))
+	if !ok {
+		return exported{}, false
+	}
+	body, ok := bytes.CutSuffix(bytes.TrimRight(rest, " \t\r"), []byte(`"}`))
+	if !ok {
+		return exported{}, false
+	}
+	leaf := make([]byte, base64.StdEncoding.DecodedLen(len(body)))
+	n, err := base64.StdEncoding.Decode(leaf, body)
+	if err != nil {
+		return exported{}, false
+	}
+	return exported{Seq: seq, Leaf: leaf[:n]}, true
+}
+
+// firstChangedEntry names the first of the first n entries whose leaf no
+// longer matches the hash the log stored when it integrated it (before any
+// tampering since), reading the entries again. When none has, it returns
+// cause.
+func firstChangedEntry(ctx context.Context, db verifyStore, n int64, cause error) error {
+	size, err := db.TreeSize(ctx)
+	if err != nil {
+		return cause
+	}
+	n = min(n, size)
+	var found error
+	errDone := errors.New("done")
+	eachLeaf(ctx, db, func(e exported) error {
+		if e.Seq >= n {
+			return errDone
+		}
+		stored, err := db.ReadTreeHashes(ctx, []int64{tlog.StoredHashIndex(0, e.Seq)})
+		if err != nil {
+			return errDone
+		}
+		if tlog.RecordHash(e.Leaf) != stored[0] {
+			found = fmt.Errorf("entry %d has been changed since it was added to the log", e.Seq)
+			return errDone
+		}
+		return nil
+	})
+	if found != nil {
+		return found
+	}
+	return cause
 }
