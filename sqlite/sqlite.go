@@ -34,6 +34,11 @@ var migrations embed.FS
 // concurrent use.
 type DB struct {
 	db *sql.DB
+	// tx admits one transaction of this process at a time. Every
+	// transaction takes SQLite's write lock when it begins; queueing here
+	// instead of in SQLite's busy handler, which sleeps in growing steps,
+	// keeps the slowest submissions close to the typical ones.
+	tx chan struct{}
 }
 
 var (
@@ -57,7 +62,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
-	d := &DB{db: db}
+	d := &DB{db: db, tx: make(chan struct{}, 1)}
 	if err := d.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -334,6 +339,12 @@ func (d *DB) AuditEntries(ctx context.Context, f candour.AuditFilter) ([]candour
 }
 
 func (d *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	select {
+	case d.tx <- struct{}{}:
+		defer func() { <-d.tx }()
+	case <-ctx.Done():
+		return fmt.Errorf("begin: %w", ctx.Err())
+	}
 	tx, err := d.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)

@@ -1,0 +1,169 @@
+// Command candour-load sends feedback submissions to a running server from
+// several connections at once, for a set time, and prints the rate and the
+// latency percentiles. It is how the figures in docs/benchmarks.md that
+// compare Candour with a plain INSERT (candour-anchor) are measured:
+//
+//	candour-load --url http://127.0.0.1:8420/v1/feedback --token "$TOKEN" --connections 8 --duration 20s
+//
+// Each request carries a new Idempotency-Key and subject reference, and a
+// comment of a realistic length. Exit status is 0 when every request got a
+// 2xx answer, 1 otherwise, 2 on bad usage.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "candour-load:", err)
+		var u usageError
+		if errors.As(err, &u) {
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+type usageError struct{ msg string }
+
+func (u usageError) Error() string { return u.msg }
+
+func run(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("candour-load", flag.ContinueOnError)
+	url := fs.String("url", "", "the submission endpoint, e.g. http://127.0.0.1:8420/v1/feedback")
+	token := fs.String("token", "", "a caseworker's bearer token (candour token); the anchor ignores it")
+	conns := fs.Int("connections", 8, "requests in flight at once, each on its own connection")
+	duration := fs.Duration("duration", 20*time.Second, "how long to send for, after the warm-up")
+	warmup := fs.Duration("warmup", 3*time.Second, "how long to send before measuring")
+	if err := fs.Parse(args); err != nil {
+		return usageError{err.Error()}
+	}
+	switch {
+	case *url == "":
+		return usageError{"--url is required"}
+	case *conns < 1 || *conns > 1024:
+		return usageError{"--connections must be from 1 to 1024"}
+	case *duration <= 0:
+		return usageError{"--duration must be positive"}
+	}
+	res := load(*url, *token, *conns, *warmup, *duration)
+	res.print(stdout, *conns, *duration)
+	if res.failed > 0 {
+		return fmt.Errorf("%d of %d requests failed", res.failed, res.failed+int64(len(res.latencies)))
+	}
+	return nil
+}
+
+// result is what the measured part of a run saw.
+type result struct {
+	latencies []time.Duration // of the requests that succeeded
+	failed    int64
+	statuses  map[int]int64 // failed requests by status (0: no answer)
+}
+
+func load(url, token string, conns int, warmup, duration time.Duration) result {
+	transport := &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns}
+	client := &http.Client{Transport: transport, Timeout: 30 * time.Second}
+	defer transport.CloseIdleConnections()
+	start := time.Now()
+	measureFrom, stopAt := start.Add(warmup), start.Add(warmup+duration)
+	ctx, cancel := context.WithDeadline(context.Background(), stopAt)
+	defer cancel()
+	var (
+		mu   sync.Mutex
+		all  result
+		next atomic.Int64
+		wg   sync.WaitGroup
+	)
+	all.statuses = map[int]int64{}
+	run := fmt.Sprintf("%x", start.UnixNano())
+	for range conns {
+		wg.Go(func() {
+			var mine []time.Duration
+			failed, statuses := int64(0), map[int]int64{}
+			for ctx.Err() == nil {
+				n := next.Add(1)
+				t0 := time.Now()
+				status := send(ctx, client, url, token, run, n)
+				took := time.Since(t0)
+				if t0.Before(measureFrom) || ctx.Err() != nil {
+					continue
+				}
+				if status/100 == 2 {
+					mine = append(mine, took)
+				} else {
+					failed++
+					statuses[status]++
+				}
+			}
+			mu.Lock()
+			all.latencies = append(all.latencies, mine...)
+			all.failed += failed
+			for s, c := range statuses {
+				all.statuses[s] += c
+			}
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	return all
+}
+
+// send posts submission n and returns the status (0 when no answer came).
+func send(ctx context.Context, client *http.Client, url, token, run string, n int64) int {
+	req, err := http.NewRequestWithContext(ctx, "POST", url, strings.NewReader(body(n)))
+	if err != nil {
+		return 0
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Idempotency-Key", fmt.Sprintf("load-%s-%d", run, n))
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// body is submission n: the shape of a caseworker's record, with a comment
+// of about 200 characters.
+func body(n int64) string {
+	return fmt.Sprintf(`{"service":"victim-support/initial-contact","touchpoint":"first-contact","channel":"phone","period":"2026-10",`+
+		`"ratings":{"satisfaction":%d,"effort":%d,"felt_safe":"yes","felt_believed":"partly","would_recommend":%d},`+
+		`"comment":"The caseworker rang back when she said she would and explained what happens next at court. Waiting for the letter was the hardest part; number %d.",`+
+		`"subject_ref":"VS-2026-%06d","sensitivity":"standard",`+
+		`"consent":{"purposes":["service_improvement","inter_agency_insight"],"share_with":["police-north"],"method":"verbal","notice_version":"2026-01"}}`,
+		1+n%5, 1+(n/5)%5, n%11, n, n%1_000_000)
+}
+
+func (r result) print(w io.Writer, conns int, duration time.Duration) {
+	n := len(r.latencies)
+	fmt.Fprintf(w, "connections %d, measured %s: %d ok, %d failed", conns, duration, n, r.failed)
+	if r.failed > 0 {
+		fmt.Fprintf(w, " (by status: %v)", r.statuses)
+	}
+	fmt.Fprintln(w)
+	if n == 0 {
+		return
+	}
+	slices.Sort(r.latencies)
+	at := func(p float64) time.Duration { return r.latencies[min(n-1, int(p*float64(n)))] }
+	fmt.Fprintf(w, "rate %.0f/s  p50 %s  p90 %s  p99 %s  max %s\n", float64(n)/duration.Seconds(),
+		at(0.50).Round(10*time.Microsecond), at(0.90).Round(10*time.Microsecond), at(0.99).Round(10*time.Microsecond), r.latencies[n-1].Round(10*time.Microsecond))
+}

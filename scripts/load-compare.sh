@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Measures POST /v1/feedback on Candour against candour-anchor (a bare server
+# doing one plain INSERT of a row of the same shape) side by side, in one
+# run, at 1, 8 and 32 connections, on the same PostgreSQL; then Candour on
+# its embedded SQLite at the same connection counts. Prints one line per
+# measurement. docs/benchmarks.md keeps the figures.
+#
+#   scripts/load-compare.sh [postgres://127.0.0.1:5432/postgres] [seconds]
+#
+# Needs a PostgreSQL it may create a database in (trust auth on loopback, as
+# on the project's machines). Everything it starts is stopped on exit.
+set -euo pipefail
+admin=${1:-postgres://postgres@127.0.0.1:5432/postgres}
+secs=${2:-20}
+root=$(cd "$(dirname "$0")/.." && pwd)
+export GOTOOLCHAIN=${GOTOOLCHAIN:-go1.27.3}
+work=$(mktemp -d)
+pids=()
+db="candour_load_$$"
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	psql "$admin" -qc "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+(cd "$root" && go build -o "$work/candour" ./cmd/candour && go build -o "$work/candour-load" ./cmd/candour-load &&
+	go build -o "$work/candour-anchor" ./cmd/candour-anchor)
+psql "$admin" -qc "CREATE DATABASE $db" >/dev/null
+url="${admin%/*}/$db"
+
+wait_for() { # wait_for URL: until it answers, at most 30 s
+	for _ in $(seq 1 300); do
+		curl -s -o /dev/null "$1" && return 0
+		sleep 0.1
+	done
+	echo "load-compare: $1 did not come up" >&2
+	return 1
+}
+measure() { # measure NAME URL TOKEN
+	for c in 1 8 32; do
+		printf '%-22s ' "$1"
+		"$work/candour-load" --url "$2" --token "$3" --connections "$c" --duration "${secs}s" --warmup 3s | tr '\n' ' '
+		echo
+	done
+}
+
+# Candour on PostgreSQL, then the anchor on the same database.
+"$work/candour" dev --database "$url" --data-dir "$work/pg" --addr 127.0.0.1:18420 >"$work/pg.log" 2>&1 &
+pids+=($!)
+wait_for http://127.0.0.1:18420/livez
+token=$("$work/candour" token --data-dir "$work/pg" --role caseworker --agency victim-support-north)
+"$work/candour-anchor" --database "$url" --addr 127.0.0.1:18430 2>"$work/anchor.log" &
+pids+=($!)
+wait_for http://127.0.0.1:18430/
+measure "candour postgresql" http://127.0.0.1:18420/v1/feedback "$token"
+measure "anchor postgresql" http://127.0.0.1:18430/v1/feedback ""
+kill "${pids[@]}"; wait 2>/dev/null || true; pids=()
+
+# Candour on its embedded SQLite.
+"$work/candour" dev --data-dir "$work/lite" --addr 127.0.0.1:18421 >"$work/lite.log" 2>&1 &
+pids+=($!)
+wait_for http://127.0.0.1:18421/livez
+token=$("$work/candour" token --data-dir "$work/lite" --role caseworker --agency victim-support-north)
+measure "candour sqlite" http://127.0.0.1:18421/v1/feedback "$token"
