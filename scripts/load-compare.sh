@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Measures POST /v1/feedback on Candour against candour-anchor (a bare server
-# doing one plain INSERT of a row of the same shape) side by side, in one
-# run, at 1, 8 and 32 connections, on the same PostgreSQL; then Candour on
-# its embedded SQLite at the same connection counts. Prints one line per
-# measurement. docs/benchmarks.md keeps the figures.
+# Measures POST /v1/feedback, and GET /v1/feedback/{id} of records just
+# submitted, on Candour against candour-anchor (a bare server doing one plain
+# INSERT, or one SELECT by id, of a row of the same shape) side by side, in
+# one run, at 1, 8 and 32 connections, on the same PostgreSQL; then Candour's
+# submissions on its embedded SQLite. Prints one line per measurement.
+# docs/benchmarks.md keeps the figures.
 #
 #   scripts/load-compare.sh [postgres://127.0.0.1:5432/postgres] [seconds]
 #
@@ -37,10 +38,10 @@ wait_for() { # wait_for URL: until it answers, at most 30 s
 	echo "load-compare: $1 did not come up" >&2
 	return 1
 }
-measure() { # measure NAME URL TOKEN
+measure() { # measure NAME URL TOKEN [--read N]
 	for c in 1 8 32; do
-		printf '%-22s ' "$1"
-		"$work/candour-load" --url "$2" --token "$3" --connections "$c" --duration "${secs}s" --warmup 3s | tr '\n' ' '
+		printf '%-24s ' "$1"
+		"$work/candour-load" --url "$2" --token "$3" --connections "$c" --duration "${secs}s" --warmup 3s "${@:4}" | tr '\n' ' '
 		echo
 	done
 }
@@ -55,6 +56,8 @@ pids+=($!)
 wait_for http://127.0.0.1:18430/
 measure "candour postgresql" http://127.0.0.1:18420/v1/feedback "$token"
 measure "anchor postgresql" http://127.0.0.1:18430/v1/feedback ""
+measure "candour postgresql read" http://127.0.0.1:18420/v1/feedback "$token" --read 2000
+measure "anchor postgresql read" http://127.0.0.1:18430/v1/feedback "" --read 2000
 kill "${pids[@]}"; wait 2>/dev/null || true; pids=()
 
 # Candour on its embedded SQLite.

@@ -3,7 +3,8 @@
 // INSERT of a row of the same shape (random bytes where the sealed envelope
 // goes) into a table with the feedback table's columns, defaults, constraints
 // and indexes but none of its triggers or row-level security, in autocommit.
-// No token, no policy, no encryption, no audit. It is the anchor that
+// No token, no policy, no encryption, no audit. GET /v1/feedback/{id}
+// selects the same row back. It is the anchor that
 // candour-load measures Candour against (docs/benchmarks.md):
 //
 //	candour-anchor --database postgres://127.0.0.1:5432/candour --addr 127.0.0.1:8430
@@ -109,6 +110,36 @@ func run(args []string) error {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusCreated)
 		fmt.Fprintf(w, `{"id":%q}`, id.String())
+	})
+	mux.HandleFunc("GET /v1/feedback/{id}", func(w http.ResponseWriter, r *http.Request) {
+		var out struct {
+			ID             string   `json:"id"`
+			Agency         string   `json:"agency"`
+			Service        string   `json:"service"`
+			Touchpoint     string   `json:"touchpoint"`
+			Channel        string   `json:"channel"`
+			Period         string   `json:"period"`
+			Satisfaction   *int     `json:"satisfaction"`
+			Effort         *int     `json:"effort"`
+			FeltSafe       string   `json:"felt_safe"`
+			FeltBelieved   string   `json:"felt_believed"`
+			WouldRecommend *int     `json:"would_recommend"`
+			Sensitivity    string   `json:"sensitivity"`
+			Purposes       []string `json:"purposes"`
+			ShareWith      []string `json:"share_with"`
+			Sealed         []byte   `json:"sealed"`
+		}
+		err := pool.QueryRow(r.Context(), `SELECT id, agency, service, touchpoint, channel, period, satisfaction, effort,
+			felt_safe, felt_believed, would_recommend, sensitivity, consent_purposes, consent_share_with, sealed
+			FROM anchor_feedback WHERE id = $1`, r.PathValue("id")).Scan(&out.ID, &out.Agency, &out.Service, &out.Touchpoint,
+			&out.Channel, &out.Period, &out.Satisfaction, &out.Effort, &out.FeltSafe, &out.FeltBelieved, &out.WouldRecommend,
+			&out.Sensitivity, &out.Purposes, &out.ShareWith, &out.Sealed)
+		if err != nil {
+			http.Error(w, "not found", http.StatusNotFound)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(out)
 	})
 	srv := &http.Server{Addr: *addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() {

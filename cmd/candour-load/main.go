@@ -6,12 +6,15 @@
 //	candour-load --url http://127.0.0.1:8420/v1/feedback --token "$TOKEN" --connections 8 --duration 20s
 //
 // Each request carries a new Idempotency-Key and subject reference, and a
-// comment of a realistic length. Exit status is 0 when every request got a
-// 2xx answer, 1 otherwise, 2 on bad usage.
+// comment of a realistic length. With --read N it first submits N records,
+// then measures reading them back one by one (GET URL/ID, with the purpose
+// case_management) instead. Exit status is 0 when every request got a 2xx
+// answer, 1 otherwise, 2 on bad usage.
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -47,6 +50,7 @@ func run(args []string, stdout io.Writer) error {
 	conns := fs.Int("connections", 8, "requests in flight at once, each on its own connection")
 	duration := fs.Duration("duration", 20*time.Second, "how long to send for, after the warm-up")
 	warmup := fs.Duration("warmup", 3*time.Second, "how long to send before measuring")
+	reads := fs.Int("read", 0, "submit this many records first, then measure reading them back")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err.Error()}
 	}
@@ -58,7 +62,14 @@ func run(args []string, stdout io.Writer) error {
 	case *duration <= 0:
 		return usageError{"--duration must be positive"}
 	}
-	res := load(*url, *token, *conns, *warmup, *duration)
+	var ids []string
+	if *reads > 0 {
+		var err error
+		if ids, err = submitAll(*url, *token, *reads); err != nil {
+			return err
+		}
+	}
+	res := load(*url, *token, *conns, *warmup, *duration, ids)
 	res.print(stdout, *conns, *duration)
 	if res.failed > 0 {
 		return fmt.Errorf("%d of %d requests failed", res.failed, res.failed+int64(len(res.latencies)))
@@ -73,7 +84,38 @@ type result struct {
 	statuses  map[int]int64 // failed requests by status (0: no answer)
 }
 
-func load(url, token string, conns int, warmup, duration time.Duration) result {
+// submitAll submits n records one after another and returns their ids.
+func submitAll(url, token string, n int) ([]string, error) {
+	ids := make([]string, 0, n)
+	run := fmt.Sprintf("seed-%x", time.Now().UnixNano())
+	for i := range n {
+		req, err := http.NewRequest("POST", url, strings.NewReader(body(int64(i))))
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Idempotency-Key", fmt.Sprintf("%s-%d", run, i))
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return nil, fmt.Errorf("submitting the records to read: %w", err)
+		}
+		var rc struct {
+			ID string `json:"id"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&rc)
+		resp.Body.Close()
+		if resp.StatusCode/100 != 2 || err != nil || rc.ID == "" {
+			return nil, fmt.Errorf("submitting the records to read: status %d", resp.StatusCode)
+		}
+		ids = append(ids, rc.ID)
+	}
+	return ids, nil
+}
+
+func load(url, token string, conns int, warmup, duration time.Duration, ids []string) result {
 	transport := &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns}
 	client := &http.Client{Transport: transport, Timeout: 30 * time.Second}
 	defer transport.CloseIdleConnections()
@@ -96,7 +138,12 @@ func load(url, token string, conns int, warmup, duration time.Duration) result {
 			for ctx.Err() == nil {
 				n := next.Add(1)
 				t0 := time.Now()
-				status := send(ctx, client, url, token, run, n)
+				var status int
+				if len(ids) > 0 {
+					status = read(ctx, client, url+"/"+ids[int(n)%len(ids)], token)
+				} else {
+					status = send(ctx, client, url, token, run, n)
+				}
 				took := time.Since(t0)
 				if t0.Before(measureFrom) || ctx.Err() != nil {
 					continue
@@ -129,6 +176,25 @@ func send(ctx context.Context, client *http.Client, url, token, run string, n in
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Idempotency-Key", fmt.Sprintf("load-%s-%d", run, n))
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// read gets one record and returns the status (0 when no answer came).
+func read(ctx context.Context, client *http.Client, url, token string) int {
+	req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
+	if err != nil {
+		return 0
+	}
+	req.Header.Set("Candour-Purpose", "case_management")
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
