@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/candour-vault/candour"
-	"github.com/candour-vault/candour/insight"
 	"github.com/candour-vault/candour/sqlite"
 	"github.com/candour-vault/candour/storetest"
 )
@@ -58,27 +57,7 @@ func BenchmarkSummaryTenThousand(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	scope := candour.Scope{Grants: []candour.ScopeGrant{
-		{Agency: "police-north", Purposes: []candour.Purpose{candour.PurposeServiceImprovement}, Sensitivities: candour.Sensitivities()},
-		{Agency: "victim-support-north", Purposes: []candour.Purpose{candour.PurposeServiceImprovement},
-			Sensitivities: []candour.Sensitivity{candour.SensitivityStandard}, SharedWith: "police-north"},
-	}}
-	noise, err := insight.NewNoise(make([]byte, 32))
-	if err != nil {
-		b.Fatal(err)
-	}
-	actx := candour.WithAgencies(ctx, "police-north", "victim-support-north")
-	q := candour.SummaryQuery{GroupBy: []string{"service", "period"}}
-	b.ResetTimer()
-	for b.Loop() {
-		strata, err := db.ReleaseStrata(actx, scope, q)
-		if err != nil || len(strata) == 0 {
-			b.Fatalf("release strata: %d, %v", len(strata), err)
-		}
-		if cells := insight.Protect(strata, q.GroupBy, 10, noise, nil); len(cells) == 0 {
-			b.Fatal("no cell published")
-		}
-	}
+	storetest.BenchmarkSummary(b, db)
 }
 
 func intp(v int) *int { return &v }

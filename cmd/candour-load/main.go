@@ -176,16 +176,7 @@ func send(ctx context.Context, client *http.Client, url, token, run string, n in
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Idempotency-Key", fmt.Sprintf("load-%s-%d", run, n))
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return 0
-	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return resp.StatusCode
+	return do(client, req, token)
 }
 
 // read gets one record and returns the status (0 when no answer came).
@@ -195,6 +186,12 @@ func read(ctx context.Context, client *http.Client, url, token string) int {
 		return 0
 	}
 	req.Header.Set("Candour-Purpose", "case_management")
+	return do(client, req, token)
+}
+
+// do sends req with the token, reads the answer whole and returns its
+// status (0 when no answer came).
+func do(client *http.Client, req *http.Request, token string) int {
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
