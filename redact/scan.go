@@ -416,6 +416,12 @@ func (f *finder) digitGroup(i int) (int, Kind) {
 	for j < len(f.toks) && f.toks[j].digits && !f.toks[j].letters && groupGap(f.gap(j)) {
 		j++
 	}
+	if j-i > maxGroups {
+		// No identifier has so many groups; a run this long is redacted
+		// whole rather than searched group by group (which would cost time
+		// in proportion to its square).
+		return j, KindRef
+	}
 	start := f.toks[i].start
 	for start > 0 && (f.text[start-1] == '+' || f.text[start-1] == '(') {
 		start--
@@ -452,6 +458,10 @@ func (f *finder) digitGroup(i int) (int, Kind) {
 	}
 	return i, ""
 }
+
+// maxGroups is the most groups of digits one identifier is read from: a
+// phone number spaced digit by digit has eleven or twelve.
+const maxGroups = 24
 
 // groupGap reports whether a gap can sit between groups of one number.
 func groupGap(g string) bool {
