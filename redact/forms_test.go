@@ -31,6 +31,12 @@ func TestRedactOddForms(t *testing.T) {
 		{"my son goes to Oakfield Primary School", "my son goes to [SCHOOL]"},
 		{"she works at the Royal Infirmary", "she works at the [WORKPLACE]"},
 		{"Flat 3, 12 Mill Road", "[ADDRESS], [ADDRESS]"},
+		// Hidden from a matcher but not from a reader.
+		{"call 07700\u200b900123 now", "call [PHONE] now"},
+		{"call ０７７００ ９００１２３ now", "call [PHONE] now"},
+		{"call O7700 9OO123 now", "call [PHONE] now"},
+		{"write to jane＠example.com", "write to [EMAIL]"},
+		{"Sio\u00adbhan rang", "[NAME] rang"},
 		// Look-alikes that identify no one.
 		{"the NHS 111 line was busy at 10 am", "the NHS 111 line was busy at 10 am"},
 		{"we met at seven on one day at the station", "we met at seven on one day at the station"},

@@ -106,9 +106,16 @@ func (r *Redactor) find(text string, use func([]Span)) {
 	if b == nil {
 		b = &buffers{}
 	}
+	read, undone := readable(text)
+	if undone {
+		text = read.text
+	}
 	spans := r.pat.find(text, b.spans[:0])
 	spans, b.toks = r.lex.find(text, spans, b.toks[:0])
 	spans = resolve(spans)
+	if undone {
+		spans = resolve(read.back(spans)) // mapped back, two may now touch or overlap
+	}
 	use(spans)
 	b.spans = spans
 	clear(b.toks) // drop the strings the tokens hold

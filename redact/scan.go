@@ -379,7 +379,11 @@ func (f *finder) monthDate(i int) (int, Kind) {
 			j++
 		}
 		if month(j) {
-			if end := year(j + 1); end > j+1 {
+			end := year(j + 1)
+			if day(j+1) && f.near(j+1) { // "3 March 18, 1960": the day was a number before the date
+				end = max(end, year(j+2))
+			}
+			if end > j+1 {
 				return end, KindDate
 			}
 		}
