@@ -15,9 +15,12 @@ func TestMarshalLeafByHand(t *testing.T) {
 	pick := func(xs ...string) string { return xs[r.IntN(len(xs))] }
 	plain := []string{"", "a", "caseworker-7", "https://idp.example/", "police-north", "01a20db6-610d-704e-8661-000000000001", "sha256:f1e8"}
 	odd := []string{"<script>", "a&b", "quote\"d", "back\\slash", "new\nline", "tab\t", "café", "\u2028", "\x7f", string([]byte{0xff})}
+	byHand := 0
 	for n := range 5000 {
+		oddOnes := 0
 		str := func() string {
 			if r.IntN(20) == 0 {
+				oddOnes++
 				return pick(odd...)
 			}
 			return pick(plain...)
@@ -51,6 +54,12 @@ func TestMarshalLeafByHand(t *testing.T) {
 			t.Fatal(err)
 		}
 		got, ok := e.appendPlain(nil)
+		if oddOnes == 0 && !ok {
+			t.Fatalf("entry %d holds only plain strings but is not written by hand", n)
+		}
+		if ok {
+			byHand++
+		}
 		if ok && string(got) != string(want) {
 			t.Fatalf("entry %d by hand:\n%s\njson.Marshal:\n%s", n, got, want)
 		}
@@ -70,6 +79,9 @@ func TestMarshalLeafByHand(t *testing.T) {
 				t.Fatalf("entry %d written by hand is not read by hand: %s", n, leaf)
 			}
 		}
+	}
+	if byHand == 0 || byHand == 5000 {
+		t.Errorf("%d of 5000 entries written by hand: both paths must be tried", byHand)
 	}
 }
 

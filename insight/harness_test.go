@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/candour-vault/candour"
 	"github.com/candour-vault/candour/api"
@@ -169,18 +168,6 @@ func (s *server) comments(analyst string, q url.Values) []candour.CommentGroup {
 			return groups
 		}
 	}
-}
-
-// trialCells hands out distinct (service, month) cells of the sharing
-// agency, one a trial, all in closed months.
-func trialCells(n int) [][2]string {
-	services := []string{"victim-support/initial-contact", "victim-support/ongoing-support", "victim-support/court-preparation"}
-	var out [][2]string
-	for i := 0; len(out) < n; i++ {
-		month := time.Date(2025, 10, 1, 0, 0, 0, 0, time.UTC).AddDate(0, -i/len(services), 0)
-		out = append(out, [2]string{services[i%len(services)], month.Format("2006-01")})
-	}
-	return out
 }
 
 // outcome is an attack's measured success against its chance baseline.

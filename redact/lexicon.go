@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"embed"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -140,16 +141,8 @@ func (l *lexicon) readList(name string, fl trait, ph *phrases, first trait) erro
 	}
 	if ph != nil {
 		for _, v := range *ph {
-			sortLongestFirst(v)
+			slices.SortStableFunc(v, func(a, b []string) int { return len(b) - len(a) }) // longest first
 		}
 	}
 	return nil
-}
-
-func sortLongestFirst(v [][]string) {
-	for i := 1; i < len(v); i++ {
-		for j := i; j > 0 && len(v[j]) > len(v[j-1]); j-- {
-			v[j], v[j-1] = v[j-1], v[j]
-		}
-	}
 }

@@ -44,27 +44,6 @@ const (
 	KindRole      Kind = "ROLE"
 )
 
-// Class groups kinds the way the evaluation floors do.
-type Class string
-
-// The three classes of identifier.
-const (
-	ClassStructured Class = "structured"
-	ClassName       Class = "name"
-	ClassQuasi      Class = "place, school, workplace or role"
-)
-
-// Class returns k's class.
-func (k Kind) Class() Class {
-	switch k {
-	case KindName:
-		return ClassName
-	case KindPlace, KindSchool, KindWorkplace, KindRole:
-		return ClassQuasi
-	}
-	return ClassStructured
-}
-
 // Span is one identifier found in a text: bytes [Start, End).
 type Span struct {
 	Start, End int

@@ -13,6 +13,27 @@ import (
 	"unicode"
 )
 
+// Class groups kinds the way the evaluation floors do.
+type Class string
+
+// The three classes of identifier.
+const (
+	ClassStructured Class = "structured"
+	ClassName       Class = "name"
+	ClassQuasi      Class = "place, school, workplace or role"
+)
+
+// Class returns k's class.
+func (k Kind) Class() Class {
+	switch k {
+	case KindName:
+		return ClassName
+	case KindPlace, KindSchool, KindWorkplace, KindRole:
+		return ClassQuasi
+	}
+	return ClassStructured
+}
+
 // update regenerates testdata/dev.jsonl and testdata/test.jsonl from the
 // splits in eval_test.go and evaldev_test.go:
 //

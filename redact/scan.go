@@ -208,16 +208,9 @@ func (f *finder) postcode(i int) (int, Kind) {
 // ("W123 ABC", "ABC 123D", "AXZ 1234").
 func (f *finder) vehicle(i int) (int, Kind) {
 	r := f.raw(i)
-	if len(r) > 7 {
-		return i, ""
-	}
-	var b1, b2 [8]byte
-	sh := shapeOf(r, &b1)
-	var next string
-	var nextSh []byte
+	next := ""
 	if i+1 < len(f.toks) && f.spaced(i+1, 1) {
 		next = f.raw(i + 1)
-		nextSh = shapeOf(next, &b2)
 	}
 	// A separate group of letters is a registration's only when it is in
 	// capitals or is no English word ("the car was yk19 and…" is not).
@@ -225,43 +218,23 @@ func (f *finder) vehicle(i int) (int, Kind) {
 		l := f.raw(j)
 		return strings.ToUpper(l) == l || !f.is(j, fWord|fFunction)
 	}
-	s, ns := string(sh), string(nextSh) // compared, not kept: no copies
 	switch {
-	case s == "LLDDLLL":
+	case shapeIs(r, "LLDDLLL"):
 		return i + 1, KindVehicle
-	case s == "LDLLL" || s == "LDDLLL" || s == "LDDDLLL" || s == "LLLDL" || s == "LLLDDL" || s == "LLLDDDL":
+	case shapeIn(r, "LDLLL", "LDDLLL", "LDDDLLL", "LLLDL", "LLLDDL", "LLLDDDL"):
 		if strings.ToUpper(r) == r {
 			return i + 1, KindVehicle
 		}
-	case s == "LLDD" && ns == "LLL" && !f.is(i+1, fFunction):
+	case shapeIs(r, "LLDD") && shapeIs(next, "LLL") && !f.is(i+1, fFunction):
 		return i + 2, KindVehicle
-	case (s == "LD" || s == "LDD" || s == "LDDD") && ns == "LLL" && lettersOK(i+1):
+	case shapeIn(r, "LD", "LDD", "LDDD") && shapeIs(next, "LLL") && lettersOK(i+1):
 		return i + 2, KindVehicle
-	case s == "LLL" && (ns == "DL" || ns == "DDL" || ns == "DDDL") && lettersOK(i):
+	case shapeIs(r, "LLL") && shapeIn(next, "DL", "DDL", "DDDL") && lettersOK(i):
 		return i + 2, KindVehicle
-	case s == "LLL" && allDigits(next) && len(next) <= 4 && lettersOK(i) && !acronym(r) && !f.is(i, fMonth):
+	case shapeIs(r, "LLL") && allDigits(next) && len(next) <= 4 && lettersOK(i) && !acronym(r) && !f.is(i, fMonth):
 		return i + 2, KindVehicle
 	}
 	return i, ""
-}
-
-// shapeOf writes the shape of s (L for a letter, D for a digit) into buf,
-// or returns nil when s is longer than buf.
-func shapeOf(s string, buf *[8]byte) []byte {
-	if len(s) > len(buf) {
-		return nil
-	}
-	for i := range len(s) {
-		switch {
-		case isLetter(s[i]):
-			buf[i] = 'L'
-		case isDigit(s[i]):
-			buf[i] = 'D'
-		default:
-			buf[i] = s[i]
-		}
-	}
-	return buf[:len(s)]
 }
 
 // acronym reports whether s is a public body or term written in capitals

@@ -32,8 +32,26 @@ func compilePatterns() *patterns {
 
 // find appends the emails spelt out and the IPv6 addresses in text to spans.
 func (p *patterns) find(text string, spans []Span) []Span {
-	// A spoken "at": " at " with "dot" or ".x" soon after, or "(at)", "[at]".
-	spoken := false
+	for _, w := range windows(text, spokenAts(text)) {
+		spans = p.spokenEmails(text, w, spans)
+	}
+	if colons := indexesOf(text, ':'); len(colons) >= 2 {
+		for _, w := range windows(text, colons) {
+			for _, m := range p.ipv6.FindAllStringIndex(text[w[0]:w[1]], -1) {
+				if s := text[w[0]+m[0] : w[0]+m[1]]; strings.Count(s, ":") >= 2 && net.ParseIP(s) != nil {
+					spans = append(spans, Span{w[0] + m[0], w[0] + m[1], KindIP})
+				}
+			}
+		}
+	}
+	return spans
+}
+
+// spokenAts returns where text says "at" as an email would spell it:
+// "(at)", "[at]", or " at " with "dot" or ".x" soon after and no "@" (for
+// "at jo@example.com" is written, not spoken).
+func spokenAts(text string) []int {
+	var out []int
 	for i := 1; i+2 < len(text); i++ {
 		k := strings.IndexAny(text[i:len(text)-2], "aA")
 		if k < 0 {
@@ -45,41 +63,29 @@ func (p *patterns) find(text string, spans []Span) []Span {
 		}
 		switch before, after := text[i-1], text[i+2]; {
 		case (before == '(' || before == '[') && (after == ')' || after == ']'):
-			spoken = true
+			out = append(out, i)
 		case before == ' ' && after == ' ':
 			rest := text[i+3 : min(len(text), i+3+48)]
-			// "at jo@example.com" is written, not spoken.
-			spoken = strings.IndexByte(rest, '@') < 0 && (containsFold(rest, "dot") || hasDotWord(rest))
+			if strings.IndexByte(rest, '@') < 0 && (containsFold(rest, "dot") || hasDotWord(rest)) {
+				out = append(out, i)
+			}
 		}
-		if spoken {
+	}
+	return out
+}
+
+// indexesOf returns where b stands in text.
+func indexesOf(text string, b byte) []int {
+	var out []int
+	for i := strings.IndexByte(text, b); i >= 0; {
+		out = append(out, i)
+		next := strings.IndexByte(text[i+1:], b)
+		if next < 0 {
 			break
 		}
+		i += 1 + next
 	}
-	if spoken {
-		spokenAt := func(i int) bool {
-			switch {
-			case text[i] == '(' || text[i] == '[':
-				return i+3 < len(text) && strings.EqualFold(text[i+1:i+3], "at") && (text[i+3] == ')' || text[i+3] == ']')
-			case text[i] == ' ' && i+3 < len(text) && strings.EqualFold(text[i+1:i+3], "at") && text[i+3] == ' ':
-				rest := text[i+4 : min(len(text), i+4+48)]
-				return containsFold(rest, "dot") || hasDotWord(rest)
-			}
-			return false
-		}
-		for _, w := range windows(text, spokenAt) {
-			spans = p.spokenEmails(text, w, spans)
-		}
-	}
-	if strings.Count(text, ":") >= 2 {
-		for _, w := range windows(text, func(i int) bool { return text[i] == ':' }) {
-			for _, m := range p.ipv6.FindAllStringIndex(text[w[0]:w[1]], -1) {
-				if s := text[w[0]+m[0] : w[0]+m[1]]; strings.Count(s, ":") >= 2 && net.ParseIP(s) != nil {
-					spans = append(spans, Span{w[0] + m[0], w[0] + m[1], KindIP})
-				}
-			}
-		}
-	}
-	return spans
+	return out
 }
 
 // spokenEmails finds emails spelt out in text[w[0]:w[1]]. A match must end
@@ -137,14 +143,11 @@ func topLevelDomain(s string) bool {
 	return len(last) == 2
 }
 
-// windows returns the parts of text within window bytes of a byte that
-// anchor accepts, widened to whitespace and merged where they meet.
-func windows(text string, anchor func(int) bool) [][2]int {
+// windows returns the parts of text within window bytes of the anchors (in
+// order), widened to whitespace and merged where they meet.
+func windows(text string, anchors []int) [][2]int {
 	var out [][2]int
-	for i := 0; i < len(text); i++ {
-		if !anchor(i) {
-			continue
-		}
+	for _, i := range anchors {
 		start, end := max(0, i-window), min(len(text), i+window)
 		for start > 0 && !isSpace(text[start-1]) {
 			start--
@@ -153,11 +156,10 @@ func windows(text string, anchor func(int) bool) [][2]int {
 			end++
 		}
 		if n := len(out); n > 0 && start <= out[n-1][1] {
-			out[n-1][1] = end
+			out[n-1][1] = max(out[n-1][1], end)
 		} else {
 			out = append(out, [2]int{start, end})
 		}
-		i = max(i, end-window-1) // anchors before here fall in this window
 	}
 	return out
 }

@@ -405,7 +405,7 @@ func (f *finder) lower(i int) int {
 	case t.is(fEmployer):
 		f.add(i, i+1, KindWorkplace)
 		return i + 1
-	case len(t.low) >= 3 && !f.knownForm(t.low) && !f.nearWord(t.low):
+	case len(t.low) >= 3 && !f.knownForm(t.low) && !f.l.slip(t.low):
 		// A word in no list and no slip of the keyboard away from an
 		// English word: a name or a place written in lower case.
 		if f.placeCue(i) {
@@ -441,10 +441,6 @@ func (f *finder) knownForm(w string) bool {
 	}
 	return false
 }
-
-// nearWord reports whether w is one slip of the keyboard from a common
-// English word: a misspelling, not a name.
-func (f *finder) nearWord(w string) bool { return f.l.slip(w) }
 
 // placeCue reports whether the words before token i say a place follows.
 func (f *finder) placeCue(i int) bool {
