@@ -285,6 +285,7 @@ const (
 	ActionFeedbackCreate   Action = "feedback.create"
 	ActionFeedbackRead     Action = "feedback.read"
 	ActionFeedbackWithdraw Action = "feedback.withdraw"
+	ActionFeedbackList     Action = "feedback.list"
 	ActionAuditRead        Action = "audit.read"
 	ActionAuditCheckpoint  Action = "audit.checkpoint"
 	ActionInsightSummary   Action = "insight.summary"

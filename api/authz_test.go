@@ -57,7 +57,7 @@ func readMatrix(t *testing.T) []matrixCell {
 // answer. It first checks that the matrix holds every cell exactly once.
 func TestAuthorizationMatrix(t *testing.T) {
 	cells := readMatrix(t)
-	endpoints := []string{"POST /v1/feedback", "GET /v1/feedback/{id}", "GET /v1/audit/entries?record={id}",
+	endpoints := []string{"POST /v1/feedback", "GET /v1/feedback/{id}", "GET /v1/feedback?mine=false", "GET /v1/audit/entries?record={id}",
 		"GET /v1/audit/checkpoint", "POST /v1/audit/checkpoint", "GET /v1/audit/proof/inclusion?seq=0&size=2",
 		"GET /v1/audit/proof/consistency?old=1&new=2", "GET /v1/audit/verifier-key",
 		"POST /v1/feedback/{fresh}/withdraw", "POST /v1/subjects/erase",

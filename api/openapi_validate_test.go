@@ -57,6 +57,8 @@ func TestOpenAPIValidates(t *testing.T) {
 	}
 	e.do(t, "POST", "/v1/audit/checkpoint", auditor, nil, "")
 	analysis := map[string]string{"Candour-Purpose": "service_improvement"}
+	caseMgmt := map[string]string{"Candour-Purpose": "case_management"}
+	caseMgmtJSON := map[string]string{"Candour-Purpose": "case_management", "Content-Type": "application/json"}
 	cases := []struct {
 		method, path, token string
 		header              map[string]string
@@ -69,6 +71,11 @@ func TestOpenAPIValidates(t *testing.T) {
 		{"POST", "/v1/feedback", "", jsonCT, validBody, 401},
 		{"GET", "/v1/feedback/" + rc.ID, cw, map[string]string{"Candour-Purpose": "case_management"}, "", 200},
 		{"GET", "/v1/feedback/" + rc.ID, partner, map[string]string{"Candour-Purpose": "case_management"}, "", 404},
+		{"GET", "/v1/feedback?mine=true&limit=5", cw, caseMgmt, "", 200},
+		{"GET", "/v1/feedback?subject_ref=VS-2026-000999", cw, caseMgmt, "", 400},
+		{"GET", "/v1/feedback", partner, caseMgmt, "", 403},
+		{"POST", "/v1/feedback/search", cw, caseMgmtJSON, `{"subject_ref":"VS-2026-000999","limit":5}`, 200},
+		{"POST", "/v1/feedback/search", cw, caseMgmtJSON, `{"subject_ref":"VS-2026-000999","colour":"red"}`, 400},
 		{"POST", "/v1/feedback/" + fresh() + "/withdraw", cw, nil, "", 200},
 		{"POST", "/v1/subjects/erase", admin, jsonCT, `{"subject_ref":"VS-2026-000999"}`, 200},
 		{"GET", "/v1/insights/summary?group_by=service,period", partner, analysis, "", 200},

@@ -30,6 +30,7 @@ type FeedbackService interface {
 	Read(ctx context.Context, c candour.Caller, id string) (candour.Feedback, error)
 	Withdraw(ctx context.Context, c candour.Caller, id string) (candour.Withdrawal, error)
 	Erase(ctx context.Context, c candour.Caller, subjectRef string) (candour.Erasure, error)
+	List(ctx context.Context, c candour.Caller, q candour.ListQuery) (candour.RecordList, error)
 }
 
 // AuditService serves auditors (audit.Service).
@@ -100,6 +101,8 @@ func New(c Config) *Server {
 		mux.HandleFunc("GET /.well-known/jwks.json", s.jwks)
 	}
 	mux.HandleFunc("POST /v1/feedback", s.authed(s.createFeedback))
+	mux.HandleFunc("GET /v1/feedback", s.authed(s.listFeedback))
+	mux.HandleFunc("POST /v1/feedback/search", s.authed(s.searchFeedback))
 	mux.HandleFunc("GET /v1/feedback/{id}", s.authed(s.readFeedback))
 	mux.HandleFunc("POST /v1/feedback/{id}/withdraw", s.authed(s.withdrawFeedback))
 	mux.HandleFunc("POST /v1/subjects/erase", s.authed(s.eraseSubject))

@@ -291,13 +291,19 @@ func (d *DB) replay(ctx context.Context, idem candour.Idempotency) (candour.Rece
 	return rc, nil
 }
 
-// recordColumns are the columns scanRecord reads, in order.
-const recordColumns = `id, agency, submitted_by, submitted_at, service,
+// recordColumns are the columns scanRecord reads, in order; listColumns
+// the same with the sealed content read as NULL.
+const (
+	recordColumns = columnsHead + `sealed, ` + columnsTail
+	listColumns   = columnsHead + `NULL, ` + columnsTail
+	columnsHead   = `id, agency, submitted_by, submitted_at, service,
 	touchpoint, channel, period, satisfaction, effort, felt_safe, felt_believed,
 	would_recommend, sensitivity, consent_purposes, consent_share_with, consent_method,
 	consent_notice_version, consent_expires_at, consent_captured_at, consent_captured_by,
-	consent_withdrawn_at, subject_hash, sealed, record_key, age_band, sex, ethnic_group, disability,
+	consent_withdrawn_at, subject_hash, `
+	columnsTail   = `record_key, age_band, sex, ethnic_group, disability,
 	has_comment, released`
+)
 
 // scanRecord reads one row of recordColumns.
 func scanRecord(row pgx.Row) (candour.Record, error) {

@@ -25,6 +25,7 @@ type Store interface {
 	candour.DataKeyStore
 	candour.AuditLog
 	candour.AuditReader
+	candour.RecordLister
 	audit.Store
 	// DataKeysAfter and ReplaceDataKey serve key rotation.
 	DataKeysAfter(ctx context.Context, after string, limit int) ([]candour.WrappedKey, error)
@@ -66,6 +67,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"EraseSubject", testErase},
 		{"ReleasesMatchReference", testReleases},
 		{"WithdrawnKeepsNoAnalyticalValues", testWithdrawnValues},
+		{"ListRecords", testListRecords},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore(t)) })

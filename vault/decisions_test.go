@@ -24,6 +24,7 @@ func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 // store is what the feedback service needs of a database.
 type store interface {
 	candour.FeedbackStore
+	candour.RecordLister
 	candour.DataKeyStore
 	candour.AuditLog
 	candour.AuditReader

@@ -36,7 +36,7 @@ import (
 
 // Service is the feedback service. It is safe for concurrent use.
 type Service struct {
-	store  candour.FeedbackStore
+	store  Store
 	dkeys  candour.DataKeyStore
 	log    candour.AuditLog
 	keys   *countingKEK
@@ -51,10 +51,16 @@ type Service struct {
 	logger *slog.Logger
 }
 
+// Store keeps sealed records and lists them for case management.
+type Store interface {
+	candour.FeedbackStore
+	candour.RecordLister
+}
+
 // Config wires a Service. Now and NewID default to the wall clock and UUIDv7;
 // Logger defaults to discarding.
 type Config struct {
-	Store    candour.FeedbackStore
+	Store    Store
 	DataKeys candour.DataKeyStore
 	Log      candour.AuditLog
 	Keys     KEK

@@ -26,6 +26,7 @@ import (
 // store is what the server needs of a database.
 type store interface {
 	candour.FeedbackStore
+	candour.RecordLister
 	candour.AuditLog
 	candour.AuditReader
 	candour.Pinger

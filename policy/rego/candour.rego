@@ -74,6 +74,16 @@ grants contains "caseworker reads their own agency's record for case management"
 	not input.resource.consent.withdrawn_at
 }
 
+# Caseworkers find their own agency's records for case management: the list
+# shows analytical dimensions only, never content, and withdrawn records
+# too (marked), so that a caseworker can tell the person it is done.
+grants contains "caseworker lists their own agency's records for case management" if {
+	input.action == "feedback.list"
+	roles.caseworker
+	input.purpose in data.roles.caseworker.purposes
+	own_record
+}
+
 # Administrators may read their own agency's content, and every such read is
 # flagged in the audit log.
 grants contains "administrator reads their own agency's record; flagged in the audit log" if {

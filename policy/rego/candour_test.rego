@@ -127,6 +127,24 @@ test_caseworker_withdraws_own_record_only if {
 	not withdraw(p("analyst", "police-north"), "police-north").allow
 }
 
+list(principal, purpose, agency) := decide({
+	"principal": principal, "action": "feedback.list", "purpose": purpose,
+	"resource": {"agency": agency}, "now": now,
+})
+
+test_caseworker_lists_own_agency_for_case_management_only if {
+	list(p("caseworker", "police-north"), "case_management", "police-north").allow
+	not list(p("caseworker", "police-north"), "case_management", "victim-support-north").allow
+	not list(p("caseworker", "police-north"), "service_improvement", "police-north").allow
+	not list(p("caseworker", "nowhere-north"), "case_management", "nowhere-north").allow
+}
+
+test_only_caseworkers_list if {
+	every role in ["analyst", "auditor", "admin"] {
+		not list(p(role, "police-north"), "case_management", "police-north").allow
+	}
+}
+
 # ---------------------------------------------------------------- the log
 
 test_auditor_reads_audit_log if {
