@@ -120,7 +120,7 @@ func (i *Issuer) Mint(sub, agency string, roles []candour.Role, ttl time.Duratio
 	if _, err := rand.Read(jti); err != nil {
 		return "", err
 	}
-	c := claims{
+	c := devClaims{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    DevIssuer,
 			Subject:   sub,
@@ -153,4 +153,12 @@ func (i *Issuer) JWKS() []byte {
 		"x": base64.RawURLEncoding.EncodeToString(i.key.Public().(ed25519.PublicKey)),
 	}}})
 	return b
+}
+
+// devClaims are the claims the dev issuer mints: Candour's role names in
+// "roles" and the agency in "agency", as the default ClaimMapping reads them.
+type devClaims struct {
+	jwt.RegisteredClaims
+	Agency string   `json:"agency,omitempty"`
+	Roles  []string `json:"roles,omitempty"`
 }

@@ -91,7 +91,8 @@ func TestVerifier(t *testing.T) {
 		{"no issuer", sign(with("iss", nil), nil, nil), false},
 		{"wrong audience", sign(with("aud", "other"), nil, nil), false},
 		{"no subject", sign(with("sub", nil), nil, nil), false},
-		{"unknown role", sign(with("roles", []string{"superuser"}), nil, nil), false},
+		{"unknown role beside caseworker ignored", sign(with("roles", []string{"caseworker", "superuser"}), nil, nil), true},
+		{"roles not strings", sign(with("roles", []int{1}), nil, nil), false},
 		{"malformed agency", sign(with("agency", "Police North"), nil, nil), false},
 		{"other key same kid", sign(base(), nil, otherKey), false},
 		{"unknown kid", sign(base(), func(tok *jwt.Token) { tok.Header["kid"] = "nope" }, nil), false},
@@ -132,6 +133,35 @@ func TestVerifier(t *testing.T) {
 				t.Errorf("error %v: want the one generic 401", err)
 			}
 		})
+	}
+}
+
+// TestVerifierClaimMapping: a provider that keeps roles elsewhere under its
+// own names (Keycloak's realm_access.roles) gives the same principal.
+func TestVerifierClaimMapping(t *testing.T) {
+	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	iss, err := LoadOrCreateIssuer(filepath.Join(t.TempDir(), "issuer.key"), clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := NewVerifier(iss, DevIssuer, DevAudience, clock).WithClaimMapping(candour.ClaimMapping{
+		RolesClaim: "realm_access.roles", AgencyClaim: "org",
+		RoleValues: map[string]candour.Role{"candour-cw": candour.RoleCaseworker}})
+	tok := jwt.NewWithClaims(jwt.SigningMethodEdDSA, jwt.MapClaims{"iss": DevIssuer, "aud": DevAudience, "sub": "cw-1",
+		"org": "police-north", "realm_access": map[string]any{"roles": []string{"offline_access", "candour-cw"}},
+		"roles": []string{"admin"}, "iat": now.Unix(), "exp": now.Add(time.Hour).Unix()})
+	tok.Header["kid"] = iss.kid
+	s, err := tok.SignedString(iss.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := v.Verify(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Agency != "police-north" || len(p.Roles) != 1 || p.Roles[0] != candour.RoleCaseworker {
+		t.Errorf("principal %+v, want the caseworker of police-north (and not the admin of the unmapped roles claim)", p)
 	}
 }
 

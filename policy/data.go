@@ -3,6 +3,7 @@ package policy
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"time"
@@ -22,7 +23,7 @@ type policyData struct {
 		Name         string
 		AgeRecipient string `json:"age_recipient"`
 	} `json:"agencies"`
-	Services   map[string]struct{ Agency string } `json:"services"`
+	Services   map[string]struct{ Agency, Name string } `json:"services"`
 	Agreements []struct {
 		ID                      string            `json:"id"`
 		Owner                   string            `json:"owner"`
@@ -133,4 +134,35 @@ func CheckData(f Files) []string {
 	}
 	sort.Strings(probs)
 	return probs
+}
+
+// catalogue reads the agencies (sorted by id), services (sorted by id) and
+// the partners each agency shares with under an agreement from data, which
+// CheckData has passed or Compile would not be reached with a useful policy;
+// what does not fit the shape is left out.
+func catalogue(data map[string]any) candour.Catalogue {
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return candour.Catalogue{}
+	}
+	var d policyData
+	if json.Unmarshal(raw, &d) != nil {
+		return candour.Catalogue{}
+	}
+	var c candour.Catalogue
+	for _, id := range slices.Sorted(maps.Keys(d.Agencies)) {
+		a := candour.Agency{ID: id, Name: d.Agencies[id].Name}
+		for _, ag := range d.Agreements {
+			if ag.Owner == id {
+				a.Partners = append(a.Partners, ag.Partners...)
+			}
+		}
+		slices.Sort(a.Partners)
+		a.Partners = slices.Compact(a.Partners)
+		c.Agencies = append(c.Agencies, a)
+	}
+	for _, id := range slices.Sorted(maps.Keys(d.Services)) {
+		c.Services = append(c.Services, candour.Service{ID: id, Name: d.Services[id].Name, Agency: d.Services[id].Agency})
+	}
+	return c
 }

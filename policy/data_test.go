@@ -1,7 +1,9 @@
 package policy_test
 
 import (
+	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -64,4 +66,26 @@ func clone(t *testing.T, v map[string]any) map[string]any {
 	var out map[string]any
 	json.Unmarshal(b, &out)
 	return out
+}
+
+func TestCatalogue(t *testing.T) {
+	e, err := policy.Load(context.Background(), policy.Embedded())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := e.Catalogue()
+	vs, ok := c.Agency("victim-support-north")
+	if !ok || vs.Name == "" || !slices.Equal(vs.Partners, []string{"council-north-social-care", "police-north"}) {
+		t.Errorf("victim-support-north: %+v, %v", vs, ok)
+	}
+	if h, _ := c.Agency("housing-north"); len(h.Partners) != 0 {
+		t.Errorf("housing-north has no agreement, but partners %v", h.Partners)
+	}
+	services := c.ServicesOf("police-north")
+	if len(services) != 3 || services[0].Name == "" {
+		t.Errorf("police-north's services: %+v", services)
+	}
+	if _, ok := c.Service("police/made-up"); ok {
+		t.Error("a service the data does not name was found")
+	}
 }

@@ -62,6 +62,9 @@ func (d *Dynamic) Ping(ctx context.Context) error {
 // Agencies returns the agencies of the policy in force.
 func (d *Dynamic) Agencies() []string { return d.cur.Load().Agencies() }
 
+// Catalogue returns the catalogue of the policy in force.
+func (d *Dynamic) Catalogue() candour.Catalogue { return d.cur.Load().Catalogue() }
+
 // Revision returns the revision of the policy in force.
 func (d *Dynamic) Revision() string { return d.cur.Load().Revision() }
 

@@ -98,6 +98,7 @@ type Engine struct {
 	revision string
 	newID    func() string
 	agencies []string
+	cat      candour.Catalogue
 }
 
 var _ candour.Authorizer = (*Engine)(nil)
@@ -125,8 +126,13 @@ func Compile(ctx context.Context, f Files) (*Engine, error) {
 		return nil, fmt.Errorf("policy: compile: %w", err)
 	}
 	agencies, _ := f.Data["agencies"].(map[string]any)
-	return &Engine{prepared: pq, revision: f.Revision, newID: uuid.NewString, agencies: slices.Sorted(maps.Keys(agencies))}, nil
+	return &Engine{prepared: pq, revision: f.Revision, newID: uuid.NewString, agencies: slices.Sorted(maps.Keys(agencies)),
+		cat: catalogue(f.Data)}, nil
 }
+
+// Catalogue returns the agencies, services and sharing partners the policy
+// data names, for pages to offer as choices.
+func (e *Engine) Catalogue() candour.Catalogue { return e.cat }
 
 // Agencies returns the ids of the agencies the policy data knows, sorted.
 func (e *Engine) Agencies() []string { return slices.Clone(e.agencies) }

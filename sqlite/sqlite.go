@@ -174,7 +174,7 @@ const (
 		would_recommend, sensitivity, consent_purposes, consent_share_with, consent_method,
 		consent_notice_version, consent_expires_at, consent_captured_at, consent_captured_by,
 		consent_withdrawn_at, subject_hash, `
-	columnsTail   = `record_key, age_band, sex, ethnic_group, disability,
+	columnsTail = `record_key, age_band, sex, ethnic_group, disability,
 		has_comment, released`
 )
 

@@ -26,6 +26,7 @@ type Store interface {
 	candour.AuditLog
 	candour.AuditReader
 	candour.RecordLister
+	candour.SessionStore
 	audit.Store
 	// DataKeysAfter and ReplaceDataKey serve key rotation.
 	DataKeysAfter(ctx context.Context, after string, limit int) ([]candour.WrappedKey, error)
@@ -68,6 +69,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"ReleasesMatchReference", testReleases},
 		{"WithdrawnKeepsNoAnalyticalValues", testWithdrawnValues},
 		{"ListRecords", testListRecords},
+		{"Sessions", testSessions},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore(t)) })
