@@ -60,7 +60,11 @@ func BenchmarkSubmitPostgres(b *testing.B) {
 	}
 	c := components{store: db, keys: keys, policy: pol, logger: slog.New(slog.DiscardHandler),
 		auth: api.NewVerifier(iss, api.DevIssuer, api.DevAudience, nil)}
-	srv := httptest.NewServer(c.handler())
+	h, err := c.handler()
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
 	defer srv.Close()
 	token, err := iss.Mint("bench", "victim-support-north", []candour.Role{candour.RoleCaseworker}, time.Hour)
 	if err != nil {

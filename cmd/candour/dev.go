@@ -23,6 +23,7 @@ import (
 	"github.com/candour-vault/candour/policy"
 	"github.com/candour-vault/candour/vault"
 	"github.com/candour-vault/candour/vault/keyring"
+	"github.com/candour-vault/candour/web"
 )
 
 // devTokens are the tokens `candour dev` prints at start: one per role.
@@ -111,13 +112,17 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	c := components{poolAge: *poolAge, store: db, tree: tree, keys: keys, policy: pol, logger: logger, noise: noise, redact: red, embargo: *release.embargo,
-		auth: api.NewVerifier(issuer, api.DevIssuer, api.DevAudience, nil), jwks: issuer.JWKS()}
+		auth: api.NewVerifier(issuer, api.DevIssuer, api.DevAudience, nil), jwks: issuer.JWKS(),
+		pages: &web.Config{DevPeople: web.DefaultDevPeople(), SecureCookies: false}}
 	releaser := c.releaser()
 	released, err := releaser.Run(ctx, time.Now())
 	if err != nil {
 		return err
 	}
-	handler := c.handler()
+	handler, err := c.handler()
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %w", *addr, err)
@@ -251,6 +256,7 @@ func printBanner(w io.Writer, iss *api.Issuer, dir string, temporary bool, datab
 	}
 	fmt.Fprintf(&b, "\nMore tokens: candour token --data-dir %s --role caseworker --agency police-north\n", dir)
 	fmt.Fprintf(&b, "(from the source tree without installing: go run ./cmd/candour token …; to install: go install ./cmd/candour)\n\n")
+	fmt.Fprintf(&b, "Pages: open http://%s/ in a browser and pick a demo person to sign in as.\n", addr)
 	fmt.Fprintf(&b, "Listening on http://%s\n", addr)
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -10,15 +10,18 @@ import (
 	"net"
 	neturl "net/url"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/MicahParks/keyfunc/v3"
 
+	"github.com/candour-vault/candour"
 	"github.com/candour-vault/candour/api"
 	"github.com/candour-vault/candour/audit"
 	"github.com/candour-vault/candour/vault"
 	"github.com/candour-vault/candour/vault/keyring"
 	"github.com/candour-vault/candour/vault/transit"
+	"github.com/candour-vault/candour/web"
 )
 
 func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -42,6 +45,16 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	issuer := fs.String("issuer", "", "the iss claim tokens must carry")
 	audience := fs.String("audience", "candour", "the aud claim tokens must carry")
 	maxLifetime := fs.Duration("max-token-lifetime", api.DefaultMaxLifetime, "the longest validity (exp less iat) a bearer token may carry")
+	rolesClaim := fs.String("roles-claim", "roles", "dotted path of the claim that holds a person's roles, in bearer tokens and ID tokens (Keycloak: realm_access.roles)")
+	agencyClaim := fs.String("agency-claim", "agency", "dotted path of the claim that holds a person's agency id")
+	roleMap := fs.String("role-map", "", "how the provider's role values map onto Candour's, as value=role,value=role (empty: values that are Candour role names, as they are); unknown values are ignored")
+	oidcIssuer := fs.String("oidc-issuer", "", "the identity provider's issuer URL, for the pages' sign-in (empty: no pages, the API only)")
+	oidcClientID := fs.String("oidc-client-id", "", "Candour's client id at the identity provider")
+	oidcSecret := fs.String("oidc-client-secret", "", "Candour's client secret there (better: CANDOUR_OIDC_CLIENT_SECRET)")
+	oidcRedirect := fs.String("oidc-redirect-url", "", "this server's https://…/sign-in/callback, as registered at the identity provider")
+	oidcScopes := fs.String("oidc-scopes", "profile", "scopes asked for beside openid, comma-separated")
+	sessionIdle := fs.Duration("session-idle-timeout", web.DefaultIdleTimeout, "a page session ends after this long without a request")
+	sessionMax := fs.Duration("session-max-age", web.DefaultAbsoluteTimeout, "a page session ends this long after sign-in, whatever happens")
 	release := addReleaseFlags(fs)
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
@@ -71,6 +84,28 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return usageError{"server: --policy-dir is required (the embedded demo policy is for candour dev only)"}
 	case *maxLifetime <= 0:
 		return usageError{"server: --max-token-lifetime must be positive"}
+	case *oidcIssuer != "" && (*oidcClientID == "" || *oidcRedirect == ""):
+		return usageError{"server: --oidc-issuer needs --oidc-client-id and --oidc-redirect-url"}
+	case *sessionIdle <= 0 || *sessionMax < *sessionIdle:
+		return usageError{"server: --session-idle-timeout must be positive and --session-max-age at least as long"}
+	}
+	roles, err := candour.ParseRoleValues(*roleMap)
+	if err != nil {
+		return usageError{"server: --role-map: " + candour.ErrorMessage(err)}
+	}
+	claims := candour.ClaimMapping{RolesClaim: *rolesClaim, AgencyClaim: *agencyClaim, RoleValues: roles}
+	var pages *web.Config
+	if *oidcIssuer != "" {
+		secure, err := checkRedirectURL(*oidcRedirect)
+		if err != nil {
+			return err
+		}
+		o, err := web.NewOIDC(ctx, web.OIDCConfig{Issuer: *oidcIssuer, ClientID: *oidcClientID, ClientSecret: *oidcSecret,
+			RedirectURL: *oidcRedirect, Scopes: splitList(*oidcScopes), Claims: claims})
+		if err != nil {
+			return err
+		}
+		pages = &web.Config{OIDC: o, SecureCookies: secure, IdleTimeout: *sessionIdle, AbsoluteTimeout: *sessionMax}
 	}
 	if err := checkJWKSURL(*jwksURL); err != nil {
 		return err
@@ -119,7 +154,12 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	c := components{poolAge: *poolAge, store: db, tree: tree, keys: kek, policy: pol, noise: noise, redact: red, embargo: *release.embargo,
-		auth: api.NewVerifier(jwks, *issuer, *audience, nil).WithMaxLifetime(*maxLifetime), logger: logger}
+		auth: api.NewVerifier(jwks, *issuer, *audience, nil).WithMaxLifetime(*maxLifetime).WithClaimMapping(claims), logger: logger,
+		pages: pages}
+	handler, err := c.handler()
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %w", *addr, err)
@@ -128,7 +168,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fmt.Fprintf(stdout, "Listening on http://%s\n", ln.Addr())
 	go checkpointEvery(ctx, tree, *checkpoints, logger)
 	go c.releaser().Every(ctx, *release.interval, time.Now)
-	return serve(ctx, ln, c.handler(), logger)
+	return serve(ctx, ln, handler, logger)
 }
 
 // auditLog returns the audit log, signing checkpoints with the key file at
@@ -146,6 +186,38 @@ func auditLog(ctx context.Context, db audit.Store, keyFile string, tp *transit.P
 		return nil, fmt.Errorf("the checkpoint key in Vault cannot be used: %w", err)
 	}
 	return audit.NewSignedLog(db, signer, vkey)
+}
+
+// checkRedirectURL accepts an https sign-in callback, or a plain http one
+// on a loopback host (then, and only then, the session cookie is not marked
+// Secure, since a browser would not send it back over plain HTTP); it says
+// whether cookies are Secure.
+func checkRedirectURL(raw string) (bool, error) {
+	u, err := neturl.Parse(raw)
+	if err != nil || u.Host == "" || u.Path != "/sign-in/callback" {
+		return false, usageError{"server: --oidc-redirect-url must be an absolute URL ending in /sign-in/callback"}
+	}
+	switch u.Scheme {
+	case "https":
+		return true, nil
+	case "http":
+		host := u.Hostname()
+		if ip := net.ParseIP(host); host == "localhost" || (ip != nil && ip.IsLoopback()) {
+			return false, nil
+		}
+	}
+	return false, usageError{"server: --oidc-redirect-url must use https (plain http only on a loopback address)"}
+}
+
+// splitList reads a comma-separated list, leaving out empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // checkJWKSURL refuses a JWKS URL that is not https, except on a loopback

@@ -21,12 +21,14 @@ import (
 	"github.com/candour-vault/candour/redact"
 	"github.com/candour-vault/candour/sqlite"
 	"github.com/candour-vault/candour/vault"
+	"github.com/candour-vault/candour/web"
 )
 
 // store is what the server needs of a database.
 type store interface {
 	candour.FeedbackStore
 	candour.RecordLister
+	candour.SessionStore
 	candour.AuditLog
 	candour.AuditReader
 	candour.Pinger
@@ -55,10 +57,13 @@ type components struct {
 	auth    api.Authenticator
 	jwks    []byte // served at /.well-known/jwks.json when set (dev issuer)
 	logger  *slog.Logger
+	// pages, when set, serves the pages beside the API (its Feedback,
+	// Sessions and Catalogue are filled in by handler).
+	pages *web.Config
 }
 
-// handler wires the HTTP handler.
-func (c components) handler() http.Handler {
+// handler wires the HTTP handler: the API, and the pages when c.pages is set.
+func (c components) handler() (http.Handler, error) {
 	limits := vault.DefaultCacheLimits
 	if c.poolAge > 0 {
 		limits.PoolMaxAge = c.poolAge
@@ -69,7 +74,7 @@ func (c components) handler() http.Handler {
 		cfg.KeysUp = h.Healthy
 	}
 	svc := vault.New(cfg)
-	return api.New(api.Config{
+	apiHandler := api.New(api.Config{
 		Feedback: svc,
 		Insight: insight.NewService(insight.Config{Store: c.store, Opener: svc, Redactor: c.redact, Log: c.store, Policy: c.policy,
 			Noise: c.noise, Releaser: c.releaser()}),
@@ -79,6 +84,30 @@ func (c components) handler() http.Handler {
 		JWKS:    c.jwks,
 		Ready:   c.ready(),
 		Logger:  c.logger,
+	})
+	if c.pages == nil {
+		return apiHandler, nil
+	}
+	pc := *c.pages
+	pc.Feedback, pc.Sessions, pc.Catalogue, pc.Logger = svc, c.store, c.policy, c.logger
+	pages, err := web.New(pc)
+	if err != nil {
+		return nil, fmt.Errorf("the pages could not be set up: %w", err)
+	}
+	return splitPages(apiHandler, pages), nil
+}
+
+// splitPages sends the API's paths to the API and every other path to the
+// pages.
+func splitPages(apiHandler, pages http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		if strings.HasPrefix(p, "/v1/") || strings.HasPrefix(p, "/.well-known/") ||
+			p == "/livez" || p == "/readyz" || p == "/metrics" || p == "/openapi.json" {
+			apiHandler.ServeHTTP(w, r)
+			return
+		}
+		pages.ServeHTTP(w, r)
 	})
 }
 

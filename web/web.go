@@ -1,0 +1,261 @@
+// Package web is Candour's pages: server-rendered with html/template in the
+// look of the GOV.UK Design System (govuk-frontend, embedded), signed in
+// through OpenID Connect (or, on a dev server, by picking a demo person),
+// with sessions kept on the server.
+//
+// Guarantees:
+//   - pages call the same services as the API, acting in one role, so a
+//     page never reaches data the API would refuse, and every read is
+//     audited there;
+//   - every page works without JavaScript; no inline script or style is
+//     used, and the Content-Security-Policy allows none;
+//   - every page is sent with Cache-Control: no-store, and with
+//     frame-ancestors 'none', Referrer-Policy: no-referrer and nosniff;
+//   - state-changing requests from another origin are refused
+//     (http.CrossOriginProtection, and SameSite=Lax cookies);
+//   - nothing typed into a form is stored until the person confirms it, and
+//     then only sealed by the feedback service; subject references never
+//     appear in a URL or a log line;
+//   - a refused record and a missing one show the same page.
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/candour-vault/candour"
+)
+
+// FeedbackService records, lists, reads and withdraws feedback
+// (vault.Service), as the API uses it.
+type FeedbackService interface {
+	Submit(ctx context.Context, c candour.Caller, f candour.Feedback, idem candour.Idempotency) (candour.Receipt, error)
+	Read(ctx context.Context, c candour.Caller, id string) (candour.Feedback, error)
+	Withdraw(ctx context.Context, c candour.Caller, id string) (candour.Withdrawal, error)
+	List(ctx context.Context, c candour.Caller, q candour.ListQuery) (candour.RecordList, error)
+}
+
+// Catalogue gives the agencies and services the policy data names
+// (policy.Dynamic).
+type Catalogue interface {
+	Catalogue() candour.Catalogue
+}
+
+// Config wires a Server.
+type Config struct {
+	Feedback  FeedbackService
+	Sessions  candour.SessionStore
+	Catalogue Catalogue
+	// OIDC signs people in at their identity provider. Exactly one of OIDC
+	// and DevPeople is set.
+	OIDC *OIDC
+	// DevPeople, on a dev server, are the demo people the sign-in page
+	// offers; the pages then say on every page that this is not for real
+	// data.
+	DevPeople []DevPerson
+	// SecureCookies marks the session cookie Secure and __Host- prefixed,
+	// and sends HSTS. Only a dev server on loopback over plain HTTP turns
+	// it off.
+	SecureCookies bool
+	// IdleTimeout and AbsoluteTimeout end sessions (15 minutes and 8 hours
+	// when zero).
+	IdleTimeout, AbsoluteTimeout time.Duration
+	// NoticeVersion fills in the privacy notice version on the consent
+	// form ("1" when empty).
+	NoticeVersion string
+	Now           func() time.Time
+	Logger        *slog.Logger
+}
+
+// Server serves the pages.
+type Server struct {
+	cfg      Config
+	sessions *sessions
+	assets   *assets
+	pages    *pages
+	handler  http.Handler
+	log      *slog.Logger
+	now      func() time.Time
+}
+
+// New returns the pages' handler.
+func New(c Config) (*Server, error) {
+	s := &Server{cfg: c, log: c.Logger, now: c.Now}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.cfg.NoticeVersion == "" {
+		s.cfg.NoticeVersion = "1"
+	}
+	s.sessions = &sessions{store: c.Sessions, idle: c.IdleTimeout, absolute: c.AbsoluteTimeout, secure: c.SecureCookies, now: s.now}
+	if s.sessions.idle <= 0 {
+		s.sessions.idle = DefaultIdleTimeout
+	}
+	if s.sessions.absolute <= 0 {
+		s.sessions.absolute = DefaultAbsoluteTimeout
+	}
+	var err error
+	if s.assets, err = loadAssets(); err != nil {
+		return nil, err
+	}
+	if s.pages, err = loadPages(s.assets); err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /assets/", s.assets)
+	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	mux.HandleFunc("GET /{$}", s.home)
+	mux.HandleFunc("GET /sign-in", s.signIn)
+	mux.HandleFunc("POST /sign-in", s.devSignIn)
+	mux.HandleFunc("GET /sign-in/callback", s.oidcCallback)
+	mux.HandleFunc("POST /sign-out", s.signOut)
+	mux.HandleFunc("GET /signed-out", s.signedOut)
+	mux.HandleFunc("GET /record", s.caseworker(s.recordStart))
+	mux.HandleFunc("POST /record", s.caseworker(s.recordStep))
+	mux.HandleFunc("GET /records", s.caseworker(s.findRecords))
+	mux.HandleFunc("POST /records", s.caseworker(s.findBySubject))
+	mux.HandleFunc("GET /records/{id}", s.caseworker(s.viewRecord))
+	mux.HandleFunc("GET /records/{id}/withdraw", s.caseworker(s.withdrawConfirm))
+	mux.HandleFunc("POST /records/{id}/withdraw", s.caseworker(s.withdraw))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { s.problem(w, r, http.StatusNotFound) })
+	csrf := http.NewCrossOriginProtection()
+	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.log.Info("cross-origin request refused", "request_id", requestID(r.Context()), "method", r.Method)
+		s.problem(w, r, http.StatusForbidden)
+	}))
+	s.handler = s.middleware(csrf.Handler(mux))
+	return s, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+type ctxKey int
+
+const requestIDKey ctxKey = iota
+
+func requestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey).(string)
+	return id
+}
+
+// contentSecurityPolicy allows the page's own stylesheet, scripts and
+// images only: no inline script or style, no frames, forms posted only
+// here.
+const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; " +
+	"font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// middleware sets the request id and security headers, recovers panics and
+// logs one line per request (route pattern, never the path).
+func (s *Server) middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		b := make([]byte, 12)
+		rand.Read(b)
+		id := hex.EncodeToString(b)
+		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
+		h := w.Header()
+		h.Set("Content-Security-Policy", contentSecurityPolicy)
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		h.Set("Cache-Control", "no-store")
+		if r.TLS != nil || s.cfg.SecureCookies {
+			h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+		}
+		rec := &statusRecorder{ResponseWriter: w}
+		defer func() {
+			if v := recover(); v != nil {
+				s.log.Error("panic in page", "request_id", id, "route", r.Pattern, "panic", v)
+				if rec.status == 0 {
+					s.problem(rec, r, http.StatusInternalServerError)
+				}
+			}
+			s.log.Info("page", "request_id", id, "method", r.Method, "route", r.Pattern,
+				"status", rec.status, "duration_ms", time.Since(start).Milliseconds())
+		}()
+		next.ServeHTTP(rec, r)
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+// signedIn is a request's signed-in person: the session and the principal.
+type signedIn struct {
+	session candour.Session
+	// acting is the principal narrowed to the one role the page acts in.
+	acting candour.Principal
+}
+
+// caseworker requires a session whose person holds the caseworker role,
+// and acts in that role alone: no session sends the person to sign in; a
+// person without the role gets the 403 page.
+func (s *Server) caseworker(next func(http.ResponseWriter, *http.Request, signedIn)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		sess, ok, err := s.sessions.current(r)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if !ok {
+			http.Redirect(w, r, "/sign-in", http.StatusSeeOther)
+			return
+		}
+		if !sess.Principal.Has(candour.RoleCaseworker) || sess.Principal.Agency == "" {
+			s.problem(w, r, http.StatusForbidden)
+			return
+		}
+		p := sess.Principal
+		p.Roles = []candour.Role{candour.RoleCaseworker}
+		next(w, r, signedIn{session: sess, acting: p})
+	}
+}
+
+// caller is the Caller of a page acting for case management.
+func (in signedIn) caller(r *http.Request) candour.Caller {
+	return candour.Caller{Principal: in.acting, Purpose: candour.PurposeCaseManagement, RequestID: requestID(r.Context())}
+}
+
+// fail shows the page for err: 404 for a record refused or missing, 403
+// for a refusal, 503 when a dependency is down, 500 otherwise (logged with
+// the request id, never shown).
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	status := http.StatusInternalServerError
+	switch candour.ErrorCode(err) {
+	case candour.ENOTFOUND:
+		status = http.StatusNotFound
+	case candour.EFORBIDDEN:
+		status = http.StatusForbidden
+	case candour.EUNAVAILABLE:
+		status = http.StatusServiceUnavailable
+	}
+	if status >= 500 {
+		s.log.Error("page failed", "request_id", requestID(r.Context()), "route", r.Pattern, "err", err)
+	}
+	s.problem(w, r, status)
+}
