@@ -11,11 +11,15 @@ SHELL := /bin/bash
 
 # The Vault transit tests need a vault binary: scripts/vault-binary.sh builds it
 # once from the Go module proxy (15-25 minutes) and caches it outside the repo.
+# The sign-in tests need Ory Hydra, built the same way (scripts/hydra-binary.sh),
+# and the browser tests Debian's Chromium and axe-core (scripts/browser-setup.sh
+# installs them when missing).
 #
 # Then the insight attack suite, without the race detector (it skips itself
 # under it): each attack against a running server, beside its chance.
 test:
 	go vet ./...
+	CANDOUR_CHROMIUM="$$(scripts/browser-setup.sh)" CANDOUR_HYDRA_BIN="$$(scripts/hydra-binary.sh)" \
 	CANDOUR_VAULT_BIN="$$(scripts/vault-binary.sh)" go test -race -count=1 -timeout 30m ./...
 	go test -count=1 -timeout 20m -run Attack -v ./insight | grep -E '^(---|ok|FAIL|PASS)|success|beats'
 	scripts/govulncheck.sh

@@ -18,7 +18,11 @@ type findPage struct {
 	BySubject  bool
 	SubjectRef string
 	Services   []candour.Service
-	List       candour.RecordList
+	// ServiceNames names the services of the list; Me is the signed-in
+	// person's subject, to say which records they recorded.
+	ServiceNames map[string]string
+	Me           string
+	List         candour.RecordList
 	// NextURL pages on a filtered list; a search by subject pages with a
 	// form instead.
 	NextURL string
@@ -68,6 +72,11 @@ func (s *Server) findBySubject(w http.ResponseWriter, r *http.Request, in signed
 
 func (s *Server) showList(w http.ResponseWriter, r *http.Request, in signedIn, p findPage, lq candour.ListQuery, errs []fieldError) {
 	p.Services = s.cfg.Catalogue.Catalogue().ServicesOf(in.acting.Agency)
+	p.ServiceNames = map[string]string{}
+	for _, sv := range p.Services {
+		p.ServiceNames[sv.ID] = sv.Name
+	}
+	p.Me = in.acting.Subject
 	title := "Find a record"
 	if len(errs) > 0 {
 		s.render(w, r, http.StatusUnprocessableEntity, "records", view{Title: "Error: " + title, Nav: "records", Errors: errs, Data: p})

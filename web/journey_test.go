@@ -1,0 +1,167 @@
+package web_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+)
+
+// journey drives the caseworker journey in Chromium with the mouse (as
+// far as chromedp's clicks are a mouse), checking every page and error
+// state with axe-core and at 320 pixels: sign in, an empty consent form,
+// record, find, open, withdraw, and the problem pages.
+func journey(t *testing.T, jsOff bool) {
+	e := newEnv(t)
+	tb := newTab(t, e.url, jsOff)
+	tb.open("/sign-in")
+	tb.check("sign-in")
+	tb.follow(`button[type=submit].govuk-button`)
+	if !strings.Contains(tb.text(".govuk-error-summary"), "Select who to sign in as") {
+		t.Fatal("signing in with nobody chosen shows no error summary")
+	}
+	tb.check("sign-in-error")
+	tb.click("#person")
+	tb.follow(`button[type=submit].govuk-button`)
+	tb.check("home")
+
+	tb.open("/record")
+	tb.check("record-consent")
+	tb.setValue("#notice", "")
+	tb.follow(`form[action="/record"] button.govuk-button`)
+	if !strings.Contains(tb.title(), "Error:") {
+		t.Fatalf("an empty consent form: title %q", tb.title())
+	}
+	tb.check("record-consent-errors")
+	tb.click("#purposes")   // improving the service
+	tb.click("#purposes-2") // sharing with partners
+	tb.click("#share-with") // the first partner
+	tb.click("#method")
+	tb.typeInto("#notice", "2026-01")
+	tb.follow(`form[action="/record"] button.govuk-button`)
+	tb.check("record-details")
+	tb.setValue("#service", "victim-support/initial-contact")
+	tb.click("#satisfaction-4")
+	tb.typeInto("#comment", "They called back when they said they would.")
+	tb.typeInto("#subject-ref", "VS-2026-000100")
+	tb.setValue("#period-month", "13")
+	tb.follow(`form[action="/record"] button.govuk-button`)
+	if !strings.Contains(tb.text(".govuk-error-summary"), "real month") {
+		t.Fatal("month 13 shows no error")
+	}
+	tb.check("record-details-errors")
+	if kept := tb.value("#comment"); kept != "They called back when they said they would." {
+		t.Fatalf("the comment was lost on an error: %q", kept)
+	}
+	tb.setValue("#period-month", "1")
+	tb.setValue("#period-month-year", "2026")
+	tb.follow(`form[action="/record"] button.govuk-button`)
+	tb.check("record-check")
+	tb.follow(`button[data-prevent-double-click]`)
+	ref := strings.TrimSpace(tb.text(".candour-reference"))
+	if len(ref) != 36 {
+		t.Fatalf("no reference on the confirmation: %q", ref)
+	}
+	tb.check("record-confirmation")
+
+	tb.open("/records")
+	tb.check("records")
+	tb.follow(`a[href="/records/` + ref + `"]`)
+	if !strings.Contains(tb.text("main"), "They called back") {
+		t.Fatal("the record page does not show the comment")
+	}
+	tb.check("record-view")
+	tb.follow(`a[href="/records/` + ref + `/withdraw"]`)
+	tb.check("withdraw-confirm")
+	tb.follow(`form button.govuk-button--warning`)
+	if !strings.Contains(tb.text("h1"), "Feedback withdrawn") {
+		t.Fatalf("no receipt: %q", tb.text("h1"))
+	}
+	tb.check("withdrawn")
+
+	tb.open("/records?month=13&year=2026")
+	tb.check("records-error")
+	tb.open("/records/0190aaaa-0000-7000-8000-000000000000")
+	tb.check("not-found")
+	tb.follow(`form[action="/sign-out"] button`)
+	tb.check("signed-out")
+	tb.open("/sign-in")
+	tb.click("#person-3") // the analyst
+	tb.follow(`button[type=submit].govuk-button`)
+	tb.open("/record")
+	if !strings.Contains(tb.text("h1"), "You cannot use this page") {
+		t.Fatalf("an analyst opening the record page: %q", tb.text("h1"))
+	}
+	tb.check("forbidden")
+	t.Logf("%d pages and states checked with axe-core and at 320 pixels", tb.checked)
+}
+
+func TestJourneyInChromium(t *testing.T)        { journey(t, false) }
+func TestJourneyWithJavaScriptOff(t *testing.T) { journey(t, true) }
+
+// TestJourneyByKeyboard records, finds, opens and withdraws feedback with
+// the keyboard alone: every control is reached with Tab and worked with
+// Space, Enter or the arrow keys. Then "Exit this page" is taken with its
+// shortcut, Shift pressed three times.
+func TestJourneyByKeyboard(t *testing.T) {
+	e := newEnv(t)
+	tb := newTab(t, e.url, false)
+	tb.open("/sign-in")
+	tb.tabTo("#person")
+	tb.press(" ")
+	tb.tabTo("button.govuk-button[type=submit]")
+	tb.pressToPage(kb.Enter)
+	tb.tabTo(`main a[href="/record"]`)
+	tb.pressToPage(kb.Enter)
+
+	tb.tabTo("#purposes")
+	tb.press(" ")
+	tb.tabTo("#method")
+	tb.press(" ")
+	tb.tabTo(`form[action="/record"] button.govuk-button`)
+	tb.pressToPage(kb.Enter)
+	if !strings.Contains(tb.title(), "About the feedback") {
+		t.Fatalf("the consent step did not go on: %q", tb.title())
+	}
+	tb.tabTo("#service")
+	tb.press(kb.ArrowDown)
+	tb.tabTo("#satisfaction-6") // Tab reaches the group at its checked radio, "Not asked"
+	tb.press(kb.ArrowUp + kb.ArrowUp)
+	tb.tabTo("#comment")
+	tb.press("Typed with the keyboard alone.")
+	tb.tabTo(`form[action="/record"] button.govuk-button`)
+	tb.pressToPage(kb.Enter)
+	if !strings.Contains(tb.title(), "Check the feedback") {
+		t.Fatalf("the details step did not go on: %q: %s", tb.title(), tb.text("main"))
+	}
+	if got := tb.text("main"); !strings.Contains(got, "Typed with the keyboard alone.") || !strings.Contains(got, "Satisfaction (1 to 5)\n4") && !strings.Contains(got, "4") {
+		t.Fatalf("the check page does not hold what was typed: %s", got)
+	}
+	tb.tabTo("button[data-prevent-double-click]")
+	tb.pressToPage(kb.Enter)
+	ref := strings.TrimSpace(tb.text(".candour-reference"))
+	if len(ref) != 36 {
+		t.Fatalf("no reference: %q", ref)
+	}
+
+	tb.tabTo(`main a[href="/records"]`)
+	tb.pressToPage(kb.Enter)
+	tb.tabTo(`a[href="/records/` + ref + `"]`)
+	tb.pressToPage(kb.Enter)
+	tb.tabTo(`a[href="/records/` + ref + `/withdraw"]`)
+	tb.pressToPage(" ") // a link styled as a button answers Space, as a button does
+	tb.tabTo("form button.govuk-button--warning")
+	tb.pressToPage(kb.Enter)
+	if !strings.Contains(tb.text("h1"), "Feedback withdrawn") {
+		t.Fatalf("no receipt: %q", tb.text("h1"))
+	}
+
+	tb.open("/record")
+	tb.press(kb.Shift + kb.Shift + kb.Shift)
+	time.Sleep(500 * time.Millisecond)
+	if loc := get(tb, chromedp.Location()); strings.HasPrefix(loc, e.url) {
+		t.Errorf("Shift three times did not leave the page: still at %s", loc)
+	}
+}
