@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -60,7 +61,11 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 }
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
-func newEnv(t testing.TB) *env {
+func newEnv(t testing.TB) *env { t.Helper(); return newEnvWith(t, nil) }
+
+// newEnvWith is newEnv with the pages' configuration changed by configure,
+// which is given the server's URL before it starts.
+func newEnvWith(t testing.TB, configure func(c *web.Config, url string)) *env {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -81,14 +86,25 @@ func newEnv(t testing.TB) *env {
 	logger := slog.New(slog.NewTextHandler(logs, nil))
 	c := &clock{}
 	svc := vault.New(vault.Config{Store: db, DataKeys: db, Log: db, Keys: keys, Policy: pol, Logger: logger})
-	pages, err := web.New(web.Config{Feedback: svc, Sessions: db, Catalogue: pol, DevPeople: web.DefaultDevPeople(),
-		Now: c.now, Logger: logger})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(pages)
+	base := "http://" + ln.Addr().String()
+	cfg := web.Config{Feedback: svc, Sessions: db, Catalogue: pol, DevPeople: web.DefaultDevPeople(), Now: c.now, Logger: logger}
+	if configure != nil {
+		configure(&cfg, base)
+	}
+	pages, err := web.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(pages)
+	srv.Listener.Close()
+	srv.Listener = ln
+	srv.Start()
 	t.Cleanup(srv.Close)
-	return &env{url: srv.URL, db: db, feedback: svc, logs: logs, clock: c}
+	return &env{url: base, db: db, feedback: svc, logs: logs, clock: c}
 }
 
 // browser is an HTTP client with cookies that does not follow redirects,
