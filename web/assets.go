@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
@@ -9,8 +10,8 @@ import (
 	"mime"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
-	"time"
 )
 
 // static holds GOV.UK Frontend's compiled stylesheet and script (refreshed by
@@ -24,6 +25,7 @@ var static embed.FS
 // changes.
 type asset struct {
 	body        []byte
+	gzipped     []byte // body gzipped at start, when that is smaller
 	contentType string
 }
 
@@ -73,14 +75,24 @@ func (a *assets) add(name string, body []byte) {
 		ct = "text/plain; charset=utf-8"
 	}
 	a.paths[name] = hashed
-	a.served[hashed] = asset{body: body, contentType: ct}
+	f := asset{body: body, contentType: ct}
+	var gz bytes.Buffer
+	w, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+	w.Write(body)
+	if w.Close() == nil && gz.Len() < len(body) {
+		f.gzipped = gz.Bytes()
+	}
+	a.served[hashed] = f
 }
 
 // path returns the hashed path of a named asset ("" for an unknown name,
 // which the template tests catch).
 func (a *assets) path(name string) string { return a.paths[name] }
 
-// ServeHTTP serves an asset by its hashed path, cacheable for a year.
+// ServeHTTP serves an asset by its hashed path, cacheable for a year,
+// gzipped when the browser takes it. (Only these fixed files are
+// compressed: pages are not, since a page that reflects what was typed
+// beside what it holds would let compression leak it, as in BREACH.)
 func (a *assets) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f, ok := a.served[r.URL.Path]
 	if !ok {
@@ -90,6 +102,27 @@ func (a *assets) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Type", f.contentType)
 	h.Set("Cache-Control", "public, max-age=31536000, immutable")
-	h.Set("X-Content-Type-Options", "nosniff")
-	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(f.body))
+	h.Set("Vary", "Accept-Encoding")
+	body := f.body
+	if f.gzipped != nil && acceptsGzip(r.Header.Get("Accept-Encoding")) {
+		h.Set("Content-Encoding", "gzip")
+		body = f.gzipped
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	if r.Method != http.MethodHead {
+		w.Write(body)
+	}
+}
+
+// acceptsGzip reports whether an Accept-Encoding header takes gzip (and
+// does not refuse it with q=0).
+func acceptsGzip(header string) bool {
+	for part := range strings.SplitSeq(header, ",") {
+		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if strings.EqualFold(strings.TrimSpace(name), "gzip") {
+			q := strings.ReplaceAll(strings.TrimSpace(params), " ", "")
+			return q != "q=0" && q != "q=0.0" && q != "q=0.00" && q != "q=0.000"
+		}
+	}
+	return false
 }

@@ -61,11 +61,12 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 }
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
-func newEnv(t testing.TB) *env { t.Helper(); return newEnvWith(t, nil) }
+func newEnv(t testing.TB) *env { t.Helper(); return newEnvWith(t, nil, nil) }
 
 // newEnvWith is newEnv with the pages' configuration changed by configure,
-// which is given the server's URL before it starts.
-func newEnvWith(t testing.TB, configure func(c *web.Config, url string)) *env {
+// which is given the server's URL before it starts, and the handler wrapped
+// by wrap (both optional).
+func newEnvWith(t testing.TB, configure func(c *web.Config, url string), wrap func(http.Handler) http.Handler) *env {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -99,7 +100,11 @@ func newEnvWith(t testing.TB, configure func(c *web.Config, url string)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewUnstartedServer(pages)
+	var h http.Handler = pages
+	if wrap != nil {
+		h = wrap(pages)
+	}
+	srv := httptest.NewUnstartedServer(h)
 	srv.Listener.Close()
 	srv.Listener = ln
 	srv.Start()

@@ -28,7 +28,7 @@ func oidcEnv(t *testing.T, claims map[string]any, mapping candour.ClaimMapping) 
 			t.Fatal(err)
 		}
 		c.OIDC, c.DevPeople = o, nil
-	})
+	}, nil)
 	return e, h
 }
 

@@ -362,3 +362,21 @@ func TestEachRoleReachesOnlyItsPages(t *testing.T) {
 		t.Error("another agency's record is listed")
 	}
 }
+
+// TestProblemPages: a dependency that fails shows a page that says what to
+// do, never the cause; the cause goes to the log with the request id.
+func TestProblemPages(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser(t)
+	b.signIn(0)
+	e.db.Close()
+	for _, path := range []string{"/records", "/records/0190aaaa-0000-7000-8000-000000000000", "/"} {
+		resp, page := b.get(path)
+		if resp.StatusCode < 500 || !strings.Contains(page, "Sorry,") || strings.Contains(page, "sql") || strings.Contains(page, "database is closed") {
+			t.Errorf("%s with the database closed: %d %s", path, resp.StatusCode, page)
+		}
+	}
+	if !strings.Contains(e.logs.String(), "request_id") {
+		t.Error("the failure was not logged with its request id")
+	}
+}
