@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -433,6 +434,13 @@ func TestServerCommandLine(t *testing.T) {
 		{"JWKS over plain HTTP off loopback", append(base, "--database", empty.AppURL, "--jwks-url", "http://idp.example/jwks.json"), nil, 2, "must use https"},
 		{"JWKS not a URL", append(base, "--database", empty.AppURL, "--jwks-url", "jwks.json"), nil, 2, "absolute URL"},
 		{"no token lifetime", append(base, "--database", empty.AppURL, "--max-token-lifetime", "0s"), nil, 2, "--max-token-lifetime must be positive"},
+		{"OIDC without a client", append(base, "--database", db.AppURL, "--oidc-issuer", "https://idp.example/"), nil, 2, "--oidc-issuer needs --oidc-client-id and --oidc-redirect-url"},
+		{"OIDC callback over plain HTTP off loopback", append(base, "--database", db.AppURL, "--oidc-issuer", "https://idp.example/",
+			"--oidc-client-id", "c", "--oidc-redirect-url", "http://candour.example/sign-in/callback"), nil, 2, "must use https"},
+		{"OIDC callback elsewhere", append(base, "--database", db.AppURL, "--oidc-issuer", "https://idp.example/",
+			"--oidc-client-id", "c", "--oidc-redirect-url", "https://candour.example/callback"), nil, 2, "ending in /sign-in/callback"},
+		{"bad role map", append(base, "--database", db.AppURL, "--role-map", "x=root"), nil, 2, "--role-map"},
+		{"session longer idle than in all", append(base, "--database", db.AppURL, "--session-idle-timeout", "9h"), nil, 2, "--session-max-age at least as long"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -511,6 +519,38 @@ func TestDevOnPostgres(t *testing.T) {
 	}
 	if bytes.Contains(sealed, []byte(comment)) || bytes.Contains(hash, []byte(subjectRef)) {
 		t.Error("PostgreSQL holds the comment or subject reference in clear")
+	}
+
+	// The pages beside the API, their sessions in PostgreSQL: sign in as the
+	// demo caseworker and find the record in the list.
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	req, _ := http.NewRequest("POST", s.url+"/sign-in", strings.NewReader("person=0"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", s.url)
+	resp, err := browser.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign in on the pages: %d", resp.StatusCode)
+	}
+	resp, err = browser.Get(s.url + "/records")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(page), `href="/records/`+rc.ID+`"`) {
+		t.Errorf("the list of records on the pages: %d, record listed %v", resp.StatusCode, strings.Contains(string(page), rc.ID))
+	}
+	var sessions int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM web_sessions`).Scan(&sessions); err != nil || sessions != 1 {
+		t.Errorf("sessions in PostgreSQL: %d, %v", sessions, err)
+	}
+	if status, body := call(t, "GET", s.url+"/v1/nowhere", "", "", ""); status != 404 || !strings.Contains(string(body), "problem") {
+		t.Errorf("an unknown API path: %d %s", status, body)
 	}
 }
 
