@@ -14,22 +14,8 @@ version=2.3.0
 cache="${CANDOUR_CACHE:-$HOME/.cache/candour}/hydra-$version"
 bin="$cache/hydra"
 
-if [ -x "$bin" ] && "$bin" version >/dev/null 2>&1; then
-  echo "$bin"
-  exit 0
-fi
-
-mkdir -p "$cache"
-if command -v flock >/dev/null 2>&1; then
-  exec 9>"$cache/.build.lock"
-  flock 9
-  if [ -x "$bin" ] && "$bin" version >/dev/null 2>&1; then
-    echo "$bin"
-    exit 0
-  fi
-fi
-work=$(mktemp -d "$cache/build.XXXXXX")
-trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
+. "$(dirname "$0")/cached.sh"
+cached_start "$cache" "$bin"
 cd "$work"
 echo "building Ory Hydra $version into $cache (first time only: several minutes)" >&2
 # Hydra's go.mod replaces pop with Ory's fork, and replace directives count

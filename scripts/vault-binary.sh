@@ -17,24 +17,8 @@ version=1.21.0
 cache="${CANDOUR_CACHE:-$HOME/.cache/candour}/vault-$version"
 bin="$cache/vault"
 
-if [ -x "$bin" ] && "$bin" version >/dev/null 2>&1; then
-  echo "$bin"
-  exit 0
-fi
-
-mkdir -p "$cache"
-# One build at a time: a second caller (a test, another shell) waits for the
-# first and then uses its binary.
-if command -v flock >/dev/null 2>&1; then
-  exec 9>"$cache/.build.lock"
-  flock 9
-  if [ -x "$bin" ] && "$bin" version >/dev/null 2>&1; then
-    echo "$bin"
-    exit 0
-  fi
-fi
-work=$(mktemp -d "$cache/build.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+. "$(dirname "$0")/cached.sh"
+cached_start "$cache" "$bin"
 cd "$work"
 cat > go.mod <<MOD
 module candour.local/vaultbuild

@@ -39,17 +39,5 @@ func (d *DB) ListRecords(ctx context.Context, f candour.RecordFilter) ([]candour
 	if err != nil {
 		return nil, fmt.Errorf("list feedback: %w", err)
 	}
-	defer rows.Close()
-	var out []candour.Record
-	for rows.Next() {
-		r, err := scanRecord(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list feedback: %w", err)
-	}
-	return out, nil
+	return scanRecords(rows)
 }

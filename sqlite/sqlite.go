@@ -256,6 +256,12 @@ func (d *DB) ScopedRecords(ctx context.Context, scope candour.Scope, now time.Ti
 	if err != nil {
 		return nil, fmt.Errorf("select in scope: %w", err)
 	}
+	return scanRecords(rows)
+}
+
+// scanRecords reads every row of recordColumns (or listColumns) and closes
+// rows.
+func scanRecords(rows *sql.Rows) ([]candour.Record, error) {
 	defer rows.Close()
 	var out []candour.Record
 	for rows.Next() {

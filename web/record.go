@@ -388,12 +388,7 @@ func (s *Server) recordStep(w http.ResponseWriter, r *http.Request, in signedIn)
 		}
 		s.render(w, r, http.StatusOK, "record", s.recordView(in, stepDetails, d, nil))
 	case stepDetails:
-		if errs := d.checkConsent(cat, in.acting.Agency, now); len(errs) > 0 {
-			s.render(w, r, http.StatusUnprocessableEntity, "record", s.recordView(in, stepConsent, d, errs))
-			return
-		}
-		if errs := d.checkDetails(cat, in.acting.Agency, now); len(errs) > 0 {
-			s.render(w, r, http.StatusUnprocessableEntity, "record", s.recordView(in, stepDetails, d, errs))
+		if !s.draftComplete(w, r, in, d) {
 			return
 		}
 		if d.Key == "" {
@@ -407,17 +402,26 @@ func (s *Server) recordStep(w http.ResponseWriter, r *http.Request, in signedIn)
 	}
 }
 
+// draftComplete checks both steps of d; at the first with problems it shows
+// that step again with them, everything kept, and reports false.
+func (s *Server) draftComplete(w http.ResponseWriter, r *http.Request, in signedIn, d draft) bool {
+	cat, now := s.cfg.Catalogue.Catalogue(), s.now().UTC()
+	for _, step := range []struct {
+		name  string
+		check func(candour.Catalogue, string, time.Time) []fieldError
+	}{{stepConsent, d.checkConsent}, {stepDetails, d.checkDetails}} {
+		if errs := step.check(cat, in.acting.Agency, now); len(errs) > 0 {
+			s.render(w, r, http.StatusUnprocessableEntity, "record", s.recordView(in, step.name, d, errs))
+			return false
+		}
+	}
+	return true
+}
+
 // recordConfirm records the confirmed draft and shows the confirmation
 // panel with the record's reference.
 func (s *Server) recordConfirm(w http.ResponseWriter, r *http.Request, in signedIn, d draft) {
-	cat := s.cfg.Catalogue.Catalogue()
-	now := s.now().UTC()
-	if errs := d.checkConsent(cat, in.acting.Agency, now); len(errs) > 0 {
-		s.render(w, r, http.StatusUnprocessableEntity, "record", s.recordView(in, stepConsent, d, errs))
-		return
-	}
-	if errs := d.checkDetails(cat, in.acting.Agency, now); len(errs) > 0 {
-		s.render(w, r, http.StatusUnprocessableEntity, "record", s.recordView(in, stepDetails, d, errs))
+	if !s.draftComplete(w, r, in, d) {
 		return
 	}
 	if len(d.Key) != 32 {

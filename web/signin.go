@@ -30,13 +30,8 @@ const DevIssuer = "candour-dev-sign-in"
 
 // home is the start page: what the signed-in person can do here.
 func (s *Server) home(w http.ResponseWriter, r *http.Request) {
-	sess, ok, err := s.sessions.current(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+	sess, ok := s.session(w, r)
 	if !ok {
-		http.Redirect(w, r, "/sign-in", http.StatusSeeOther)
 		return
 	}
 	s.render(w, r, http.StatusOK, "home", view{Title: "Candour", Person: &sess.Principal, Data: sess.Principal})

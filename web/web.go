@@ -217,13 +217,8 @@ type signedIn struct {
 // person without the role gets the 403 page.
 func (s *Server) caseworker(next func(http.ResponseWriter, *http.Request, signedIn)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		sess, ok, err := s.sessions.current(r)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
+		sess, ok := s.session(w, r)
 		if !ok {
-			http.Redirect(w, r, "/sign-in", http.StatusSeeOther)
 			return
 		}
 		if !sess.Principal.Has(candour.RoleCaseworker) || sess.Principal.Agency == "" {
@@ -234,6 +229,20 @@ func (s *Server) caseworker(next func(http.ResponseWriter, *http.Request, signed
 		p.Roles = []candour.Role{candour.RoleCaseworker}
 		next(w, r, signedIn{session: sess, acting: p})
 	}
+}
+
+// session returns the request's session in force; without one it sends the
+// person to sign in (or shows the problem page when the store fails) and
+// reports false.
+func (s *Server) session(w http.ResponseWriter, r *http.Request) (candour.Session, bool) {
+	sess, ok, err := s.sessions.current(r)
+	switch {
+	case err != nil:
+		s.fail(w, r, err)
+	case !ok:
+		http.Redirect(w, r, "/sign-in", http.StatusSeeOther)
+	}
+	return sess, ok && err == nil
 }
 
 // caller is the Caller of a page acting for case management.
