@@ -43,12 +43,18 @@ func quantile(ds []time.Duration, q float64) time.Duration {
 
 // BenchmarkPages: 50 signed-in caseworkers at once, each in turn loading
 // the list of records (a page of 20 of 1,000, audited), the record form,
-// and one record (opened and audited), on SQLite with the local keyring.
+// and one record (opened and audited), on SQLite and on PostgreSQL, with
+// the local keyring.
 // It reports the handler's time per page (p50 and p99), and the bytes a
 // first and a repeat visit to the record form transfer.
 func BenchmarkPages(b *testing.B) {
+	b.Run("SQLite", func(b *testing.B) { benchmarkPages(b, false) })
+	b.Run("PostgreSQL", func(b *testing.B) { benchmarkPages(b, true) })
+}
+
+func benchmarkPages(b *testing.B, pg bool) {
 	times := &serverTimes{by: map[string][]time.Duration{}}
-	e := newEnvWith(b, nil, times.wrap)
+	e := newEnvOn(b, pg, nil, times.wrap)
 	ctx := context.Background()
 	var ids []string
 	for i := range 1000 {

@@ -20,6 +20,8 @@ import (
 
 	"github.com/candour-vault/candour"
 	"github.com/candour-vault/candour/policy"
+	"github.com/candour-vault/candour/postgres"
+	"github.com/candour-vault/candour/postgres/pgtest"
 	"github.com/candour-vault/candour/sqlite"
 	"github.com/candour-vault/candour/vault"
 	"github.com/candour-vault/candour/vault/keyring"
@@ -29,8 +31,9 @@ import (
 // env is a running Candour with its pages: SQLite in a temporary
 // directory, the local keyring, the embedded policy, the dev sign-in.
 type env struct {
-	url      string
-	db       *sqlite.DB
+	url string
+	// closeDB closes the database under the running pages.
+	closeDB  func()
 	feedback *vault.Service
 	logs     *syncBuffer
 	clock    *clock
@@ -63,18 +66,49 @@ func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return 
 
 func newEnv(t testing.TB) *env { t.Helper(); return newEnvWith(t, nil, nil) }
 
-// newEnvWith is newEnv with the pages' configuration changed by configure,
-// which is given the server's URL before it starts, and the handler wrapped
-// by wrap (both optional).
-func newEnvWith(t testing.TB, configure func(c *web.Config, url string), wrap func(http.Handler) http.Handler) *env {
+// store is what the pages' services need of a database.
+type store interface {
+	vault.Store
+	candour.DataKeyStore
+	candour.AuditLog
+	candour.SessionStore
+}
+
+// openStore opens the store of an env: SQLite in dir, or, when pg is set,
+// a fresh migrated PostgreSQL database as the application role.
+func openStore(t testing.TB, dir string, pg bool) (store, func()) {
 	t.Helper()
 	ctx := context.Background()
-	dir := t.TempDir()
+	if pg {
+		db, err := postgres.Open(ctx, pgtest.NewMigratedDatabase(t).AppURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(db.Close)
+		return db, db.Close
+	}
 	db, err := sqlite.Open(ctx, filepath.Join(dir, "candour.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	return db, func() { db.Close() }
+}
+
+// newEnvWith is newEnv with the pages' configuration changed by configure,
+// which is given the server's URL before it starts, and the handler wrapped
+// by wrap (both optional).
+func newEnvWith(t testing.TB, configure func(c *web.Config, url string), wrap func(http.Handler) http.Handler) *env {
+	t.Helper()
+	return newEnvOn(t, false, configure, wrap)
+}
+
+// newEnvOn is newEnvWith on PostgreSQL when pg is set.
+func newEnvOn(t testing.TB, pg bool, configure func(c *web.Config, url string), wrap func(http.Handler) http.Handler) *env {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, closeDB := openStore(t, dir, pg)
 	keys, err := keyring.LoadOrCreate(filepath.Join(dir, "keyring.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -109,7 +143,7 @@ func newEnvWith(t testing.TB, configure func(c *web.Config, url string), wrap fu
 	srv.Listener = ln
 	srv.Start()
 	t.Cleanup(srv.Close)
-	return &env{url: base, db: db, feedback: svc, logs: logs, clock: c}
+	return &env{url: base, closeDB: closeDB, feedback: svc, logs: logs, clock: c}
 }
 
 // browser is an HTTP client with cookies that does not follow redirects,

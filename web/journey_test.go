@@ -95,7 +95,7 @@ func journey(t *testing.T, jsOff bool) {
 		t.Fatalf("an analyst opening the record page: %q", tb.text("h1"))
 	}
 	tb.check("forbidden")
-	e.db.Close() // the database goes away: the pages say so, and show nothing
+	e.closeDB() // the database goes away: the pages say so, and show nothing
 	tb.open("/")
 	if !strings.Contains(tb.text("h1"), "Sorry, the service is unavailable") && !strings.Contains(tb.text("h1"), "Sorry, there is a problem with the service") {
 		t.Fatalf("with the database gone: %q", tb.text("h1"))

@@ -369,7 +369,7 @@ func TestProblemPages(t *testing.T) {
 	e := newEnv(t)
 	b := e.browser(t)
 	b.signIn(0)
-	e.db.Close()
+	e.closeDB()
 	for _, path := range []string{"/records", "/records/0190aaaa-0000-7000-8000-000000000000", "/"} {
 		resp, page := b.get(path)
 		if resp.StatusCode < 500 || !strings.Contains(page, "Sorry,") || strings.Contains(page, "sql") || strings.Contains(page, "database is closed") {
