@@ -121,12 +121,21 @@ func (s *Server) viewRecord(w http.ResponseWriter, r *http.Request, in signedIn)
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "record-view", view{Title: "Feedback record", Nav: "records", Exit: true, Data: recordPage{f, s.serviceName(f.Service)}})
+	cat := s.cfg.Catalogue.Catalogue()
+	names := map[string]string{}
+	for _, a := range cat.Agencies {
+		names[a.ID] = a.Name
+	}
+	s.render(w, r, http.StatusOK, "record-view", view{Title: "Feedback record", Nav: "records", Exit: true,
+		Data: recordPage{F: f, ServiceName: s.serviceName(f.Service), AgencyNames: names, Methods: consentMethods, Ternary: ternary}})
 }
 
+// recordPage is what a record's page shows, with the words for its values.
 type recordPage struct {
-	F           candour.Feedback
-	ServiceName string
+	F                candour.Feedback
+	ServiceName      string
+	AgencyNames      map[string]string
+	Methods, Ternary []option
 }
 
 func (s *Server) serviceName(id string) string {
