@@ -1,5 +1,5 @@
 # The test command of README.md; .ci/run calls it.
-.PHONY: test dev build vulncheck
+.PHONY: test dev build vulncheck sbom
 
 # Go 1.27.3 has fixes for standard-library vulnerabilities that 1.26 lacks;
 # the go command fetches it from the module proxy the first time.
@@ -13,13 +13,16 @@ SHELL := /bin/bash
 # once from the Go module proxy (15-25 minutes) and caches it outside the repo.
 # The sign-in tests need Ory Hydra, built the same way (scripts/hydra-binary.sh),
 # and the browser tests Debian's Chromium and axe-core (scripts/browser-setup.sh
-# installs them when missing).
+# installs them when missing). The deployment checks need Helm and kube-score
+# (scripts/tool-binary.sh builds them from the module proxy, once) and Debian's
+# systemd-analyze.
 #
 # Then the insight attack suite, without the race detector (it skips itself
 # under it): each attack against a running server, beside its chance.
 test:
 	go vet ./...
 	CANDOUR_CHROMIUM="$$(scripts/browser-setup.sh)" CANDOUR_HYDRA_BIN="$$(scripts/hydra-binary.sh)" \
+	CANDOUR_HELM_BIN="$$(scripts/tool-binary.sh helm)" CANDOUR_KUBE_SCORE_BIN="$$(scripts/tool-binary.sh kube-score)" \
 	CANDOUR_VAULT_BIN="$$(scripts/vault-binary.sh)" go test -race -count=1 -timeout 30m ./...
 	go test -count=1 -timeout 20m -run Attack -v ./insight | grep -E '^(---|ok|FAIL|PASS)|success|beats'
 	scripts/govulncheck.sh
@@ -34,3 +37,10 @@ dev:
 
 build:
 	go build -o bin/candour ./cmd/candour
+
+# The CycloneDX SBOM of the candour binary: every module it is built from,
+# with licences where cyclonedx-gomod finds them.
+sbom:
+	mkdir -p bin
+	"$$(scripts/tool-binary.sh cyclonedx-gomod)" app -json -licenses -output bin/candour.cdx.json -main cmd/candour .
+	@echo "wrote bin/candour.cdx.json"

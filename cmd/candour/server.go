@@ -35,6 +35,9 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	vaultToken := fs.String("vault-token", "", "a Vault token with the policy of deploy/vault/candour.hcl (better: CANDOUR_VAULT_TOKEN)")
 	vaultRole := fs.String("vault-role-id", "", "AppRole role id, instead of a token")
 	vaultSecret := fs.String("vault-secret-id", "", "AppRole secret id (better: CANDOUR_VAULT_SECRET_ID)")
+	k8sRole := fs.String("vault-k8s-role", "", "log in to Vault with its Kubernetes auth method, as this Vault role (bound to the pod's service account)")
+	k8sMount := fs.String("vault-k8s-mount", "kubernetes", "the mount of Vault's Kubernetes auth method")
+	k8sToken := fs.String("vault-k8s-token-file", "/var/run/secrets/kubernetes.io/serviceaccount/token", "the service account token file for the Kubernetes login")
 	poolAge := fs.Duration("key-pool-max-age", time.Minute, "how long pre-wrapped fresh data keys wait before use; a key rotation's --grace must be longer")
 	policyDir := fs.String("policy-dir", "", "policy directory (Rego and data.json), reloaded on change and on SIGHUP")
 	auditKey := fs.String("audit-key", "", "the audit log's signing key file (create one with 'candour audit init-key')")
@@ -122,7 +125,8 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		tp  *transit.Provider
 	)
 	if *keys == "transit" {
-		tp, err = transit.New(ctx, transit.Config{Address: *vaultAddr, Token: *vaultToken, RoleID: *vaultRole, SecretID: *vaultSecret})
+		tp, err = transit.New(ctx, transit.Config{Address: *vaultAddr, Token: *vaultToken, RoleID: *vaultRole, SecretID: *vaultSecret,
+			KubernetesRole: *k8sRole, KubernetesMount: *k8sMount, KubernetesTokenFile: *k8sToken})
 		if err == nil {
 			go tp.Watch(ctx, time.Second)
 			go tp.KeepToken(ctx, 5*time.Second, func(msg string, args ...any) { logger.Warn(msg, args...) })

@@ -22,10 +22,12 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"os"
 	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/vault/api"
+	"github.com/hashicorp/vault/api/auth/kubernetes"
 )
 
 // Config says where Vault is and how to log in.
@@ -34,6 +36,13 @@ type Config struct {
 	Token    string // a token with the policy of deploy/vault/candour.hcl, or:
 	RoleID   string // AppRole login, with SecretID
 	SecretID string
+	// KubernetesRole logs in with Vault's Kubernetes auth method, as the
+	// pod's service account: the Vault role bound to it, the auth mount
+	// (default "kubernetes") and the service account token file (default
+	// the one Kubernetes mounts into every pod).
+	KubernetesRole      string
+	KubernetesMount     string
+	KubernetesTokenFile string
 	Mount    string        // the transit mount; default "transit"
 	KeyName  string        // the key-encryption key; default "candour-kek"
 	HMACPath string        // KV v2 path of the subject-hash secret; default "secret/data/candour/subject-hmac"
@@ -50,7 +59,8 @@ type Provider struct {
 	healthy atomic.Bool
 }
 
-// New connects to Vault and logs in (token, or AppRole when RoleID is set).
+// New connects to Vault and logs in (a token, AppRole when RoleID is set,
+// or the Kubernetes auth method when KubernetesRole is).
 func New(ctx context.Context, cfg Config) (*Provider, error) {
 	if cfg.Mount == "" {
 		cfg.Mount = "transit"
@@ -78,13 +88,13 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	}
 	client.SetToken(cfg.Token)
 	p := &Provider{client: client, cfg: cfg}
-	if cfg.RoleID != "" {
+	if p.canLogin() {
 		if _, err := p.login(ctx); err != nil {
 			return nil, err
 		}
 	}
 	if client.Token() == "" {
-		return nil, errors.New("transit: give a Vault token or an AppRole role id and secret id")
+		return nil, errors.New("transit: give a Vault token, an AppRole role id and secret id, or a Kubernetes role")
 	}
 	rctx, cancel := context.WithTimeout(ctx, cfg.Timeout*time.Duration(cfg.Retries+1))
 	defer cancel()
@@ -101,11 +111,39 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	return p, nil
 }
 
-// login logs in with AppRole, sets the new token and returns its secret
-// (for renewal).
+// canLogin reports whether the provider can log in again by itself
+// (AppRole or Kubernetes), rather than use a token it was given.
+func (p *Provider) canLogin() bool { return p.cfg.RoleID != "" || p.cfg.KubernetesRole != "" }
+
+// login logs in with AppRole or the Kubernetes auth method, sets the new
+// token and returns its secret (for renewal). Errors never hold the secret
+// id or the service account token.
 func (p *Provider) login(ctx context.Context) (*api.Secret, error) {
 	ctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout*time.Duration(p.cfg.Retries+1))
 	defer cancel()
+	if p.cfg.RoleID == "" {
+		mount, file := p.cfg.KubernetesMount, p.cfg.KubernetesTokenFile
+		if mount == "" {
+			mount = "kubernetes"
+		}
+		if file == "" {
+			file = "/var/run/secrets/kubernetes.io/serviceaccount/token"
+		}
+		auth, err := kubernetes.NewKubernetesAuth(p.cfg.KubernetesRole, kubernetes.WithMountPath(mount),
+			kubernetes.WithServiceAccountTokenPath(file))
+		if err != nil {
+			return nil, fmt.Errorf("transit: Kubernetes login: the service account token at %s cannot be used", file)
+		}
+		s, err := auth.Login(ctx, p.client)
+		if err != nil || s == nil || s.Auth == nil {
+			if _, rerr := os.Stat(file); rerr != nil {
+				return nil, fmt.Errorf("transit: Kubernetes login failed: there is no service account token at %s", file)
+			}
+			return nil, fmt.Errorf("transit: Kubernetes login failed: %v", statusOf(err))
+		}
+		p.client.SetToken(s.Auth.ClientToken)
+		return s, nil
+	}
 	s, err := p.client.Logical().WriteWithContext(ctx, "auth/approle/login", map[string]any{
 		"role_id": p.cfg.RoleID, "secret_id": p.cfg.SecretID})
 	if err != nil || s == nil || s.Auth == nil {
@@ -129,14 +167,14 @@ func (p *Provider) KeepToken(ctx context.Context, interval time.Duration, logf f
 		ttl, full, renewable, err := p.tokenTTL(ctx)
 		switch {
 		case err != nil:
-			if p.cfg.RoleID == "" {
-				logf("transit: the Vault token is not valid and there is no AppRole to log in with", "err", err)
+			if !p.canLogin() {
+				logf("transit: the Vault token is not valid and there is no AppRole or Kubernetes login", "err", err)
 				break
 			}
 			if _, err := p.login(ctx); err != nil {
 				logf("transit: logging in to Vault again failed", "err", err)
 			} else {
-				logf("transit: logged in to Vault again with AppRole")
+				logf("transit: logged in to Vault again")
 			}
 		case ttl <= full/2:
 			if renewable {
@@ -144,8 +182,8 @@ func (p *Provider) KeepToken(ctx context.Context, interval time.Duration, logf f
 					break // renewed for a whole lifetime; a shorter one means its max TTL is near
 				}
 			}
-			if p.cfg.RoleID == "" {
-				logf("transit: the Vault token cannot be renewed further and there is no AppRole to log in with")
+			if !p.canLogin() {
+				logf("transit: the Vault token cannot be renewed further and there is no AppRole or Kubernetes login")
 				break
 			}
 			if _, err := p.login(ctx); err != nil {

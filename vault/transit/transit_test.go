@@ -5,9 +5,12 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hashicorp/vault/api"
 
 	"github.com/candour-vault/candour/vault/transit"
 	"github.com/candour-vault/candour/vault/transit/vaulttest"
@@ -246,5 +249,39 @@ func TestVaultSetupScript(t *testing.T) {
 	}
 	if err := p.Ping(ctx); err != nil {
 		t.Errorf("not ready after the setup: %v", err)
+	}
+}
+
+// TestKubernetesLogin: with a Kubernetes role, the provider logs in at the
+// real Vault's Kubernetes auth method with the service account token file.
+// No Kubernetes API server runs here, so Vault cannot review the token and
+// refuses it; the test checks that the login goes there, that a missing
+// token file is named, and that no error repeats the token.
+func TestKubernetesLogin(t *testing.T) {
+	ctx := context.Background()
+	v := vaulttest.Start(t)
+	root := v.Root()
+	if err := root.Sys().EnableAuthWithOptions("kubernetes", &api.EnableAuthOptions{Type: "kubernetes"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := root.Logical().Write("auth/kubernetes/config", map[string]any{"kubernetes_host": "https://127.0.0.1:1", "disable_local_ca_jwt": true, "kubernetes_ca_cert": ""}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := root.Logical().Write("auth/kubernetes/role/candour", map[string]any{"bound_service_account_names": "candour",
+		"bound_service_account_namespaces": "candour", "token_policies": "candour"}); err != nil {
+		t.Fatal(err)
+	}
+	token := "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6Y2FuZG91cjpjYW5kb3VyIn0.c2lnbmF0dXJlLXNlY3JldA"
+	file := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(file, []byte(token), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := transit.New(ctx, transit.Config{Address: v.Addr, KubernetesRole: "candour", KubernetesTokenFile: file})
+	if err == nil || !strings.Contains(err.Error(), "Kubernetes login failed") || strings.Contains(err.Error(), "c2lnbmF0dXJl") {
+		t.Errorf("a token Vault cannot review: %v; want a Kubernetes login failure that does not repeat the token", err)
+	}
+	_, err = transit.New(ctx, transit.Config{Address: v.Addr, KubernetesRole: "candour", KubernetesTokenFile: file + ".missing"})
+	if err == nil || !strings.Contains(err.Error(), file+".missing") {
+		t.Errorf("a missing token file: %v; want its path named", err)
 	}
 }
