@@ -20,9 +20,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
-	"os"
 	"sync/atomic"
 	"time"
 
@@ -43,11 +43,11 @@ type Config struct {
 	KubernetesRole      string
 	KubernetesMount     string
 	KubernetesTokenFile string
-	Mount    string        // the transit mount; default "transit"
-	KeyName  string        // the key-encryption key; default "candour-kek"
-	HMACPath string        // KV v2 path of the subject-hash secret; default "secret/data/candour/subject-hmac"
-	Timeout  time.Duration // per request; default 3s
-	Retries  int           // on 5xx and connection errors; default 2
+	Mount               string        // the transit mount; default "transit"
+	KeyName             string        // the key-encryption key; default "candour-kek"
+	HMACPath            string        // KV v2 path of the subject-hash secret; default "secret/data/candour/subject-hmac"
+	Timeout             time.Duration // per request; default 3s
+	Retries             int           // on 5xx and connection errors; default 2
 }
 
 // Provider wraps data keys with a Vault transit key. It is safe for
