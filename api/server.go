@@ -14,7 +14,6 @@ import (
 	_ "embed"
 	"encoding/hex"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -65,8 +64,11 @@ type Config struct {
 	JWKS []byte
 	// Ready names the dependencies /readyz checks.
 	Ready map[string]candour.Pinger
-	// Metrics, when set, writes the Prometheus text served at /metrics.
-	Metrics func(io.Writer)
+	// Metrics, when set, is served at /metrics.
+	Metrics http.Handler
+	// Observe, when set, is told of every answered request: the route
+	// pattern (never the path), the status and the time taken.
+	Observe func(route string, status int, took time.Duration)
 	Logger  *slog.Logger
 }
 
@@ -92,10 +94,7 @@ func New(c Config) *Server {
 	})
 	mux.HandleFunc("GET /readyz", s.readyz)
 	if c.Metrics != nil {
-		mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-			c.Metrics(w)
-		})
+		mux.Handle("GET /metrics", c.Metrics)
 	}
 	if c.JWKS != nil {
 		mux.HandleFunc("GET /.well-known/jwks.json", s.jwks)
@@ -208,8 +207,12 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 					writeProblem(rec, r, candour.Errorf(candour.EINTERNAL, "An internal error occurred."))
 				}
 			}
+			took := time.Since(start)
 			s.log.Info("request", "request_id", id, "method", r.Method, "route", r.Pattern,
-				"status", rec.status, "duration_ms", time.Since(start).Milliseconds())
+				"status", rec.status, "duration_ms", took.Milliseconds())
+			if s.cfg.Observe != nil {
+				s.cfg.Observe(r.Pattern, rec.status, took)
+			}
 		}()
 		next.ServeHTTP(rec, r)
 	})

@@ -82,6 +82,19 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	return &DB{pool: pool, seq: newSequencer(pool)}, nil
 }
 
+// ObserveAuditBatches has f told of each group commit of the audit log:
+// how many entries it carried, how long it took, and whether it failed.
+func (d *DB) ObserveAuditBatches(f func(entries int, took time.Duration, failed bool)) {
+	d.seq.observe.Store(&f)
+}
+
+// PoolStats says how the connection pool is used: connections in use, idle,
+// open in all, and the most it may open.
+func (d *DB) PoolStats() (acquired, idle, total, max int32) {
+	st := d.pool.Stat()
+	return st.AcquiredConns(), st.IdleConns(), st.TotalConns(), st.MaxConns()
+}
+
 // redact replaces an error about a connection string, which may quote the
 // string and its password, with a plain one.
 func redact(error) error { return errors.New("it cannot be parsed (the URL is not repeated here)") }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -22,6 +24,8 @@ type sequencer struct {
 	reqs chan appendReq
 	stop chan struct{}
 	done chan struct{}
+	// observe, when set, is told of each group commit.
+	observe atomic.Pointer[func(entries int, took time.Duration, failed bool)]
 }
 
 type appendReq struct {
@@ -100,7 +104,11 @@ func (s *sequencer) run() {
 // single entries, so that an entry the database refuses fails alone and
 // never takes its batch neighbours with it.
 func (s *sequencer) commitAndReply(batch []appendReq) {
+	start := time.Now()
 	first, err := s.commit(batch)
+	if f := s.observe.Load(); f != nil {
+		(*f)(len(batch), time.Since(start), err != nil)
+	}
 	if err != nil && len(batch) > 1 {
 		s.commitAndReply(batch[:len(batch)/2])
 		s.commitAndReply(batch[len(batch)/2:])

@@ -23,7 +23,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"strings"
 	"sync/atomic"
@@ -359,17 +358,9 @@ func (s *Service) freshKey(ctx context.Context) (plain, wrapped []byte, err erro
 	return plain, w[0], nil
 }
 
-// WriteMetrics writes the service's counters in the Prometheus text format.
-func (s *Service) WriteMetrics(w io.Writer) {
-	fmt.Fprintf(w, "# HELP candour_key_provider_calls_total Round trips to the key provider, by operation.\n")
-	fmt.Fprintf(w, "# TYPE candour_key_provider_calls_total counter\n")
-	fmt.Fprintf(w, "candour_key_provider_calls_total{op=\"wrap\"} %d\n", s.keys.wraps.Load())
-	fmt.Fprintf(w, "candour_key_provider_calls_total{op=\"unwrap\"} %d\n", s.keys.unwraps.Load())
-	fmt.Fprintf(w, "# HELP candour_data_key_cache_total Data key look-ups, by whether the cache held the key.\n")
-	fmt.Fprintf(w, "# TYPE candour_data_key_cache_total counter\n")
-	fmt.Fprintf(w, "candour_data_key_cache_total{result=\"hit\"} %d\n", s.hits.Load())
-	fmt.Fprintf(w, "candour_data_key_cache_total{result=\"miss\"} %d\n", s.misses.Load())
-}
+// CacheStats returns how many data-key look-ups the cache answered and how
+// many it did not, since the service started.
+func (s *Service) CacheStats() (hits, misses int64) { return s.hits.Load(), s.misses.Load() }
 
 // ProviderCalls returns how many wrap and unwrap round trips the service has
 // made to the key provider.

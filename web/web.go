@@ -69,6 +69,9 @@ type Config struct {
 	NoticeVersion string
 	Now           func() time.Time
 	Logger        *slog.Logger
+	// Observe, when set, is told of every answered request: the route
+	// pattern (never the path), the status and the time taken.
+	Observe func(route string, status int, took time.Duration)
 }
 
 // Server serves the pages.
@@ -179,8 +182,12 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 					s.problem(rec, r, http.StatusInternalServerError)
 				}
 			}
+			took := time.Since(start)
 			s.log.Info("page", "request_id", id, "method", r.Method, "route", r.Pattern,
-				"status", rec.status, "duration_ms", time.Since(start).Milliseconds())
+				"status", rec.status, "duration_ms", took.Milliseconds())
+			if s.cfg.Observe != nil {
+				s.cfg.Observe(r.Pattern, rec.status, took)
+			}
 		}()
 		next.ServeHTTP(rec, r)
 	})

@@ -552,6 +552,30 @@ func TestDevOnPostgres(t *testing.T) {
 	if status, body := call(t, "GET", s.url+"/v1/nowhere", "", "", ""); status != 404 || !strings.Contains(string(body), "problem") {
 		t.Errorf("an unknown API path: %d %s", status, body)
 	}
+
+	// The metrics say what happened, in labels from fixed sets only.
+	_, metrics := call(t, "GET", s.url+"/metrics", "", "", "")
+	for _, want := range []string{
+		`candour_http_requests_total{code="201",handler="api",route="POST /v1/feedback"} 1`,
+		`candour_http_requests_total{code="200",handler="pages",route="GET /records"} 1`,
+		`candour_policy_decisions_total{action="feedback.create",outcome="allow"}`,
+		`candour_policy_decisions_total{action="feedback.list",outcome="allow"} 1`,
+		`candour_key_provider_calls_total{op="wrap"}`,
+		`candour_audit_batch_entries_count`,
+		`candour_audit_commit_duration_seconds_bucket`,
+		`candour_db_pool_connections{state="max"}`,
+		`candour_data_key_cache_total{result="hit"}`,
+		`candour_http_request_duration_seconds_bucket{handler="api",route="GET /v1/feedback/{id}"`,
+	} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	for _, never := range []string{rc.ID, subjectRef, "/v1/nowhere", "dev-caseworker"} {
+		if strings.Contains(string(metrics), never) {
+			t.Errorf("/metrics holds %q", never)
+		}
+	}
 }
 
 // TestAuditFailureFailsClosed breaks the audit table under a running server:

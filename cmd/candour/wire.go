@@ -12,10 +12,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/candour-vault/candour"
 	"github.com/candour-vault/candour/api"
 	"github.com/candour-vault/candour/audit"
 	"github.com/candour-vault/candour/insight"
+	"github.com/candour-vault/candour/metrics"
 	"github.com/candour-vault/candour/policy"
 	"github.com/candour-vault/candour/postgres"
 	"github.com/candour-vault/candour/redact"
@@ -68,18 +71,22 @@ func (c components) handler() (http.Handler, error) {
 	if c.poolAge > 0 {
 		limits.PoolMaxAge = c.poolAge
 	}
-	cfg := vault.Config{Store: c.store, DataKeys: c.store, Log: c.store, Keys: c.keys, Policy: c.policy,
+	m := metrics.New()
+	pol := m.Authorizer(c.policy)
+	cfg := vault.Config{Store: c.store, DataKeys: c.store, Log: c.store, Keys: m.Keys(c.keys), Policy: pol,
 		Logger: c.logger, KeyCaching: &limits}
 	if h, ok := c.keys.(interface{ Healthy() bool }); ok {
 		cfg.KeysUp = h.Healthy
 	}
 	svc := vault.New(cfg)
+	observeStore(m, c.store, svc)
 	apiHandler := api.New(api.Config{
 		Feedback: svc,
-		Insight: insight.NewService(insight.Config{Store: c.store, Opener: svc, Redactor: c.redact, Log: c.store, Policy: c.policy,
+		Insight: insight.NewService(insight.Config{Store: c.store, Opener: svc, Redactor: c.redact, Log: c.store, Policy: pol,
 			Noise: c.noise, Releaser: c.releaser()}),
-		Metrics: svc.WriteMetrics,
-		Audit:   audit.NewService(c.store, c.store, c.tree, c.policy, nil),
+		Metrics: m.Handler(),
+		Observe: func(route string, status int, took time.Duration) { m.Request("api", route, status, took) },
+		Audit:   audit.NewService(c.store, c.store, c.tree, pol, nil),
 		Auth:    c.auth,
 		JWKS:    c.jwks,
 		Ready:   c.ready(),
@@ -90,11 +97,40 @@ func (c components) handler() (http.Handler, error) {
 	}
 	pc := *c.pages
 	pc.Feedback, pc.Sessions, pc.Catalogue, pc.Logger = svc, c.store, c.policy, c.logger
+	pc.Observe = func(route string, status int, took time.Duration) { m.Request("pages", route, status, took) }
 	pages, err := web.New(pc)
 	if err != nil {
 		return nil, fmt.Errorf("the pages could not be set up: %w", err)
 	}
 	return splitPages(apiHandler, pages), nil
+}
+
+// observeStore registers what the store and the service can tell of
+// themselves: the data-key cache, and on PostgreSQL the audit log's group
+// commits and the connection pool.
+func observeStore(m *metrics.Metrics, st store, svc *vault.Service) {
+	for _, result := range []string{"hit", "miss"} {
+		m.Count("candour_data_key_cache_total", "Data key look-ups, by whether the cache held the key.",
+			prometheus.Labels{"result": result}, func() float64 {
+				hits, misses := svc.CacheStats()
+				if result == "hit" {
+					return float64(hits)
+				}
+				return float64(misses)
+			})
+	}
+	pg, ok := st.(*postgres.DB)
+	if !ok {
+		return
+	}
+	pg.ObserveAuditBatches(m.AuditBatch)
+	for _, state := range []string{"acquired", "idle", "total", "max"} {
+		m.Gauge("candour_db_pool_connections", "PostgreSQL connections of the pool, by state (max: the most it may open).",
+			prometheus.Labels{"state": state}, func() float64 {
+				acquired, idle, total, max := pg.PoolStats()
+				return float64(map[string]int32{"acquired": acquired, "idle": idle, "total": total, "max": max}[state])
+			})
+	}
 }
 
 // splitPages sends the API's paths to the API and every other path to the
