@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -11,19 +12,36 @@ import (
 	"github.com/candour-vault/candour"
 	"github.com/candour-vault/candour/postgres/pgtest"
 	"github.com/candour-vault/candour/web"
+	"github.com/candour-vault/candour/web/hydratest"
 )
+
+// signInAt walks the browser through the sign-in at h, answering as user,
+// and returns Candour's answer to the callback.
+func (b *browser) signInAt(h *hydratest.Server, user, answer string) *http.Response {
+	b.t.Helper()
+	callback := h.Browse(b.client, b.e.url+"/sign-in", b.e.url+"/sign-in/callback", user, answer)
+	resp, err := b.client.Get(callback)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	return resp
+}
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
 // oidcEnv is Candour's pages signing people in at a real Ory Hydra whose
 // ID tokens carry the given claims, read with the given mapping.
-func oidcEnv(t *testing.T, claims map[string]any, mapping candour.ClaimMapping) (*env, *hydra) {
+func oidcEnv(t *testing.T, claims map[string]any, mapping candour.ClaimMapping) (*env, *hydratest.Server) {
 	t.Helper()
-	var h *hydra
+	var h *hydratest.Server
 	e := newEnvWith(t, func(c *web.Config, base string) {
-		h = startHydra(t, base+"/sign-in/callback", claims)
-		o, err := web.NewOIDC(context.Background(), web.OIDCConfig{Issuer: h.public + "/", ClientID: h.client,
-			ClientSecret: h.secret, RedirectURL: base + "/sign-in/callback", Scopes: []string{"profile"}, Claims: mapping})
+		h = hydratest.Start(t, func(string) map[string]any { return claims })
+		id, secret := h.Client([]string{base + "/sign-in/callback"}, nil)
+		o, err := web.NewOIDC(context.Background(), web.OIDCConfig{Issuer: h.Issuer, ClientID: id,
+			ClientSecret: secret, RedirectURL: base + "/sign-in/callback", Scopes: []string{"profile"}, Claims: mapping})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -56,7 +74,7 @@ func TestSignInAtHydra(t *testing.T) {
 			t.Fatalf("the start page does not name the role and agency: %s", page)
 		}
 		id := b.record(consentAnswers(), detailAnswers())
-		f, err := e.feedback.Read(context.Background(), candour.Caller{Principal: candour.Principal{Issuer: h.public + "/",
+		f, err := e.feedback.Read(context.Background(), candour.Caller{Principal: candour.Principal{Issuer: h.Issuer,
 			Subject: "jo.evans", Agency: "victim-support-north", Roles: []candour.Role{candour.RoleCaseworker}},
 			Purpose: candour.PurposeCaseManagement}, id)
 		if err != nil || f.SubmittedBy != "jo.evans" {
