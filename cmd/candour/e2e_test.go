@@ -106,7 +106,16 @@ func startDevArgs(t *testing.T, extra ...string) *devServer {
 // stderr is logged if the test failed.
 func launch(t *testing.T, args []string, onLine func(string)) (*exec.Cmd, string, *syncBuffer) {
 	t.Helper()
+	return launchEnv(t, args, nil, onLine)
+}
+
+// launchEnv is launch with these environment variables beside the test's.
+func launchEnv(t *testing.T, args, env []string, onLine func(string)) (*exec.Cmd, string, *syncBuffer) {
+	t.Helper()
 	cmd := exec.Command(binary, args...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -62,7 +62,7 @@ type Server struct {
 
 // Start starts Hydra, issuing JWT access tokens. claims gives the claims a
 // user's ID token and access token carry (the access token keeps them under
-// "ext", as Hydra does).
+// "ext", as Hydra does, and its "roles" and "agency" at the top level too).
 func Start(t testing.TB, claims func(user string) map[string]any) *Server {
 	t.Helper()
 	bin := Binary(t)
@@ -79,7 +79,7 @@ func Start(t testing.TB, claims func(user string) map[string]any) *Server {
 		"URLS_SELF_ISSUER="+s.Issuer, "URLS_LOGIN="+app.URL+"/login", "URLS_CONSENT="+app.URL+"/consent",
 		"SERVE_PUBLIC_HOST=127.0.0.1", "SERVE_PUBLIC_PORT="+strings.Split(pub, ":")[1],
 		"SERVE_ADMIN_HOST=127.0.0.1", "SERVE_ADMIN_PORT="+strings.Split(adm, ":")[1],
-		"STRATEGIES_ACCESS_TOKEN=jwt", "LOG_LEVEL=warn", "SQA_OPT_OUT=true")
+		"STRATEGIES_ACCESS_TOKEN=jwt", "OAUTH2_ALLOWED_TOP_LEVEL_CLAIMS=roles,agency", "LOG_LEVEL=warn", "SQA_OPT_OUT=true")
 	migrate := exec.Command(bin, "migrate", "sql", "up", "-e", "--yes")
 	migrate.Env = env
 	if out, err := migrate.CombinedOutput(); err != nil {
