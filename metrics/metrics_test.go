@@ -17,11 +17,15 @@ type fixedPolicy struct {
 	err error
 }
 
-func (p fixedPolicy) Decide(context.Context, candour.DecisionInput) (candour.Decision, error) { return p.d, p.err }
+func (p fixedPolicy) Decide(context.Context, candour.DecisionInput) (candour.Decision, error) {
+	return p.d, p.err
+}
 
 type failingKeys struct{}
 
-func (failingKeys) WrapKeys(context.Context, [][]byte) ([][]byte, error)   { return nil, errors.New("down") }
+func (failingKeys) WrapKeys(context.Context, [][]byte) ([][]byte, error) {
+	return nil, errors.New("down")
+}
 func (failingKeys) UnwrapKeys(context.Context, [][]byte) ([][]byte, error) { return [][]byte{{1}}, nil }
 func (failingKeys) SubjectHash(context.Context, string) ([]byte, error)    { return []byte{1}, nil }
 

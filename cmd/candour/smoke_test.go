@@ -100,7 +100,7 @@ func TestProductionSmoke(t *testing.T) {
 			"CANDOUR_VAULT_K8S_ROLE": "", "CANDOUR_POLICY_DIR": policyDir,
 			"CANDOUR_AUDIT_TRANSIT_KEY": "candour-audit", "CANDOUR_AUDIT_ORIGIN": "candour.test/smoke",
 			"CANDOUR_JWKS_URL": h.Public + "/.well-known/jwks.json", "CANDOUR_ISSUER": h.Issuer, "CANDOUR_AUDIENCE": "candour",
-			"CANDOUR_ROLE_MAP": "candour-caseworker=caseworker,candour-analyst=analyst,candour-auditor=auditor,candour-dpo=admin",
+			"CANDOUR_ROLE_MAP":    "candour-caseworker=caseworker,candour-analyst=analyst,candour-auditor=auditor,candour-dpo=admin",
 			"CANDOUR_OIDC_ISSUER": h.Issuer, "CANDOUR_OIDC_CLIENT_ID": clientID, "CANDOUR_OIDC_CLIENT_SECRET": clientSecret,
 			"CANDOUR_OIDC_REDIRECT_URL": redirects[i],
 		})
