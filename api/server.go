@@ -10,9 +10,7 @@ package api
 
 import (
 	"context"
-	"crypto/rand"
 	_ "embed"
-	"encoding/hex"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -21,6 +19,7 @@ import (
 	"time"
 
 	"github.com/candour-vault/candour"
+	"github.com/candour-vault/candour/internal/reqlog"
 )
 
 // FeedbackService records and reads feedback (vault.Service).
@@ -149,73 +148,28 @@ func openAPIServed(jwks bool) []byte {
 	return b
 }
 
-type ctxKey int
-
-const (
-	requestIDKey ctxKey = iota
-	principalKey
-)
-
-func requestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey).(string)
-	return id
-}
-
-// statusRecorder remembers the status a handler wrote, for the request log.
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (r *statusRecorder) WriteHeader(code int) {
-	if r.status == 0 {
-		r.status = code
-	}
-	r.ResponseWriter.WriteHeader(code)
-}
-
-func (r *statusRecorder) Write(b []byte) (int, error) {
-	if r.status == 0 {
-		r.status = http.StatusOK
-	}
-	return r.ResponseWriter.Write(b)
-}
+func requestID(ctx context.Context) string { return reqlog.ID(ctx) }
 
 // middleware sets the request id and safety headers, recovers panics and logs
 // one line per request.
 func (s *Server) middleware(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		b := make([]byte, 12)
-		rand.Read(b)
-		id := hex.EncodeToString(b)
-		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
-		h := w.Header()
-		h.Set("Cache-Control", "no-store")
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
-		h.Set("Referrer-Policy", "no-referrer")
-		if r.TLS != nil {
-			h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-		}
-		h.Set("Request-Id", id)
-		rec := &statusRecorder{ResponseWriter: w}
-		defer func() {
-			if v := recover(); v != nil {
-				s.log.Error("panic in handler", "request_id", id, "route", r.Pattern, "panic", v)
-				if rec.status == 0 {
-					writeProblem(rec, r, candour.Errorf(candour.EINTERNAL, "An internal error occurred."))
-				}
+	return reqlog.Wrap(s.log, reqlog.Options{
+		Kind: "request",
+		Headers: func(h http.Header, r *http.Request, id string) {
+			h.Set("Cache-Control", "no-store")
+			h.Set("X-Content-Type-Options", "nosniff")
+			h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+			h.Set("Referrer-Policy", "no-referrer")
+			if r.TLS != nil {
+				h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 			}
-			took := time.Since(start)
-			s.log.Info("request", "request_id", id, "method", r.Method, "route", r.Pattern,
-				"status", rec.status, "duration_ms", took.Milliseconds())
-			if s.cfg.Observe != nil {
-				s.cfg.Observe(r.Pattern, rec.status, took)
-			}
-		}()
-		next.ServeHTTP(rec, r)
-	})
+			h.Set("Request-Id", id)
+		},
+		Panic: func(w http.ResponseWriter, r *http.Request) {
+			writeProblem(w, r, candour.Errorf(candour.EINTERNAL, "An internal error occurred."))
+		},
+		Observe: s.cfg.Observe,
+	}, next)
 }
 
 // unmatched answers requests no route matches with problem+json: 404 for an

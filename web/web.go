@@ -21,13 +21,12 @@ package web
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/candour-vault/candour"
+	"github.com/candour-vault/candour/internal/reqlog"
 )
 
 // FeedbackService records, lists, reads and withdraws feedback
@@ -140,14 +139,7 @@ func New(c Config) (*Server, error) {
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
-type ctxKey int
-
-const requestIDKey ctxKey = iota
-
-func requestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey).(string)
-	return id
-}
+func requestID(ctx context.Context) string { return reqlog.ID(ctx) }
 
 // contentSecurityPolicy allows the page's own stylesheet, scripts and
 // images only: no inline script or style, no frames, forms posted only
@@ -158,58 +150,22 @@ const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 
 // middleware sets the request id and security headers, recovers panics and
 // logs one line per request (route pattern, never the path).
 func (s *Server) middleware(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		b := make([]byte, 12)
-		rand.Read(b)
-		id := hex.EncodeToString(b)
-		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
-		h := w.Header()
-		h.Set("Content-Security-Policy", contentSecurityPolicy)
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Cross-Origin-Opener-Policy", "same-origin")
-		h.Set("Cache-Control", "no-store")
-		if r.TLS != nil || s.cfg.SecureCookies {
-			h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-		}
-		rec := &statusRecorder{ResponseWriter: w}
-		defer func() {
-			if v := recover(); v != nil {
-				s.log.Error("panic in page", "request_id", id, "route", r.Pattern, "panic", v)
-				if rec.status == 0 {
-					s.problem(rec, r, http.StatusInternalServerError)
-				}
+	return reqlog.Wrap(s.log, reqlog.Options{
+		Kind: "page",
+		Headers: func(h http.Header, r *http.Request, _ string) {
+			h.Set("Content-Security-Policy", contentSecurityPolicy)
+			h.Set("Referrer-Policy", "no-referrer")
+			h.Set("X-Content-Type-Options", "nosniff")
+			h.Set("X-Frame-Options", "DENY")
+			h.Set("Cross-Origin-Opener-Policy", "same-origin")
+			h.Set("Cache-Control", "no-store")
+			if r.TLS != nil || s.cfg.SecureCookies {
+				h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 			}
-			took := time.Since(start)
-			s.log.Info("page", "request_id", id, "method", r.Method, "route", r.Pattern,
-				"status", rec.status, "duration_ms", took.Milliseconds())
-			if s.cfg.Observe != nil {
-				s.cfg.Observe(r.Pattern, rec.status, took)
-			}
-		}()
-		next.ServeHTTP(rec, r)
-	})
-}
-
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (r *statusRecorder) WriteHeader(code int) {
-	if r.status == 0 {
-		r.status = code
-	}
-	r.ResponseWriter.WriteHeader(code)
-}
-
-func (r *statusRecorder) Write(b []byte) (int, error) {
-	if r.status == 0 {
-		r.status = http.StatusOK
-	}
-	return r.ResponseWriter.Write(b)
+		},
+		Panic:   func(w http.ResponseWriter, r *http.Request) { s.problem(w, r, http.StatusInternalServerError) },
+		Observe: s.cfg.Observe,
+	}, next)
 }
 
 // signedIn is a request's signed-in person: the session and the principal.

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"os"
@@ -51,16 +50,6 @@ func exampleConfig(t *testing.T, set map[string]string) []string {
 	return env
 }
 
-func loopbackAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 // TestProductionSmoke runs Candour the way an agency would, every part real,
 // on loopback: PostgreSQL (a database of its own, migrated by `candour
 // migrate up` as the owner), the Vault dev server with transit, AppRole and
@@ -87,7 +76,7 @@ func TestProductionSmoke(t *testing.T) {
 		"chris.dpo":     {"roles": []string{"candour-dpo"}, "agency": "victim-support-north"},
 	}
 	h := hydratest.Start(t, func(user string) map[string]any { return people[user] })
-	addrs := []string{loopbackAddr(t), loopbackAddr(t)}
+	addrs := []string{hydratest.FreeAddr(t), hydratest.FreeAddr(t)}
 	var redirects []string
 	for _, a := range addrs {
 		redirects = append(redirects, "http://"+a+"/sign-in/callback")

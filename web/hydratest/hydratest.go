@@ -71,7 +71,7 @@ func Start(t testing.TB, claims func(user string) map[string]any) *Server {
 	app := httptest.NewServer(http.HandlerFunc(s.loginApp))
 	t.Cleanup(app.Close)
 	s.login = app.URL
-	pub, adm := freePort(t), freePort(t)
+	pub, adm := FreeAddr(t), FreeAddr(t)
 	s.Public, s.Admin, s.Issuer = "http://"+pub, "http://"+adm, "http://"+pub+"/"
 	secret := make([]byte, 24)
 	rand.Read(secret)
@@ -109,7 +109,8 @@ func Start(t testing.TB, claims func(user string) map[string]any) *Server {
 	return s
 }
 
-func freePort(t testing.TB) string {
+// FreeAddr returns a loopback address nobody listens on yet.
+func FreeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
