@@ -19,9 +19,11 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/candour-vault/candour"
+	"github.com/candour-vault/candour/insight"
 	"github.com/candour-vault/candour/policy"
 	"github.com/candour-vault/candour/postgres"
 	"github.com/candour-vault/candour/postgres/pgtest"
+	"github.com/candour-vault/candour/redact"
 	"github.com/candour-vault/candour/sqlite"
 	"github.com/candour-vault/candour/vault"
 	"github.com/candour-vault/candour/vault/keyring"
@@ -35,6 +37,8 @@ type env struct {
 	// closeDB closes the database under the running pages.
 	closeDB  func()
 	feedback *vault.Service
+	releaser *insight.Releaser
+	db       store
 	logs     *syncBuffer
 	clock    *clock
 }
@@ -72,6 +76,9 @@ type store interface {
 	candour.DataKeyStore
 	candour.AuditLog
 	candour.SessionStore
+	insight.Releases
+	insight.ReleaseStore
+	candour.AuditReader
 }
 
 // openStore opens the store of an env: SQLite in dir, or, when pg is set,
@@ -121,12 +128,26 @@ func newEnvOn(t testing.TB, pg bool, configure func(c *web.Config, url string), 
 	logger := slog.New(slog.NewTextHandler(logs, nil))
 	c := &clock{}
 	svc := vault.New(vault.Config{Store: db, DataKeys: db, Log: db, Keys: keys, Policy: pol, Logger: logger})
+	noiseKey, err := keys.SubjectHash(ctx, insight.NoiseKeyLabel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	noise, err := insight.NewNoise(noiseKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	red, err := redact.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	releaser := insight.NewReleaser(db, db, 0, pol.Agencies, nil)
+	insights := insight.NewService(insight.Config{Store: db, Opener: svc, Redactor: red, Log: db, Policy: pol, Noise: noise, Releaser: releaser})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	base := "http://" + ln.Addr().String()
-	cfg := web.Config{Feedback: svc, Sessions: db, Catalogue: pol, DevPeople: web.DefaultDevPeople(), Now: c.now, Logger: logger}
+	cfg := web.Config{Feedback: svc, Insight: insights, Sessions: db, Catalogue: pol, DevPeople: web.DefaultDevPeople(), Now: c.now, Logger: logger}
 	if configure != nil {
 		configure(&cfg, base)
 	}
@@ -143,7 +164,7 @@ func newEnvOn(t testing.TB, pg bool, configure func(c *web.Config, url string), 
 	srv.Listener = ln
 	srv.Start()
 	t.Cleanup(srv.Close)
-	return &env{url: base, closeDB: closeDB, feedback: svc, logs: logs, clock: c}
+	return &env{url: base, closeDB: closeDB, feedback: svc, logs: logs, clock: c, releaser: releaser, db: db}
 }
 
 // browser is an HTTP client with cookies that does not follow redirects,

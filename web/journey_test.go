@@ -171,3 +171,72 @@ func TestJourneyByKeyboard(t *testing.T) {
 		t.Errorf("Shift three times did not leave the page: still at %s", loc)
 	}
 }
+
+// analystJourney: an analyst of a partner agency asks for insight in
+// Chromium; every page and state is checked with axe-core and at 320 pixels:
+// the form, its errors, a trend with its chart, a comparison, a fully
+// suppressed answer, the comments and the explanation of disclosure control.
+func analystJourney(t *testing.T, jsOff bool) {
+	e := newEnv(t)
+	e.seedReleased(t, "2026-08", "2026-09", "2026-10")
+	tb := newTab(t, e.url, jsOff)
+	tb.open("/sign-in")
+	tb.click("#person-3") // Alex Morgan, analyst
+	tb.follow(`button[type=submit].govuk-button`)
+	tb.follow(`main a[href="/insight"]`)
+	tb.check("insight-form")
+	tb.follow(`form[action="/insight"] button.govuk-button`)
+	if !strings.Contains(tb.text(".govuk-error-summary"), "Select why you are asking") {
+		t.Fatal("no purpose: no error summary")
+	}
+	tb.check("insight-errors")
+	tb.click("#purpose-2") // insight shared between agencies
+	tb.follow(`form[action="/insight"] button.govuk-button`)
+	if !strings.Contains(tb.text("main"), "Published figures") {
+		t.Fatalf("no figures: %s", tb.text("main"))
+	}
+	tb.check("insight-trend")
+	tb.click("#group-2")   // compare services
+	tb.click("#measure-3") // net promoter score
+	tb.follow(`form[action="/insight"] button.govuk-button`)
+	tb.check("insight-comparison")
+	tb.follow(`a[href^="/insight/comments?"]`)
+	if !strings.Contains(tb.text("h1"), "Redacted comments") {
+		t.Fatalf("the comments link leads to %s", tb.location())
+	}
+	tb.check("insight-comments")
+	tb.open("/insight?purpose=research&group=service")
+	tb.check("insight-suppressed")
+	tb.open("/insight/disclosure-control")
+	tb.check("insight-disclosure")
+	t.Logf("%d analyst pages and states checked with axe-core and at 320 pixels", tb.checked)
+}
+
+func TestAnalystJourneyInChromium(t *testing.T)        { analystJourney(t, false) }
+func TestAnalystJourneyWithJavaScriptOff(t *testing.T) { analystJourney(t, true) }
+
+// TestAnalystJourneyByKeyboard asks for a trend with the keyboard alone.
+func TestAnalystJourneyByKeyboard(t *testing.T) {
+	e := newEnv(t)
+	e.seedReleased(t, "2026-09", "2026-10")
+	tb := newTab(t, e.url, false)
+	tb.open("/sign-in")
+	tb.tabTo("#person") // a radio group is one Tab stop; the arrows choose within it
+	tb.press(kb.ArrowDown + kb.ArrowDown)
+	tb.tabTo("button.govuk-button[type=submit]")
+	tb.pressToPage(kb.Enter)
+	tb.tabTo(`main a[href="/insight"]`)
+	tb.pressToPage(kb.Enter)
+	tb.tabTo("#purpose")
+	tb.press(kb.ArrowDown)
+	tb.tabTo(`form[action="/insight"] button.govuk-button`)
+	tb.pressToPage(kb.Enter)
+	if !strings.Contains(tb.text("main"), "Published figures") {
+		t.Fatalf("no figures by keyboard: %s", tb.text("main"))
+	}
+	tb.tabTo(`a[href^="/insight/comments?"]`)
+	tb.pressToPage(kb.Enter)
+	if !strings.Contains(tb.text("h1"), "Redacted comments") {
+		t.Fatalf("the comments by keyboard: %q at %s", tb.text("h1"), tb.location())
+	}
+}

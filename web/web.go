@@ -46,7 +46,9 @@ type Catalogue interface {
 
 // Config wires a Server.
 type Config struct {
-	Feedback  FeedbackService
+	Feedback FeedbackService
+	// Insight, when set, serves the analysts' dashboard.
+	Insight   InsightService
 	Sessions  candour.SessionStore
 	Catalogue Catalogue
 	// OIDC signs people in at their identity provider. Exactly one of OIDC
@@ -122,6 +124,13 @@ func New(c Config) (*Server, error) {
 	mux.HandleFunc("GET /record", s.caseworker(s.recordStart))
 	mux.HandleFunc("POST /record", s.caseworker(s.recordStep))
 	mux.HandleFunc("GET /records", s.caseworker(s.findRecords))
+	if c.Insight != nil {
+		mux.HandleFunc("GET /insight", s.analyst(s.dashboard))
+		mux.HandleFunc("GET /insight/figures.csv", s.analyst(s.dashboardCSV))
+		mux.HandleFunc("GET /insight/comments", s.analyst(s.dashboardComments))
+		mux.HandleFunc("GET /insight/export", s.analyst(s.dashboardExport))
+		mux.HandleFunc("GET /insight/disclosure-control", s.analyst(s.aboutDisclosure))
+	}
 	mux.HandleFunc("POST /records", s.caseworker(s.findBySubject))
 	mux.HandleFunc("GET /records/{id}", s.caseworker(s.viewRecord))
 	mux.HandleFunc("GET /records/{id}/withdraw", s.caseworker(s.withdrawConfirm))
@@ -179,17 +188,28 @@ type signedIn struct {
 // and acts in that role alone: no session sends the person to sign in; a
 // person without the role gets the 403 page.
 func (s *Server) caseworker(next func(http.ResponseWriter, *http.Request, signedIn)) http.HandlerFunc {
+	return s.acting(candour.RoleCaseworker, next)
+}
+
+// analyst is caseworker for the analyst role.
+func (s *Server) analyst(next func(http.ResponseWriter, *http.Request, signedIn)) http.HandlerFunc {
+	return s.acting(candour.RoleAnalyst, next)
+}
+
+// acting requires a session whose person holds role and an agency, and
+// acts in that role alone.
+func (s *Server) acting(role candour.Role, next func(http.ResponseWriter, *http.Request, signedIn)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		sess, ok := s.session(w, r)
 		if !ok {
 			return
 		}
-		if !sess.Principal.Has(candour.RoleCaseworker) || sess.Principal.Agency == "" {
+		if !sess.Principal.Has(role) || sess.Principal.Agency == "" {
 			s.problem(w, r, http.StatusForbidden)
 			return
 		}
 		p := sess.Principal
-		p.Roles = []candour.Role{candour.RoleCaseworker}
+		p.Roles = []candour.Role{role}
 		next(w, r, signedIn{session: sess, acting: p})
 	}
 }
@@ -210,7 +230,12 @@ func (s *Server) session(w http.ResponseWriter, r *http.Request) (candour.Sessio
 
 // caller is the Caller of a page acting for case management.
 func (in signedIn) caller(r *http.Request) candour.Caller {
-	return candour.Caller{Principal: in.acting, Purpose: candour.PurposeCaseManagement, RequestID: requestID(r.Context())}
+	return in.callerFor(r, candour.PurposeCaseManagement)
+}
+
+// callerFor is the Caller of a page acting for purpose.
+func (in signedIn) callerFor(r *http.Request, purpose candour.Purpose) candour.Caller {
+	return candour.Caller{Principal: in.acting, Purpose: purpose, RequestID: requestID(r.Context())}
 }
 
 // fail shows the page for err: 404 for a record refused or missing, 403

@@ -80,10 +80,11 @@ func (c components) handler() (http.Handler, error) {
 	}
 	svc := vault.New(cfg)
 	observeStore(m, c.store, svc)
+	insights := insight.NewService(insight.Config{Store: c.store, Opener: svc, Redactor: c.redact, Log: c.store, Policy: pol,
+		Noise: c.noise, Releaser: c.releaser()})
 	apiHandler := api.New(api.Config{
 		Feedback: svc,
-		Insight: insight.NewService(insight.Config{Store: c.store, Opener: svc, Redactor: c.redact, Log: c.store, Policy: pol,
-			Noise: c.noise, Releaser: c.releaser()}),
+		Insight:  insights,
 		Metrics: m.Handler(),
 		Observe: func(route string, status int, took time.Duration) { m.Request("api", route, status, took) },
 		Audit:   audit.NewService(c.store, c.store, c.tree, pol, nil),
@@ -96,7 +97,7 @@ func (c components) handler() (http.Handler, error) {
 		return apiHandler, nil
 	}
 	pc := *c.pages
-	pc.Feedback, pc.Sessions, pc.Catalogue, pc.Logger = svc, c.store, c.policy, c.logger
+	pc.Feedback, pc.Insight, pc.Sessions, pc.Catalogue, pc.Logger = svc, insights, c.store, c.policy, c.logger
 	pc.Observe = func(route string, status int, took time.Duration) { m.Request("pages", route, status, took) }
 	pages, err := web.New(pc)
 	if err != nil {
