@@ -85,13 +85,13 @@ func (c components) handler() (http.Handler, error) {
 	apiHandler := api.New(api.Config{
 		Feedback: svc,
 		Insight:  insights,
-		Metrics: m.Handler(),
-		Observe: func(route string, status int, took time.Duration) { m.Request("api", route, status, took) },
-		Audit:   audit.NewService(c.store, c.store, c.tree, pol, nil),
-		Auth:    c.auth,
-		JWKS:    c.jwks,
-		Ready:   c.ready(),
-		Logger:  c.logger,
+		Metrics:  m.Handler(),
+		Observe:  func(route string, status int, took time.Duration) { m.Request("api", route, status, took) },
+		Audit:    audit.NewService(c.store, c.store, c.tree, pol, nil),
+		Auth:     c.auth,
+		JWKS:     c.jwks,
+		Ready:    c.ready(),
+		Logger:   c.logger,
 	})
 	if c.pages == nil {
 		return apiHandler, nil
