@@ -358,6 +358,10 @@ type AuditFilter struct {
 	Record string
 	Since  time.Time // only entries at or after this time, when set
 	Until  time.Time // only entries before this time, when set
+	// Newest lists the newest first; Before then pages back (only entries
+	// with Seq < Before, when it is above 0).
+	Newest bool
+	Before int64
 }
 
 // AuditLog appends entries. Append is atomic: either the entry is durably

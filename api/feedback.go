@@ -199,6 +199,10 @@ func parseAuditFilter(q url.Values) (candour.AuditFilter, error) {
 			f.After, err = strconv.ParseInt(v[0], 10, 64)
 		case "limit":
 			f.Limit, err = strconv.Atoi(v[0])
+		case "before":
+			f.Before, err = strconv.ParseInt(v[0], 10, 64)
+		case "newest":
+			f.Newest, err = strconv.ParseBool(v[0])
 		case "actor":
 			f.Actor = v[0]
 		case "action":
@@ -216,10 +220,10 @@ func parseAuditFilter(q url.Values) (candour.AuditFilter, error) {
 				f.Until = t
 			}
 		default:
-			return f, candour.Errorf(candour.EINVALID, "unknown query parameter %s; use after, limit, actor, action, record, since or until.", safeName(k))
+			return f, candour.Errorf(candour.EINVALID, "unknown query parameter %s; use after, before, newest, limit, actor, action, record, since or until.", safeName(k))
 		}
 		if err != nil {
-			return f, candour.Errorf(candour.EINVALID, "query parameter %s must be a whole number.", k)
+			return f, candour.Errorf(candour.EINVALID, "query parameter %s must be a whole number (newest: true or false).", k)
 		}
 	}
 	return f, nil

@@ -83,11 +83,11 @@ func (s *Service) Entries(ctx context.Context, c candour.Caller, f candour.Audit
 	case f.Limit < 0 || f.Limit > MaxLimit:
 		return nil, candour.Errorf(candour.EINVALID, "limit must be from 1 to %d.", MaxLimit)
 	}
-	if f.After < -1 {
+	if f.After < -1 || f.Before < 0 {
 		return nil, candour.Errorf(candour.EINVALID, "after must be a sequence number, or -1 for the start of the log.")
 	}
-	query := fmt.Sprintf("audit.entries\x00after=%d\x00limit=%d\x00actor=%s\x00action=%s\x00record=%s\x00since=%s\x00until=%s",
-		f.After, f.Limit, f.Actor, f.Action, f.Record, f.Since.Format(time.RFC3339), f.Until.Format(time.RFC3339))
+	query := fmt.Sprintf("audit.entries\x00after=%d\x00limit=%d\x00actor=%s\x00action=%s\x00record=%s\x00since=%s\x00until=%s\x00newest=%t\x00before=%d",
+		f.After, f.Limit, f.Actor, f.Action, f.Record, f.Since.Format(time.RFC3339), f.Until.Format(time.RFC3339), f.Newest, f.Before)
 	if err := s.authorize(ctx, c, candour.ActionAuditRead, query); err != nil {
 		return nil, err
 	}

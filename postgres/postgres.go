@@ -448,8 +448,16 @@ func (d *DB) AuditEntries(ctx context.Context, f candour.AuditFilter) ([]candour
 		args = append(args, f.Until)
 		q += ` AND l.time < $` + strconv.Itoa(len(args))
 	}
+	if f.Before > 0 {
+		args = append(args, f.Before)
+		q += ` AND l.seq < $` + strconv.Itoa(len(args))
+	}
+	order := ` ORDER BY l.seq`
+	if f.Newest {
+		order = ` ORDER BY l.seq DESC`
+	}
 	args = append(args, f.Limit)
-	q += ` ORDER BY l.seq LIMIT $` + strconv.Itoa(len(args))
+	q += order + ` LIMIT $` + strconv.Itoa(len(args))
 	rows, err := d.pool.Query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("select audit entries: %w", err)

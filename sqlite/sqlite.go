@@ -332,7 +332,15 @@ func (d *DB) AuditEntries(ctx context.Context, f candour.AuditFilter) ([]candour
 		q += ` AND l.time < ?`
 		args = append(args, formatTime(f.Until))
 	}
-	q += ` ORDER BY l.seq LIMIT ?`
+	if f.Before > 0 {
+		q += ` AND l.seq < ?`
+		args = append(args, f.Before)
+	}
+	order := ` ORDER BY l.seq`
+	if f.Newest {
+		order = ` ORDER BY l.seq DESC`
+	}
+	q += order + ` LIMIT ?`
 	args = append(args, f.Limit)
 	rows, err := d.db.QueryContext(ctx, q, args...)
 	if err != nil {

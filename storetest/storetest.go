@@ -278,6 +278,9 @@ func testAuditFilters(t *testing.T, s Store) {
 		{"since", candour.AuditFilter{After: -1, Limit: 10, Since: at(2)}, []int64{2, 3}},
 		{"until", candour.AuditFilter{After: -1, Limit: 10, Until: at(1)}, []int64{0}},
 		{"since and until", candour.AuditFilter{After: -1, Limit: 10, Since: at(1), Until: at(3)}, []int64{1, 2}},
+		{"newest first", candour.AuditFilter{After: -1, Limit: 3, Newest: true}, []int64{3, 2, 1}},
+		{"newest first, the page before", candour.AuditFilter{After: -1, Limit: 3, Newest: true, Before: 1}, []int64{0}},
+		{"newest first, by actor", candour.AuditFilter{After: -1, Limit: 10, Newest: true, Actor: "bob"}, []int64{2, 1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -99,8 +99,10 @@ func newTab(t *testing.T, base string, jsOff bool) *tab {
 
 func (tb *tab) do(steps ...chromedp.Action[chromedp.Void]) {
 	tb.t.Helper()
-	if err := chromedp.Do(tb.ctx, steps...); err != nil {
-		tb.t.Fatal(err)
+	ctx, cancel := context.WithTimeout(tb.ctx, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		tb.t.Fatalf("%v (at %s)", err, tb.location())
 	}
 }
 

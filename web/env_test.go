@@ -19,6 +19,7 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/candour-vault/candour"
+	"github.com/candour-vault/candour/audit"
 	"github.com/candour-vault/candour/insight"
 	"github.com/candour-vault/candour/policy"
 	"github.com/candour-vault/candour/postgres"
@@ -79,6 +80,7 @@ type store interface {
 	insight.Releases
 	insight.ReleaseStore
 	candour.AuditReader
+	audit.Store
 }
 
 // openStore opens the store of an env: SQLite in dir, or, when pg is set,
@@ -147,7 +149,15 @@ func newEnvOn(t testing.TB, pg bool, configure func(c *web.Config, url string), 
 		t.Fatal(err)
 	}
 	base := "http://" + ln.Addr().String()
-	cfg := web.Config{Feedback: svc, Insight: insights, Sessions: db, Catalogue: pol, DevPeople: web.DefaultDevPeople(), Now: c.now, Logger: logger}
+	skey, _, err := audit.GenerateKey("candour.test/pages")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree, err := audit.NewLog(db, skey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := web.Config{Feedback: svc, Insight: insights, Audit: audit.NewService(db, db, tree, pol, nil), Sessions: db, Catalogue: pol, DevPeople: web.DefaultDevPeople(), Now: c.now, Logger: logger}
 	if configure != nil {
 		configure(&cfg, base)
 	}

@@ -240,3 +240,77 @@ func TestAnalystJourneyByKeyboard(t *testing.T) {
 		t.Fatalf("the comments by keyboard: %q at %s", tb.text("h1"), tb.location())
 	}
 }
+
+// auditorJourney: an auditor reads the log, a record's timeline, a person's
+// actions and the checkpoints in Chromium, every page and state checked with
+// axe-core and at 320 pixels.
+func auditorJourney(t *testing.T, jsOff bool) {
+	e := newEnv(t)
+	cw := e.browser(t)
+	cw.signIn(0)
+	id := cw.record(consentAnswers(), detailAnswers())
+	cw.get("/records/" + id)
+	tb := newTab(t, e.url, jsOff)
+	tb.open("/sign-in")
+	tb.click("#person-4") // Jo Evans, auditor
+	tb.follow(`button[type=submit].govuk-button`)
+	tb.follow(`main a[href="/audit"]`)
+	tb.check("audit-log")
+	tb.setValue("#from", "2026-13-40")
+	tb.follow(`form[action="/audit"] button.govuk-button`)
+	if !strings.Contains(tb.text(".govuk-error-summary"), "year-month-day") {
+		t.Fatal("a bad date shows no error")
+	}
+	tb.check("audit-log-errors")
+	tb.open("/audit")
+	tb.follow(`a[href="/audit/records/` + id + `"]`)
+	if !strings.Contains(tb.text("h1"), "Who saw this record") {
+		t.Fatalf("the record's timeline: %q", tb.text("h1"))
+	}
+	tb.check("audit-record")
+	tb.open("/audit")
+	tb.follow(`a[href^="/audit/actor?actor="]`)
+	tb.check("audit-actor")
+	tb.open("/audit/checkpoint")
+	tb.check("audit-checkpoint")
+	tb.follow(`form[action="/audit/checkpoint"] button`)
+	if !strings.Contains(tb.text("main"), "The log extends its last checkpoint") {
+		t.Fatalf("check now: %s", tb.text("main"))
+	}
+	tb.check("audit-checked")
+	t.Logf("%d auditor pages and states checked with axe-core and at 320 pixels", tb.checked)
+}
+
+func TestAuditorJourneyInChromium(t *testing.T)          { auditorJourney(t, false) }
+func TestAuditorJourneyWithJavaScriptOff(t *testing.T) { auditorJourney(t, true) }
+
+// TestAuditorJourneyByKeyboard opens a record's timeline from the log with
+// the keyboard alone.
+func TestAuditorJourneyByKeyboard(t *testing.T) {
+	e := newEnv(t)
+	cw := e.browser(t)
+	cw.signIn(0)
+	id := cw.record(consentAnswers(), detailAnswers())
+	tb := newTab(t, e.url, false)
+	tb.open("/sign-in")
+	tb.tabTo("#person")
+	tb.press(kb.ArrowDown + kb.ArrowDown + kb.ArrowDown)
+	tb.tabTo("button.govuk-button[type=submit]")
+	tb.pressToPage(kb.Enter)
+	tb.tabTo(`main a[href="/audit"]`)
+	tb.pressToPage(kb.Enter)
+	tb.tabTo(`a[href="/audit/records/` + id + `"]`)
+	tb.pressToPage(kb.Enter)
+	if !strings.Contains(tb.text("h1"), "Who saw this record") {
+		t.Fatalf("by keyboard: %q", tb.text("h1"))
+	}
+	tb.tabTo(`main a[href="/audit"]`)
+	tb.pressToPage(kb.Enter)
+	tb.tabTo(`a[href="/audit/checkpoint"]`)
+	tb.pressToPage(kb.Enter)
+	tb.tabTo(`form[action="/audit/checkpoint"] button`)
+	tb.pressToPage(kb.Enter)
+	if !strings.Contains(tb.text("main"), "The log extends its last checkpoint") {
+		t.Fatal("check now by keyboard")
+	}
+}

@@ -48,7 +48,9 @@ type Catalogue interface {
 type Config struct {
 	Feedback FeedbackService
 	// Insight, when set, serves the analysts' dashboard.
-	Insight   InsightService
+	Insight InsightService
+	// Audit, when set, serves the auditors' console.
+	Audit     AuditService
 	Sessions  candour.SessionStore
 	Catalogue Catalogue
 	// OIDC signs people in at their identity provider. Exactly one of OIDC
@@ -130,6 +132,17 @@ func New(c Config) (*Server, error) {
 		mux.HandleFunc("GET /insight/comments", s.analyst(s.dashboardComments))
 		mux.HandleFunc("GET /insight/export", s.analyst(s.dashboardExport))
 		mux.HandleFunc("GET /insight/disclosure-control", s.analyst(s.aboutDisclosure))
+	}
+	if c.Audit != nil {
+		auditor := func(next func(http.ResponseWriter, *http.Request, signedIn)) http.HandlerFunc {
+			return s.acting(candour.RoleAuditor, next)
+		}
+		mux.HandleFunc("GET /audit", auditor(s.auditLog))
+		mux.HandleFunc("GET /audit/records/{id}", auditor(s.recordTimeline))
+		mux.HandleFunc("GET /audit/actor", auditor(s.actorTimeline))
+		mux.HandleFunc("GET /audit/checkpoint", auditor(s.auditCheckpoint))
+		mux.HandleFunc("POST /audit/checkpoint", auditor(s.auditCheckNow))
+		mux.HandleFunc("GET /audit/export", auditor(s.auditExport))
 	}
 	mux.HandleFunc("POST /records", s.caseworker(s.findBySubject))
 	mux.HandleFunc("GET /records/{id}", s.caseworker(s.viewRecord))

@@ -82,6 +82,7 @@ func (c components) handler() (http.Handler, error) {
 	observeStore(m, c.store, svc)
 	insights := insight.NewService(insight.Config{Store: c.store, Opener: svc, Redactor: c.redact, Log: c.store, Policy: pol,
 		Noise: c.noise, Releaser: c.releaser()})
+	audits := audit.NewService(c.store, c.store, c.tree, pol, nil)
 	apiHandler := api.New(api.Config{
 		Feedback: svc,
 		Insight:  insights,
@@ -97,7 +98,7 @@ func (c components) handler() (http.Handler, error) {
 		return apiHandler, nil
 	}
 	pc := *c.pages
-	pc.Feedback, pc.Insight, pc.Sessions, pc.Catalogue, pc.Logger = svc, insights, c.store, c.policy, c.logger
+	pc.Feedback, pc.Insight, pc.Audit, pc.Sessions, pc.Catalogue, pc.Logger = svc, insights, audits, c.store, c.policy, c.logger
 	pc.Observe = func(route string, status int, took time.Duration) { m.Request("pages", route, status, took) }
 	pages, err := web.New(pc)
 	if err != nil {
