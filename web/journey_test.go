@@ -281,7 +281,7 @@ func auditorJourney(t *testing.T, jsOff bool) {
 	t.Logf("%d auditor pages and states checked with axe-core and at 320 pixels", tb.checked)
 }
 
-func TestAuditorJourneyInChromium(t *testing.T)          { auditorJourney(t, false) }
+func TestAuditorJourneyInChromium(t *testing.T)        { auditorJourney(t, false) }
 func TestAuditorJourneyWithJavaScriptOff(t *testing.T) { auditorJourney(t, true) }
 
 // TestAuditorJourneyByKeyboard opens a record's timeline from the log with
