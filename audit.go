@@ -24,17 +24,22 @@ const (
 // under which decision, with what outcome. It holds no personal data: records
 // are named by id, queries by digest, and subject references never appear.
 type AuditEntry struct {
-	Version   int           `json:"v"`
-	Time      time.Time     `json:"time"`
-	RequestID string        `json:"request_id,omitempty"`
-	Actor     Principal     `json:"actor"`
-	Action    Action        `json:"action"`
-	Purpose   Purpose       `json:"purpose,omitempty"`
-	Records   []string      `json:"records,omitempty"`
-	Query     string        `json:"query,omitempty"` // hex SHA-256 of the canonical query, for list and aggregate reads
-	Decision  AuditDecision `json:"decision"`
-	Outcome   string        `json:"outcome"`
-	Flag      string        `json:"flag,omitempty"` // set by a policy obligation, e.g. admin_content_access
+	Version   int       `json:"v"`
+	Time      time.Time `json:"time"`
+	RequestID string    `json:"request_id,omitempty"`
+	Actor     Principal `json:"actor"`
+	Action    Action    `json:"action"`
+	Purpose   Purpose   `json:"purpose,omitempty"`
+	Records   []string  `json:"records,omitempty"`
+	Query     string    `json:"query,omitempty"` // hex SHA-256 of the canonical query, for list and aggregate reads
+	// QueryParams is what an insight request asked, in canonical form
+	// ("group_by=period; from=2026-08; to=; service="): dimensions, months
+	// and a service id, which hold no personal data, so that an auditor
+	// can read what an analyst asked.
+	QueryParams string        `json:"query_params,omitempty"`
+	Decision    AuditDecision `json:"decision"`
+	Outcome     string        `json:"outcome"`
+	Flag        string        `json:"flag,omitempty"` // set by a policy obligation, e.g. admin_content_access
 }
 
 // AuditDecision is the part of a policy decision the log keeps.
@@ -141,6 +146,10 @@ func (e AuditEntry) appendPlain(b []byte) ([]byte, bool) {
 	if e.Query != "" {
 		b = append(b, `,"query":`...)
 		str(e.Query)
+	}
+	if e.QueryParams != "" {
+		b = append(b, `,"query_params":`...)
+		str(e.QueryParams)
 	}
 	b = append(b, `,"decision":{`...)
 	if e.Decision.ID != "" {
@@ -316,6 +325,9 @@ func parsePlainLeaf(leaf []byte) (AuditEntry, bool) {
 	}
 	if p.opt(`,"query":`) {
 		e.Query = p.str()
+	}
+	if p.opt(`,"query_params":`) {
+		e.QueryParams = p.str()
 	}
 	p.lit(`,"decision":{`)
 	if p.opt(`"id":`) {

@@ -26,16 +26,17 @@ func TestMarshalLeafByHand(t *testing.T) {
 			return pick(plain...)
 		}
 		e := AuditEntry{
-			Version:   AuditVersion,
-			Time:      time.Date(1990+r.IntN(60), time.Month(1+r.IntN(12)), 1+r.IntN(28), r.IntN(24), r.IntN(60), r.IntN(60), []int{0, 1, 500_000_000, 123_456_789, 120_000}[r.IntN(5)], time.UTC),
-			RequestID: str(),
-			Actor:     Principal{Issuer: str(), Subject: str(), Agency: str()},
-			Action:    Action(str()),
-			Purpose:   Purpose(str()),
-			Query:     str(),
-			Decision:  AuditDecision{ID: str(), Revision: str(), Allow: r.IntN(2) == 0},
-			Outcome:   str(),
-			Flag:      str(),
+			Version:     AuditVersion,
+			Time:        time.Date(1990+r.IntN(60), time.Month(1+r.IntN(12)), 1+r.IntN(28), r.IntN(24), r.IntN(60), r.IntN(60), []int{0, 1, 500_000_000, 123_456_789, 120_000}[r.IntN(5)], time.UTC),
+			RequestID:   str(),
+			Actor:       Principal{Issuer: str(), Subject: str(), Agency: str()},
+			Action:      Action(str()),
+			Purpose:     Purpose(str()),
+			Query:       str(),
+			QueryParams: str(),
+			Decision:    AuditDecision{ID: str(), Revision: str(), Allow: r.IntN(2) == 0},
+			Outcome:     str(),
+			Flag:        str(),
 		}
 		switch r.IntN(3) {
 		case 1:

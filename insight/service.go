@@ -144,15 +144,16 @@ func (s *Service) Summary(ctx context.Context, c candour.Caller, q candour.Summa
 }
 
 // decide asks the policy about an insight request. query describes the
-// request; the audit entry carries a digest of the action and query, never
-// the query itself. A refusal (no decision, or a denial) is logged and
+// request (name=value pairs of dimensions, months, a service id and a page,
+// joined by NUL); the audit entry carries a digest of the action and query,
+// and the query itself in readable form, which holds no personal data. A refusal (no decision, or a denial) is logged and
 // returned as the error; otherwise the entry, timed now, waits for its
 // outcome.
 func (s *Service) decide(ctx context.Context, c candour.Caller, action candour.Action, query string) (candour.AuditEntry, candour.Decision, error) {
 	now := s.now().UTC().Truncate(time.Microsecond)
 	sum := sha256.Sum256([]byte(string(action) + "\x00" + query))
 	entry := candour.AuditEntry{Time: now, RequestID: c.RequestID, Actor: c.Principal, Action: action,
-		Purpose: c.Purpose, Query: hex.EncodeToString(sum[:])}
+		Purpose: c.Purpose, Query: hex.EncodeToString(sum[:]), QueryParams: strings.ReplaceAll(query, "\x00", "; ")}
 	d, err := s.policy.Decide(ctx, candour.DecisionInput{Principal: c.Principal, Action: action, Purpose: c.Purpose, Now: now})
 	entry.Decision = candour.AuditDecision{ID: d.ID, Revision: d.Revision, Allow: d.Allow}
 	switch {

@@ -22,6 +22,9 @@ func TestAuditConsole(t *testing.T) {
 	police := e.browser(t)
 	police.signIn(1)
 	police.get("/records/" + id) // another agency's caseworker: refused, and logged
+	analyst := e.browser(t)
+	analyst.signIn(2)
+	analyst.get("/insight?purpose=inter_agency_insight&group=service&measure=nps") // an analyst's question, to be read
 	b := e.browser(t)
 	b.signIn(3) // Jo Evans, auditor
 
@@ -37,6 +40,9 @@ func TestAuditConsole(t *testing.T) {
 		_, page = b.get("/audit?" + url.Values{"action": {"feedback.read"}, "outcome": {"denied"}}.Encode())
 		if !strings.Contains(page, "dev-caseworker-police-north") || strings.Contains(page, ">dev-caseworker-victim-support-north<") {
 			t.Errorf("the refused read, filtered by outcome: %s", page)
+		}
+		if _, page = b.get("/audit?action=insight.summary"); !strings.Contains(page, "asked: group_by=service; from=; to=; service=") {
+			t.Error("the log does not show what the analyst asked")
 		}
 		resp, page = b.get("/audit?from=2026-13-01")
 		if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `href="#from"`) {

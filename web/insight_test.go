@@ -95,7 +95,8 @@ func TestDashboard(t *testing.T) {
 			}
 		}
 		after, entry := e.auditCount(t, candour.ActionInsightSummary)
-		if after != before+1 || entry.Purpose != candour.PurposeInterAgency || entry.Actor.Agency != "police-north" {
+		if after != before+1 || entry.Purpose != candour.PurposeInterAgency || entry.Actor.Agency != "police-north" ||
+			entry.QueryParams != "group_by=period; from=2026-08; to=2026-10; service=" {
 			t.Errorf("a dashboard view wrote %d summary entries (want 1), the last %+v", after-before, entry)
 		}
 	})
