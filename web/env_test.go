@@ -23,7 +23,6 @@ import (
 	"github.com/candour-vault/candour/insight"
 	"github.com/candour-vault/candour/policy"
 	"github.com/candour-vault/candour/postgres"
-	"github.com/candour-vault/candour/postgres/pgtest"
 	"github.com/candour-vault/candour/redact"
 	"github.com/candour-vault/candour/sqlite"
 	"github.com/candour-vault/candour/vault"
@@ -83,13 +82,13 @@ type store interface {
 	audit.Store
 }
 
-// openStore opens the store of an env: SQLite in dir, or, when pg is set,
-// a fresh migrated PostgreSQL database as the application role.
-func openStore(t testing.TB, dir string, pg bool) (store, func()) {
+// openStore opens the store of an env: SQLite in dir, or, when pgURL is
+// set, that migrated PostgreSQL database as the application role.
+func openStore(t testing.TB, dir, pgURL string) (store, func()) {
 	t.Helper()
 	ctx := context.Background()
-	if pg {
-		db, err := postgres.Open(ctx, pgtest.NewMigratedDatabase(t).AppURL)
+	if pgURL != "" {
+		db, err := postgres.Open(ctx, pgURL)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -109,15 +108,16 @@ func openStore(t testing.TB, dir string, pg bool) (store, func()) {
 // by wrap (both optional).
 func newEnvWith(t testing.TB, configure func(c *web.Config, url string), wrap func(http.Handler) http.Handler) *env {
 	t.Helper()
-	return newEnvOn(t, false, configure, wrap)
+	return newEnvOn(t, "", configure, wrap)
 }
 
-// newEnvOn is newEnvWith on PostgreSQL when pg is set.
-func newEnvOn(t testing.TB, pg bool, configure func(c *web.Config, url string), wrap func(http.Handler) http.Handler) *env {
+// newEnvOn is newEnvWith on the PostgreSQL database at pgURL (as the
+// application role) when it is set.
+func newEnvOn(t testing.TB, pgURL string, configure func(c *web.Config, url string), wrap func(http.Handler) http.Handler) *env {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	db, closeDB := openStore(t, dir, pg)
+	db, closeDB := openStore(t, dir, pgURL)
 	keys, err := keyring.LoadOrCreate(filepath.Join(dir, "keyring.json"))
 	if err != nil {
 		t.Fatal(err)
