@@ -374,6 +374,9 @@ type AuditFilter struct {
 	// with Seq < Before, when it is above 0).
 	Newest bool
 	Before int64
+	// Agencies, when not nil, keeps the entries of these agencies' staff
+	// and about their records (an agency's auditor); nil keeps all.
+	Agencies []string
 }
 
 // AuditLog appends entries. Append is atomic: either the entry is durably

@@ -222,6 +222,10 @@ type Obligations struct {
 	AuditFlag string `json:"audit_flag,omitempty"`
 	// ExportRecipient is the age public key an export must be encrypted to.
 	ExportRecipient string `json:"export_recipient,omitempty"`
+	// AuditAgencies are the agencies whose part of the audit log a reader
+	// may see (their staff's entries and those about their records); "*"
+	// is the whole log, for an oversight body.
+	AuditAgencies []string `json:"audit_agencies,omitempty"`
 }
 
 // Scope is the set of records a list or aggregate query may read: a record is

@@ -172,3 +172,57 @@ func TestAuditEndpointsRefuse(t *testing.T) {
 		t.Errorf("audit of audit requests: %v", counts)
 	}
 }
+
+// TestAuditorsReadTheirAgencysPart: an agency's auditor reads the entries of
+// its staff and about its records, whoever the actor; the oversight body's
+// auditor reads every entry.
+func TestAuditorsReadTheirAgencysPart(t *testing.T) {
+	e := newEnv(t)
+	vs := e.tokenAs(t, "cw-vs", candour.RoleCaseworker, "victim-support-north")
+	police := e.tokenAs(t, "cw-police", candour.RoleCaseworker, "police-north")
+	resp, body := e.do(t, "POST", "/v1/feedback", vs, jsonCT, validBody)
+	if resp.StatusCode != 201 {
+		t.Fatalf("submit: %d %s", resp.StatusCode, body)
+	}
+	var rc candour.Receipt
+	json.Unmarshal(body, &rc)
+	cm := map[string]string{"Candour-Purpose": "case_management"}
+	e.do(t, "GET", "/v1/feedback/"+rc.ID, police, cm, "") // police tries victim support's record: refused, logged
+	e.do(t, "GET", "/v1/feedback", police, cm, "")        // police's own business
+	actors := func(agency string) map[string]bool {
+		t.Helper()
+		tok := e.tokenAs(t, "auditor-"+agency, candour.RoleAuditor, agency)
+		resp, body := e.do(t, "GET", "/v1/audit/entries?limit=1000", tok, nil, "")
+		var log struct {
+			Entries []struct{ Entry candour.AuditEntry }
+		}
+		if err := json.Unmarshal(body, &log); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("%s's auditor: %d %s", agency, resp.StatusCode, body)
+		}
+		seen := map[string]bool{}
+		for _, le := range log.Entries {
+			seen[le.Entry.Actor.Subject+" "+string(le.Entry.Action)] = true
+		}
+		return seen
+	}
+	vsSees, policeSees, allSees := actors("victim-support-north"), actors("police-north"), actors("north-inspectorate")
+	for _, tt := range []struct {
+		who      string
+		seen     map[string]bool
+		entry    string
+		expected bool
+	}{
+		{"victim support", vsSees, "cw-vs feedback.create", true},
+		{"victim support", vsSees, "cw-police feedback.read", true}, // about their record
+		{"victim support", vsSees, "cw-police feedback.list", false},
+		{"police", policeSees, "cw-police feedback.read", true},
+		{"police", policeSees, "cw-police feedback.list", true},
+		{"police", policeSees, "cw-vs feedback.create", false},
+		{"the inspectorate", allSees, "cw-vs feedback.create", true},
+		{"the inspectorate", allSees, "cw-police feedback.list", true},
+	} {
+		if tt.seen[tt.entry] != tt.expected {
+			t.Errorf("%s's auditor sees %q: %v, want %v", tt.who, tt.entry, tt.seen[tt.entry], tt.expected)
+		}
+	}
+}

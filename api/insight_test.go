@@ -135,10 +135,10 @@ func (e env) checkStatuses(t *testing.T, path string, cases []statusCase) {
 }
 
 // auditEntries returns the audit log's entries of an action, as an auditor
-// reads them.
+// of the oversight body (who reads the whole log) reads them.
 func (e env) auditEntries(t *testing.T, action string) []candour.AuditEntry {
 	t.Helper()
-	auditor := e.token(t, candour.RoleAuditor, "victim-support-north")
+	auditor := e.token(t, candour.RoleAuditor, "north-inspectorate")
 	resp, body := e.do(t, "GET", "/v1/audit/entries?action="+action, auditor, nil, "")
 	var log struct {
 		Entries []struct{ Entry candour.AuditEntry }

@@ -13,6 +13,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/candour-vault/candour"
@@ -47,6 +48,12 @@ func NewService(log candour.AuditLog, reader candour.AuditReader, tree *Log, pol
 // to the log with a digest of query; it returns EFORBIDDEN on a denial and
 // EUNAVAILABLE when the policy or the log fails.
 func (s *Service) authorize(ctx context.Context, c candour.Caller, action candour.Action, query string) error {
+	_, err := s.decide(ctx, c, action, query)
+	return err
+}
+
+// decide is authorize, returning the decision too.
+func (s *Service) decide(ctx context.Context, c candour.Caller, action candour.Action, query string) (candour.Decision, error) {
 	if c.Purpose == "" {
 		c.Purpose = candour.PurposeAudit
 	}
@@ -60,19 +67,19 @@ func (s *Service) authorize(ctx context.Context, c candour.Caller, action candou
 	case err != nil:
 		entry.Outcome = candour.OutcomeUnavailable
 		s.log.AppendAudit(ctx, entry) // best effort: the request fails either way
-		return candour.Wrap(candour.EUNAVAILABLE, err, "The policy engine could not decide; nothing was done. Try again shortly.")
+		return d, candour.Wrap(candour.EUNAVAILABLE, err, "The policy engine could not decide; nothing was done. Try again shortly.")
 	case !d.Allow:
 		entry.Outcome = candour.OutcomeDenied
 	default:
 		entry.Outcome = candour.OutcomeOK
 	}
 	if _, err := s.log.AppendAudit(ctx, entry); err != nil {
-		return candour.Wrap(candour.EUNAVAILABLE, err, "The audit log is unavailable, so nothing can be done. Try again shortly.")
+		return d, candour.Wrap(candour.EUNAVAILABLE, err, "The audit log is unavailable, so nothing can be done. Try again shortly.")
 	}
 	if !d.Allow {
-		return candour.Errorf(candour.EFORBIDDEN, "Policy does not allow you to do this with the audit log.")
+		return d, candour.Errorf(candour.EFORBIDDEN, "Policy does not allow you to do this with the audit log.")
 	}
-	return nil
+	return d, nil
 }
 
 // Entries returns the entries f selects, oldest first.
@@ -88,8 +95,19 @@ func (s *Service) Entries(ctx context.Context, c candour.Caller, f candour.Audit
 	}
 	query := fmt.Sprintf("audit.entries\x00after=%d\x00limit=%d\x00actor=%s\x00action=%s\x00record=%s\x00since=%s\x00until=%s\x00newest=%t\x00before=%d",
 		f.After, f.Limit, f.Actor, f.Action, f.Record, f.Since.Format(time.RFC3339), f.Until.Format(time.RFC3339), f.Newest, f.Before)
-	if err := s.authorize(ctx, c, candour.ActionAuditRead, query); err != nil {
+	d, err := s.decide(ctx, c, candour.ActionAuditRead, query)
+	if err != nil {
 		return nil, err
+	}
+	// The part of the log the policy lets this reader see: "*" for all,
+	// else these agencies' staff and records. No scope, no entries.
+	switch scope := d.Obligations.AuditAgencies; {
+	case slices.Contains(scope, "*"):
+		f.Agencies = nil
+	case len(scope) > 0:
+		f.Agencies = scope
+	default:
+		return nil, candour.Errorf(candour.EFORBIDDEN, "Policy names no part of the audit log you may read.")
 	}
 	leaves, err := s.reader.AuditEntries(ctx, f)
 	if err != nil {

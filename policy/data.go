@@ -22,6 +22,7 @@ type policyData struct {
 	Agencies map[string]struct {
 		Name         string
 		AgeRecipient string `json:"age_recipient"`
+		Oversight    bool   `json:"oversight"`
 	} `json:"agencies"`
 	Services   map[string]struct{ Agency, Name string } `json:"services"`
 	Agreements []struct {

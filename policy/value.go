@@ -153,6 +153,8 @@ func obligationsFrom(m map[string]any) (candour.Obligations, error) {
 			o.ExportRecipient = v.(string)
 		case "fields":
 			o.Fields = stringList(v)
+		case "audit_agencies":
+			o.AuditAgencies = stringList(v)
 		case "min_cell_size":
 			n, err := toInt(v)
 			if err != nil {

@@ -411,12 +411,13 @@ func appendAudit(ctx context.Context, tx pgx.Tx, e candour.AuditEntry) (int64, e
 	if err := tx.QueryRow(ctx, `UPDATE audit_head SET next = next + 1 WHERE id = 1 RETURNING next - 1`).Scan(&seq); err != nil {
 		return 0, fmt.Errorf("next audit seq: %w", err)
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO audit_log (seq, time, actor, action, leaf) VALUES ($1,$2,$3,$4,$5)`,
-		seq, e.Time, e.Actor.Subject, string(e.Action), leaf); err != nil {
+	if _, err := tx.Exec(ctx, `INSERT INTO audit_log (seq, time, actor, action, leaf, actor_agency) VALUES ($1,$2,$3,$4,$5,$6)`,
+		seq, e.Time, e.Actor.Subject, string(e.Action), leaf, e.Actor.Agency); err != nil {
 		return 0, fmt.Errorf("insert audit entry: %w", err)
 	}
 	if len(e.Records) > 0 {
-		if _, err := tx.Exec(ctx, `INSERT INTO audit_records (record_id, seq) SELECT unnest($1::text[]), $2`,
+		if _, err := tx.Exec(ctx, `INSERT INTO audit_records (record_id, seq, agency)
+			SELECT r, $2, coalesce(candour_record_agency(r), '') FROM unnest($1::text[]) AS r`,
 			e.Records, seq); err != nil {
 			return 0, fmt.Errorf("insert audit record links: %w", err)
 		}
@@ -451,6 +452,11 @@ func (d *DB) AuditEntries(ctx context.Context, f candour.AuditFilter) ([]candour
 	if f.Before > 0 {
 		args = append(args, f.Before)
 		q += ` AND l.seq < $` + strconv.Itoa(len(args))
+	}
+	if f.Agencies != nil {
+		args = append(args, f.Agencies)
+		n := strconv.Itoa(len(args))
+		q += ` AND (l.actor_agency = ANY($` + n + `) OR l.seq IN (SELECT seq FROM audit_records WHERE agency = ANY($` + n + `)))`
 	}
 	order := ` ORDER BY l.seq`
 	if f.Newest {

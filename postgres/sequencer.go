@@ -130,28 +130,31 @@ func (s *sequencer) commit(batch []appendReq) (int64, error) {
 			return fmt.Errorf("next audit seq: %w", err)
 		}
 		var (
-			seqs    = make([]int64, n)
-			times   = make([]any, n)
-			actors  = make([]string, n)
-			actions = make([]string, n)
-			leaves  = make([][]byte, n)
-			recSeq  []int64
-			recIDs  []string
+			seqs     = make([]int64, n)
+			times    = make([]any, n)
+			actors   = make([]string, n)
+			actions  = make([]string, n)
+			agencies = make([]string, n)
+			leaves   = make([][]byte, n)
+			recSeq   []int64
+			recIDs   []string
 		)
 		for i, r := range batch {
 			seq := first + int64(i)
 			seqs[i], times[i], actors[i], actions[i], leaves[i] = seq, r.entry.Time, r.entry.Actor.Subject, string(r.entry.Action), r.leaf
+			agencies[i] = r.entry.Actor.Agency
 			for _, id := range r.entry.Records {
 				recSeq, recIDs = append(recSeq, seq), append(recIDs, id)
 			}
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO audit_log (seq, time, actor, action, leaf)
-			SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::bytea[])`,
-			seqs, times, actors, actions, leaves); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO audit_log (seq, time, actor, action, leaf, actor_agency)
+			SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::bytea[], $6::text[])`,
+			seqs, times, actors, actions, leaves, agencies); err != nil {
 			return fmt.Errorf("insert audit entries: %w", err)
 		}
 		if len(recIDs) > 0 {
-			if _, err := tx.Exec(ctx, `INSERT INTO audit_records (record_id, seq) SELECT * FROM unnest($1::text[], $2::bigint[])`,
+			if _, err := tx.Exec(ctx, `INSERT INTO audit_records (record_id, seq, agency)
+				SELECT r, s, coalesce(candour_record_agency(r), '') FROM unnest($1::text[], $2::bigint[]) AS t(r, s)`,
 				recIDs, recSeq); err != nil {
 				return fmt.Errorf("insert audit record links: %w", err)
 			}

@@ -296,12 +296,13 @@ func appendAudit(ctx context.Context, tx *sql.Tx, e candour.AuditEntry) (int64, 
 	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq) + 1, 0) FROM audit_log`).Scan(&seq); err != nil {
 		return 0, fmt.Errorf("next audit seq: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_log (seq, time, actor, action, leaf) VALUES (?,?,?,?,?)`,
-		seq, formatTime(e.Time), e.Actor.Subject, string(e.Action), leaf); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_log (seq, time, actor, action, leaf, actor_agency) VALUES (?,?,?,?,?,?)`,
+		seq, formatTime(e.Time), e.Actor.Subject, string(e.Action), leaf, e.Actor.Agency); err != nil {
 		return 0, fmt.Errorf("insert audit entry: %w", err)
 	}
 	for _, id := range e.Records {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO audit_records (record_id, seq) VALUES (?,?)`, id, seq); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO audit_records (record_id, seq, agency)
+			VALUES (?, ?, coalesce((SELECT agency FROM feedback WHERE id = ?), ''))`, id, seq, id); err != nil {
 			return 0, fmt.Errorf("insert audit record link: %w", err)
 		}
 	}
@@ -335,6 +336,18 @@ func (d *DB) AuditEntries(ctx context.Context, f candour.AuditFilter) ([]candour
 	if f.Before > 0 {
 		q += ` AND l.seq < ?`
 		args = append(args, f.Before)
+	}
+	if f.Agencies != nil {
+		in := strings.TrimSuffix(strings.Repeat("?,", len(f.Agencies)), ",")
+		if in == "" {
+			in = "NULL"
+		}
+		q += ` AND (l.actor_agency IN (` + in + `) OR l.seq IN (SELECT seq FROM audit_records WHERE agency IN (` + in + `)))`
+		for range 2 {
+			for _, a := range f.Agencies {
+				args = append(args, a)
+			}
+		}
 	}
 	order := ` ORDER BY l.seq`
 	if f.Newest {

@@ -70,6 +70,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"WithdrawnKeepsNoAnalyticalValues", testWithdrawnValues},
 		{"ListRecords", testListRecords},
 		{"Sessions", testSessions},
+		{"AuditAgencies", testAuditAgencies},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore(t)) })

@@ -41,8 +41,15 @@ func TestAuditConsole(t *testing.T) {
 		if !strings.Contains(page, "dev-caseworker-police-north") || strings.Contains(page, ">dev-caseworker-victim-support-north<") {
 			t.Errorf("the refused read, filtered by outcome: %s", page)
 		}
-		if _, page = b.get("/audit?action=insight.summary"); !strings.Contains(page, "asked: group_by=service; from=; to=; service=") {
-			t.Error("the log does not show what the analyst asked")
+		// The police analyst's question is police business: victim support's
+		// auditor does not see it; the inspectorate's does, with what was asked.
+		if _, page = b.get("/audit?action=insight.summary"); strings.Contains(page, "asked:") {
+			t.Error("victim support's auditor sees police's insight questions")
+		}
+		inspector := e.browser(t)
+		inspector.signIn(5) // Ruth Ali, auditor at the inspectorate
+		if _, page = inspector.get("/audit?action=insight.summary"); !strings.Contains(page, "asked: group_by=service; from=; to=; service=") {
+			t.Error("the inspectorate's log does not show what the analyst asked")
 		}
 		resp, page = b.get("/audit?from=2026-13-01")
 		if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `href="#from"`) {

@@ -137,7 +137,7 @@ func (tb *tab) expectPage(act func()) {
 	tb.t.Helper()
 	eval[bool](tb, `window.candourOldPage = true`)
 	act()
-	for range 200 {
+	for range 800 { // 20 s: the machine may be busy
 		if eval[bool](tb, `window.candourOldPage === undefined && document.readyState === "complete"`) {
 			return
 		}

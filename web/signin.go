@@ -22,6 +22,7 @@ func DefaultDevPeople() []DevPerson {
 		{"Alex Morgan", candour.RoleAnalyst, "police-north"},
 		{"Jo Evans", candour.RoleAuditor, "victim-support-north"},
 		{"Chris Hughes", candour.RoleAdmin, "victim-support-north"},
+		{"Ruth Ali", candour.RoleAuditor, "north-inspectorate"},
 	}
 }
 

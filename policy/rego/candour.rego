@@ -103,11 +103,18 @@ grants contains "caseworker records a withdrawal of consent for their own agency
 
 # ---------------------------------------------------------------- the log
 
-grants contains "auditor reads the audit log" if {
+# An agency's auditor reads the entries of their own agency's staff and
+# about their own agency's records (whoever the actor); an auditor of an
+# oversight body (an inspectorate: "oversight": true in the data) reads all.
+# The scope travels as the audit_agencies obligation; the store applies it.
+grants contains "auditor reads the audit log: their own agency's staff and records, or all for an oversight body" if {
 	input.action == "audit.read"
 	roles.auditor
 	input.purpose in data.roles.auditor.purposes
+	data.agencies[principal.agency]
 }
+
+oversight if data.agencies[principal.agency].oversight == true
 
 # Auditors and administrators issue a signed checkpoint of the log.
 grants contains "auditor or administrator issues an audit checkpoint" if {
@@ -216,6 +223,18 @@ obligations := {"redaction": "none", "fields": ["comments", "equality", "ratings
 	input.action == "feedback.read"
 	allow
 	roles.admin
+}
+
+obligations := {"audit_agencies": ["*"]} if {
+	input.action == "audit.read"
+	allow
+	oversight
+}
+
+obligations := {"audit_agencies": [principal.agency]} if {
+	input.action == "audit.read"
+	allow
+	not oversight
 }
 
 obligations := {"redaction": "redacted", "min_cell_size": min_cell_size, "fields": shown_everywhere} if {

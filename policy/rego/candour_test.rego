@@ -151,6 +151,22 @@ test_auditor_reads_audit_log if {
 	ask("audit.read", p("auditor", "victim-support-north"), "audit").allow
 }
 
+test_auditor_reads_own_agencys_part_of_the_log if {
+	d := ask("audit.read", p("auditor", "police-north"), "audit")
+	d.allow
+	d.obligations.audit_agencies == ["police-north"]
+}
+
+test_oversight_auditor_reads_the_whole_log if {
+	d := ask("audit.read", p("auditor", "north-inspectorate"), "audit")
+	d.allow
+	d.obligations.audit_agencies == ["*"]
+}
+
+test_unknown_agencys_auditor_reads_nothing if {
+	not ask("audit.read", p("auditor", "nowhere-north"), "audit").allow
+}
+
 test_auditor_needs_audit_purpose if {
 	not ask("audit.read", p("auditor", "victim-support-north"), "research").allow
 }
