@@ -122,7 +122,7 @@ type dashboardPage struct {
 	// export: whole URLs, so that the template escapes nothing in them.
 	CSVURL, CommentsURL, ExportURL      string
 	Purposes, Groupings, Measures       []option
-	Services                            []candour.Service
+	ServiceOptions                      []option
 	Asked                               bool
 	Summary                             candour.InsightSummary
 	Rows                                []summaryRow
@@ -200,7 +200,7 @@ func cellValue(c candour.InsightCell, key string) *float64 {
 func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, in signedIn) {
 	cat := s.cfg.Catalogue.Catalogue()
 	q := readDashboardQuery(r.URL.Query())
-	p := dashboardPage{Q: q, Purposes: analystPurposes(), Groupings: groupings(), Services: cat.Services}
+	p := dashboardPage{Q: q, Purposes: analystPurposes(), Groupings: groupings(), ServiceOptions: serviceOptions(cat.Services)}
 	for _, m := range measures() {
 		p.Measures = append(p.Measures, option{Value: m.Key, Text: m.Name})
 	}

@@ -73,6 +73,15 @@ var (
 	}
 )
 
+// serviceOptions are services as the choices of a form.
+func serviceOptions(services []candour.Service) []option {
+	out := make([]option, len(services))
+	for i, s := range services {
+		out[i] = option{Value: s.ID, Text: s.Name}
+	}
+	return out
+}
+
 func purposeText(p candour.Purpose) string { return labelOf(consentPurposes, string(p)) }
 
 // monthName writes "2026-10" as "October 2026".

@@ -324,13 +324,14 @@ func partnersOf(c candour.Catalogue, agency string) []option {
 
 // recordForm is what the record pages show.
 type recordForm struct {
-	Step     string
-	Draft    draft
-	Hidden   []hiddenField
-	Partners []option
-	Services []candour.Service
-	Years    string
-	Check    *candour.Feedback
+	Step           string
+	Draft          draft
+	Hidden         []hiddenField
+	Partners       []option
+	Services       []candour.Service
+	ServiceOptions []option
+	Years          string
+	Check          *candour.Feedback
 	// Options for the templates.
 	Purposes, Methods, Channels, Touchpoints, Scale5, Scale10, Ternary []option
 	AgeBands, Sexes, EthnicGroups, Disabilities, Sensitivities         []option
@@ -339,7 +340,7 @@ type recordForm struct {
 func (s *Server) recordView(in signedIn, step string, d draft, errs []fieldError) view {
 	cat := s.cfg.Catalogue.Catalogue()
 	f := recordForm{Step: step, Draft: d, Hidden: d.hidden(step), Partners: partnersOf(cat, in.acting.Agency),
-		Services: cat.ServicesOf(in.acting.Agency),
+		Services: cat.ServicesOf(in.acting.Agency), ServiceOptions: serviceOptions(cat.ServicesOf(in.acting.Agency)),
 		Purposes: consentPurposes, Methods: consentMethods, Channels: channels, Touchpoints: touchpoints,
 		Scale5: scale5, Scale10: scale10, Ternary: ternary, AgeBands: ageBands, Sexes: sexes,
 		EthnicGroups: ethnicGroups, Disabilities: disabilities, Sensitivities: sensitivities}

@@ -15,9 +15,10 @@ type findPage struct {
 	Mine                 bool
 	// BySubject is set for a search by subject reference: the reference is
 	// kept only in the form (POST), never in a link.
-	BySubject  bool
-	SubjectRef string
-	Services   []candour.Service
+	BySubject      bool
+	SubjectRef     string
+	Services       []candour.Service
+	ServiceOptions []option
 	// ServiceNames names the services of the list; Me is the signed-in
 	// person's subject, to say which records they recorded.
 	ServiceNames map[string]string
@@ -72,6 +73,7 @@ func (s *Server) findBySubject(w http.ResponseWriter, r *http.Request, in signed
 
 func (s *Server) showList(w http.ResponseWriter, r *http.Request, in signedIn, p findPage, lq candour.ListQuery, errs []fieldError) {
 	p.Services = s.cfg.Catalogue.Catalogue().ServicesOf(in.acting.Agency)
+	p.ServiceOptions = serviceOptions(p.Services)
 	p.ServiceNames = map[string]string{}
 	for _, sv := range p.Services {
 		p.ServiceNames[sv.ID] = sv.Name
