@@ -12,16 +12,16 @@ SHELL := /bin/bash
 # The Vault transit tests need a vault binary: scripts/vault-binary.sh builds it
 # once from the Go module proxy (15-25 minutes) and caches it outside the repo.
 # The sign-in tests need Ory Hydra, built the same way (scripts/hydra-binary.sh),
-# and the browser tests Debian's Chromium and axe-core (scripts/browser-setup.sh
-# installs them when missing). The deployment checks need Helm and kube-score
-# (scripts/tool-binary.sh builds them from the module proxy, once) and Debian's
-# systemd-analyze.
+# and the browser tests Debian's Chromium and axe-core; the deployment checks
+# systemd-analyze and the backup check pg_dump (scripts/test-setup.sh installs
+# all of these when missing). The deployment checks need Helm and kube-score
+# (scripts/tool-binary.sh builds them from the module proxy, once).
 #
 # Then the insight attack suite, without the race detector (it skips itself
 # under it): each attack against a running server, beside its chance.
 test:
 	go vet ./...
-	CANDOUR_CHROMIUM="$$(scripts/browser-setup.sh)" CANDOUR_HYDRA_BIN="$$(scripts/hydra-binary.sh)" \
+	CANDOUR_CHROMIUM="$$(scripts/test-setup.sh)" CANDOUR_HYDRA_BIN="$$(scripts/hydra-binary.sh)" \
 	CANDOUR_HELM_BIN="$$(scripts/tool-binary.sh helm)" CANDOUR_KUBE_SCORE_BIN="$$(scripts/tool-binary.sh kube-score)" \
 	CANDOUR_VAULT_BIN="$$(scripts/vault-binary.sh)" go test -race -count=1 -timeout 30m ./...
 	go test -count=1 -timeout 20m -run Attack -v ./insight | grep -E '^(---|ok|FAIL|PASS)|success|beats'

@@ -19,7 +19,7 @@ import (
 
 // chromiumPath finds Debian's Chromium: CANDOUR_CHROMIUM, or chromium on
 // the PATH. The browser tests never skip: without it they fail, and say how
-// to install it (make test runs scripts/browser-setup.sh first).
+// to install it (make test runs scripts/test-setup.sh first).
 func chromiumPath(t *testing.T) string {
 	t.Helper()
 	if p := os.Getenv("CANDOUR_CHROMIUM"); p != "" {
@@ -30,17 +30,17 @@ func chromiumPath(t *testing.T) string {
 			return p
 		}
 	}
-	t.Fatal("Chromium is not installed: run scripts/browser-setup.sh (make test does)")
+	t.Fatal("Chromium is not installed: run scripts/test-setup.sh (make test does)")
 	return ""
 }
 
 // axeSource is axe-core, pinned in web/frontend/package.json and installed
-// by scripts/browser-setup.sh.
+// by scripts/test-setup.sh.
 func axeSource(t *testing.T) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("frontend", "node_modules", "axe-core", "axe.min.js"))
 	if err != nil {
-		t.Fatalf("axe-core is not installed (%v): run scripts/browser-setup.sh (make test does)", err)
+		t.Fatalf("axe-core is not installed (%v): run scripts/test-setup.sh (make test does)", err)
 	}
 	return string(b)
 }

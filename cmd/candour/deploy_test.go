@@ -76,7 +76,7 @@ func TestExampleConfigurationCoversEverySetting(t *testing.T) {
 func TestSystemdUnit(t *testing.T) {
 	analyze, err := exec.LookPath("systemd-analyze")
 	if err != nil {
-		t.Fatal("systemd-analyze is missing: install Debian's systemd package")
+		t.Fatal("systemd-analyze is missing: run scripts/test-setup.sh (make test does)")
 	}
 	unit, err := os.ReadFile("../../deploy/systemd/candour.service")
 	if err != nil {
