@@ -363,13 +363,14 @@ type AuditLeaf struct {
 
 // AuditFilter selects audit entries, oldest first. Zero fields match all.
 type AuditFilter struct {
-	After  int64 // only entries with Seq > After; -1 for all
-	Limit  int
-	Actor  string // principal subject
-	Action Action
-	Record string
-	Since  time.Time // only entries at or after this time, when set
-	Until  time.Time // only entries before this time, when set
+	After   int64 // only entries with Seq > After; -1 for all
+	Limit   int
+	Actor   string // principal subject
+	Action  Action
+	Record  string
+	Outcome string    // OutcomeOK, OutcomeDenied …
+	Since   time.Time // only entries at or after this time, when set
+	Until   time.Time // only entries before this time, when set
 	// Newest lists the newest first; Before then pages back (only entries
 	// with Seq < Before, when it is above 0).
 	Newest bool

@@ -209,6 +209,8 @@ func parseAuditFilter(q url.Values) (candour.AuditFilter, error) {
 			f.Action = candour.Action(v[0])
 		case "record":
 			f.Record = v[0]
+		case "outcome":
+			f.Outcome = v[0]
 		case "since", "until":
 			t, terr := time.Parse(time.RFC3339, v[0])
 			if terr != nil {
@@ -220,7 +222,7 @@ func parseAuditFilter(q url.Values) (candour.AuditFilter, error) {
 				f.Until = t
 			}
 		default:
-			return f, candour.Errorf(candour.EINVALID, "unknown query parameter %s; use after, before, newest, limit, actor, action, record, since or until.", safeName(k))
+			return f, candour.Errorf(candour.EINVALID, "unknown query parameter %s; use after, before, newest, limit, actor, action, record, outcome, since or until.", safeName(k))
 		}
 		if err != nil {
 			return f, candour.Errorf(candour.EINVALID, "query parameter %s must be a whole number (newest: true or false).", k)

@@ -93,8 +93,8 @@ func (s *Service) Entries(ctx context.Context, c candour.Caller, f candour.Audit
 	if f.After < -1 || f.Before < 0 {
 		return nil, candour.Errorf(candour.EINVALID, "after must be a sequence number, or -1 for the start of the log.")
 	}
-	query := fmt.Sprintf("audit.entries\x00after=%d\x00limit=%d\x00actor=%s\x00action=%s\x00record=%s\x00since=%s\x00until=%s\x00newest=%t\x00before=%d",
-		f.After, f.Limit, f.Actor, f.Action, f.Record, f.Since.Format(time.RFC3339), f.Until.Format(time.RFC3339), f.Newest, f.Before)
+	query := fmt.Sprintf("audit.entries\x00after=%d\x00limit=%d\x00actor=%s\x00action=%s\x00record=%s\x00since=%s\x00until=%s\x00newest=%t\x00before=%d\x00outcome=%s",
+		f.After, f.Limit, f.Actor, f.Action, f.Record, f.Since.Format(time.RFC3339), f.Until.Format(time.RFC3339), f.Newest, f.Before, f.Outcome)
 	d, err := s.decide(ctx, c, candour.ActionAuditRead, query)
 	if err != nil {
 		return nil, err

@@ -411,8 +411,8 @@ func appendAudit(ctx context.Context, tx pgx.Tx, e candour.AuditEntry) (int64, e
 	if err := tx.QueryRow(ctx, `UPDATE audit_head SET next = next + 1 WHERE id = 1 RETURNING next - 1`).Scan(&seq); err != nil {
 		return 0, fmt.Errorf("next audit seq: %w", err)
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO audit_log (seq, time, actor, action, leaf, actor_agency) VALUES ($1,$2,$3,$4,$5,$6)`,
-		seq, e.Time, e.Actor.Subject, string(e.Action), leaf, e.Actor.Agency); err != nil {
+	if _, err := tx.Exec(ctx, `INSERT INTO audit_log (seq, time, actor, action, leaf, actor_agency, outcome) VALUES ($1,$2,$3,$4,$5,$6,$7)`,
+		seq, e.Time, e.Actor.Subject, string(e.Action), leaf, e.Actor.Agency, e.Outcome); err != nil {
 		return 0, fmt.Errorf("insert audit entry: %w", err)
 	}
 	if len(e.Records) > 0 {
@@ -436,6 +436,10 @@ func (d *DB) AuditEntries(ctx context.Context, f candour.AuditFilter) ([]candour
 	if f.Action != "" {
 		args = append(args, string(f.Action))
 		q += ` AND l.action = $` + strconv.Itoa(len(args))
+	}
+	if f.Outcome != "" {
+		args = append(args, f.Outcome)
+		q += ` AND l.outcome = $` + strconv.Itoa(len(args))
 	}
 	if f.Record != "" {
 		args = append(args, f.Record)

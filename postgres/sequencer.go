@@ -135,6 +135,7 @@ func (s *sequencer) commit(batch []appendReq) (int64, error) {
 			actors   = make([]string, n)
 			actions  = make([]string, n)
 			agencies = make([]string, n)
+			outcomes = make([]string, n)
 			leaves   = make([][]byte, n)
 			recSeq   []int64
 			recIDs   []string
@@ -142,14 +143,14 @@ func (s *sequencer) commit(batch []appendReq) (int64, error) {
 		for i, r := range batch {
 			seq := first + int64(i)
 			seqs[i], times[i], actors[i], actions[i], leaves[i] = seq, r.entry.Time, r.entry.Actor.Subject, string(r.entry.Action), r.leaf
-			agencies[i] = r.entry.Actor.Agency
+			agencies[i], outcomes[i] = r.entry.Actor.Agency, r.entry.Outcome
 			for _, id := range r.entry.Records {
 				recSeq, recIDs = append(recSeq, seq), append(recIDs, id)
 			}
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO audit_log (seq, time, actor, action, leaf, actor_agency)
-			SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::bytea[], $6::text[])`,
-			seqs, times, actors, actions, leaves, agencies); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO audit_log (seq, time, actor, action, leaf, actor_agency, outcome)
+			SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::bytea[], $6::text[], $7::text[])`,
+			seqs, times, actors, actions, leaves, agencies, outcomes); err != nil {
 			return fmt.Errorf("insert audit entries: %w", err)
 		}
 		if len(recIDs) > 0 {

@@ -296,8 +296,8 @@ func appendAudit(ctx context.Context, tx *sql.Tx, e candour.AuditEntry) (int64, 
 	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq) + 1, 0) FROM audit_log`).Scan(&seq); err != nil {
 		return 0, fmt.Errorf("next audit seq: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_log (seq, time, actor, action, leaf, actor_agency) VALUES (?,?,?,?,?,?)`,
-		seq, formatTime(e.Time), e.Actor.Subject, string(e.Action), leaf, e.Actor.Agency); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_log (seq, time, actor, action, leaf, actor_agency, outcome) VALUES (?,?,?,?,?,?,?)`,
+		seq, formatTime(e.Time), e.Actor.Subject, string(e.Action), leaf, e.Actor.Agency, e.Outcome); err != nil {
 		return 0, fmt.Errorf("insert audit entry: %w", err)
 	}
 	for _, id := range e.Records {
@@ -320,6 +320,10 @@ func (d *DB) AuditEntries(ctx context.Context, f candour.AuditFilter) ([]candour
 	if f.Action != "" {
 		q += ` AND l.action = ?`
 		args = append(args, string(f.Action))
+	}
+	if f.Outcome != "" {
+		q += ` AND l.outcome = ?`
+		args = append(args, f.Outcome)
 	}
 	if f.Record != "" {
 		q += ` AND l.seq IN (SELECT seq FROM audit_records WHERE record_id = ?)`

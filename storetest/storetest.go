@@ -250,7 +250,9 @@ func testAuditFilters(t *testing.T, s Store) {
 	s.CreateFeedback(ctx, Record("a"), timed(Entry("alice", candour.ActionFeedbackCreate, "a"), 0), candour.Idempotency{})
 	s.AppendAudit(ctx, timed(Entry("bob", candour.ActionFeedbackRead, "a"), 1))
 	s.AppendAudit(ctx, timed(Entry("bob", candour.ActionFeedbackRead, "b"), 2))
-	s.AppendAudit(ctx, timed(Entry("carol", candour.ActionAuditRead), 3))
+	denied := Entry("carol", candour.ActionAuditRead)
+	denied.Outcome = candour.OutcomeDenied
+	s.AppendAudit(ctx, timed(denied, 3))
 	seqs := func(f candour.AuditFilter) []int64 {
 		t.Helper()
 		leaves, err := s.AuditEntries(ctx, f)
@@ -282,6 +284,8 @@ func testAuditFilters(t *testing.T, s Store) {
 		{"newest first", candour.AuditFilter{After: -1, Limit: 3, Newest: true}, []int64{3, 2, 1}},
 		{"newest first, the page before", candour.AuditFilter{After: -1, Limit: 3, Newest: true, Before: 1}, []int64{0}},
 		{"newest first, by actor", candour.AuditFilter{After: -1, Limit: 10, Newest: true, Actor: "bob"}, []int64{2, 1}},
+		{"outcome", candour.AuditFilter{After: -1, Limit: 10, Outcome: candour.OutcomeDenied}, []int64{3}},
+		{"outcome ok", candour.AuditFilter{After: -1, Limit: 10, Outcome: candour.OutcomeOK}, []int64{0, 1, 2}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

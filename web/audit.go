@@ -28,11 +28,22 @@ const auditPageSize = 25
 
 // auditRow is one entry of the log, in words.
 type auditRow struct {
-	Seq      int64
-	E        candour.AuditEntry
-	Action   string
-	Outcome  string
-	Revision string
+	Seq             int64
+	E               candour.AuditEntry
+	Action, Outcome string
+}
+
+// auditRows decodes leaves into rows in words.
+func auditRows(leaves []candour.AuditLeaf) ([]auditRow, error) {
+	rows := make([]auditRow, 0, len(leaves))
+	for _, l := range leaves {
+		e, err := candour.ParseAuditLeaf(l.Leaf)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, auditRow{Seq: l.Seq, E: e, Action: actionWords(e.Action), Outcome: outcomeWords(e.Outcome)})
+	}
+	return rows, nil
 }
 
 func actionWords(a candour.Action) string {
@@ -90,7 +101,7 @@ func readLogFilter(v url.Values) logFilter {
 // and To are dates (YYYY-MM-DD), To inclusive.
 func (f logFilter) check() (candour.AuditFilter, []fieldError) {
 	af := candour.AuditFilter{After: -1, Limit: auditPageSize, Newest: true, Before: f.Before,
-		Actor: f.Actor, Action: candour.Action(f.Action), Record: f.Record}
+		Actor: f.Actor, Action: candour.Action(f.Action), Record: f.Record, Outcome: f.Outcome}
 	var errs []fieldError
 	if f.Action != "" && !inOptions(auditActions(), f.Action) {
 		errs = append(errs, fieldError{"action", "Select an action from the list"})
@@ -137,39 +148,19 @@ func (f logFilter) encode(before int64) string {
 	return v.Encode()
 }
 
-// entries reads entries for the page: up to want of them that match the
-// outcome too (the store filters the rest), newest first; next is the
-// cursor of the older page (0 when there is none). Every read of the log is
-// audited by the service.
-func (s *Server) entries(r *http.Request, in signedIn, af candour.AuditFilter, outcome string, want int) (rows []auditRow, next int64, err error) {
-	for range 20 {
-		leaves, err := s.cfg.Audit.Entries(r.Context(), in.callerFor(r, candour.PurposeAudit), af)
-		if err != nil {
-			return nil, 0, err
-		}
-		for _, l := range leaves {
-			e, err := candour.ParseAuditLeaf(l.Leaf)
-			if err != nil {
-				return nil, 0, err
-			}
-			af.Before = l.Seq
-			if outcome != "" && e.Outcome != outcome {
-				continue
-			}
-			rev := e.Decision.Revision
-			if len(rev) > 19 {
-				rev = rev[:19] + "…"
-			}
-			rows = append(rows, auditRow{Seq: l.Seq, E: e, Action: actionWords(e.Action), Outcome: outcomeWords(e.Outcome), Revision: rev})
-			if len(rows) == want {
-				return rows, l.Seq, nil
-			}
-		}
-		if len(leaves) < af.Limit || af.Before == 0 {
-			return rows, 0, nil
-		}
+// entries reads one page of the log, newest first, with the filters in
+// the store; next is the cursor of the older page (0 when there is none).
+// Every read of the log is audited by the service.
+func (s *Server) entries(r *http.Request, in signedIn, af candour.AuditFilter) (rows []auditRow, next int64, err error) {
+	leaves, err := s.cfg.Audit.Entries(r.Context(), in.callerFor(r, candour.PurposeAudit), af)
+	if err != nil {
+		return nil, 0, err
 	}
-	return rows, af.Before, nil
+	if len(leaves) == af.Limit && len(leaves) > 0 {
+		next = leaves[len(leaves)-1].Seq
+	}
+	rows, err = auditRows(leaves)
+	return rows, next, err
 }
 
 // logPage is what the log page shows.
@@ -189,7 +180,7 @@ func (s *Server) auditLog(w http.ResponseWriter, r *http.Request, in signedIn) {
 		s.render(w, r, http.StatusUnprocessableEntity, "audit-log", view{Title: "Error: The audit log", Nav: "audit", Errors: errs, Data: p})
 		return
 	}
-	rows, next, err := s.entries(r, in, af, f.Outcome, auditPageSize)
+	rows, next, err := s.entries(r, in, af)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -240,13 +231,9 @@ func (s *Server) timeline(w http.ResponseWriter, r *http.Request, in signedIn, p
 	if len(leaves) > most {
 		leaves, p.More = leaves[:most], true
 	}
-	for _, l := range leaves {
-		e, err := candour.ParseAuditLeaf(l.Leaf)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		p.Rows = append(p.Rows, auditRow{Seq: l.Seq, E: e, Action: actionWords(e.Action), Outcome: outcomeWords(e.Outcome), Revision: e.Decision.Revision})
+	if p.Rows, err = auditRows(leaves); err != nil {
+		s.fail(w, r, err)
+		return
 	}
 	title := "Who saw this record"
 	if p.Actor != "" {
@@ -352,16 +339,10 @@ func (s *Server) auditExport(w http.ResponseWriter, r *http.Request, in signedIn
 			return // the download ends short; the seq numbers show where
 		}
 		for _, l := range leaves {
-			e, err := candour.ParseAuditLeaf(l.Leaf)
-			if err != nil {
-				return
-			}
-			if f.Outcome == "" || e.Outcome == f.Outcome {
-				enc.Encode(struct {
-					Seq  int64  `json:"seq"`
-					Leaf []byte `json:"leaf"`
-				}{l.Seq, l.Leaf})
-			}
+			enc.Encode(struct {
+				Seq  int64  `json:"seq"`
+				Leaf []byte `json:"leaf"`
+			}{l.Seq, l.Leaf})
 			af.After = l.Seq
 		}
 		if len(leaves) < af.Limit {

@@ -134,10 +134,8 @@ type fieldError struct {
 // render writes a page. A template error is logged and answered with the
 // 500 page, never with half a page.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, v view) {
-	if v.Person == nil {
-		if sess, ok, _ := s.sessions.current(r); ok {
-			v.Person = &sess.Principal
-		}
+	if f := lookedUp(r); v.Person == nil && f.ok {
+		v.Person = &f.sess.Principal
 	}
 	if v.Person != nil && s.cfg.Catalogue != nil {
 		if a, ok := s.cfg.Catalogue.Catalogue().Agency(v.Person.Agency); ok {

@@ -3,7 +3,6 @@ package web
 import (
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/candour-vault/candour"
@@ -197,5 +196,3 @@ func validID(id string) bool {
 	}
 	return true
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }

@@ -23,6 +23,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/candour-vault/candour"
@@ -154,7 +155,7 @@ func New(c Config) (*Server, error) {
 		s.log.Info("cross-origin request refused", "request_id", requestID(r.Context()), "method", r.Method)
 		s.problem(w, r, http.StatusForbidden)
 	}))
-	s.handler = s.middleware(csrf.Handler(mux))
+	s.handler = s.middleware(csrf.Handler(s.withSession(mux)))
 	return s, nil
 }
 
@@ -227,11 +228,42 @@ func (s *Server) acting(role candour.Role, next func(http.ResponseWriter, *http.
 	}
 }
 
+// found is a request's session look-up, done once per request by
+// withSession and read by the handlers and by render.
+type found struct {
+	sess candour.Session
+	ok   bool
+	err  error
+}
+
+type sessionKey struct{}
+
+// withSession looks the request's session up once (not for assets) and
+// keeps what it found in the request's context.
+func (s *Server) withSession(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/assets/") || r.URL.Path == "/favicon.ico" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		var f found
+		f.sess, f.ok, f.err = s.sessions.current(r)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), sessionKey{}, f)))
+	})
+}
+
+// lookedUp returns what withSession found for r.
+func lookedUp(r *http.Request) found {
+	f, _ := r.Context().Value(sessionKey{}).(found)
+	return f
+}
+
 // session returns the request's session in force; without one it sends the
 // person to sign in (or shows the problem page when the store fails) and
 // reports false.
 func (s *Server) session(w http.ResponseWriter, r *http.Request) (candour.Session, bool) {
-	sess, ok, err := s.sessions.current(r)
+	f := lookedUp(r)
+	sess, ok, err := f.sess, f.ok, f.err
 	switch {
 	case err != nil:
 		s.fail(w, r, err)
