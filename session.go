@@ -66,6 +66,24 @@ func (c Catalogue) Agency(id string) (Agency, bool) {
 	return Agency{}, false
 }
 
+// ServiceName returns the name of the service with id, or id when the
+// catalogue does not name it.
+func (c Catalogue) ServiceName(id string) string {
+	if s, ok := c.Service(id); ok && s.Name != "" {
+		return s.Name
+	}
+	return id
+}
+
+// AgencyName returns the name of the agency with id, or id when the
+// catalogue does not name it.
+func (c Catalogue) AgencyName(id string) string {
+	if a, ok := c.Agency(id); ok && a.Name != "" {
+		return a.Name
+	}
+	return id
+}
+
 // ServicesOf returns the services agency runs, in catalogue order.
 func (c Catalogue) ServicesOf(agency string) []Service {
 	var out []Service

@@ -137,9 +137,10 @@ type summaryRow struct {
 	Count, Satisfaction, Effort, Safe, Believed, NPS string
 }
 
-func withheldOr[T any](p *T, format func(T) string) string {
+// formatOr writes *p with format, or none for a withheld (nil) figure.
+func formatOr[T any](p *T, format func(T) string, none string) string {
 	if p == nil {
-		return "withheld"
+		return none
 	}
 	return format(*p)
 }
@@ -155,19 +156,16 @@ func rows(sum candour.InsightSummary, group string, cat candour.Catalogue) []sum
 		case "period":
 			name = monthName(key)
 		case "service":
-			if s, ok := cat.Service(key); ok && s.Name != "" {
-				name = s.Name
-			}
+			name = cat.ServiceName(key)
 		case "agency":
-			if a, ok := cat.Agency(key); ok && a.Name != "" {
-				name = a.Name
-			}
+			name = cat.AgencyName(key)
 		}
 		f1 := func(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
 		pct := func(v int) string { return strconv.Itoa(v) + "%" }
-		out = append(out, summaryRow{Group: name, Count: withheldOr(c.Count, strconv.Itoa),
-			Satisfaction: withheldOr(c.SatisfactionMean, f1), Effort: withheldOr(c.EffortMean, f1),
-			Safe: withheldOr(c.FeltSafePct, pct), Believed: withheldOr(c.FeltBelievedPct, pct), NPS: withheldOr(c.NetPromoter, strconv.Itoa)})
+		const w = "withheld"
+		out = append(out, summaryRow{Group: name, Count: formatOr(c.Count, strconv.Itoa, w),
+			Satisfaction: formatOr(c.SatisfactionMean, f1, w), Effort: formatOr(c.EffortMean, f1, w),
+			Safe: formatOr(c.FeltSafePct, pct, w), Believed: formatOr(c.FeltBelievedPct, pct, w), NPS: formatOr(c.NetPromoter, strconv.Itoa, w)})
 	}
 	return out
 }
@@ -255,16 +253,10 @@ func (s *Server) dashboardCSV(w http.ResponseWriter, r *http.Request, in signedI
 	cw := csv.NewWriter(w)
 	cw.Write([]string{q.Group, "count", "satisfaction_mean", "effort_mean", "felt_safe_pct", "felt_believed_pct", "net_promoter_score"})
 	for _, c := range sum.Cells {
-		f1 := func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
-		blank := func(s string) string {
-			if s == "withheld" {
-				return ""
-			}
-			return s
-		}
-		cw.Write([]string{c.Keys[q.Group], blank(withheldOr(c.Count, strconv.Itoa)), blank(withheldOr(c.SatisfactionMean, f1)),
-			blank(withheldOr(c.EffortMean, f1)), blank(withheldOr(c.FeltSafePct, strconv.Itoa)),
-			blank(withheldOr(c.FeltBelievedPct, strconv.Itoa)), blank(withheldOr(c.NetPromoter, strconv.Itoa))})
+		f2 := func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
+		cw.Write([]string{c.Keys[q.Group], formatOr(c.Count, strconv.Itoa, ""), formatOr(c.SatisfactionMean, f2, ""),
+			formatOr(c.EffortMean, f2, ""), formatOr(c.FeltSafePct, strconv.Itoa, ""),
+			formatOr(c.FeltBelievedPct, strconv.Itoa, ""), formatOr(c.NetPromoter, strconv.Itoa, "")})
 	}
 	cw.Flush()
 }
@@ -274,7 +266,6 @@ type commentsPage struct {
 	Q          dashboardQuery
 	Figures    string // the figures of the same question
 	C          candour.InsightComments
-	Names      map[string]string
 	Prev, Next string
 }
 
@@ -294,10 +285,7 @@ func (s *Server) dashboardComments(w http.ResponseWriter, r *http.Request, in si
 		s.fail(w, r, err)
 		return
 	}
-	p := commentsPage{Q: q, Figures: "/insight?" + q.encode(), C: c, Names: map[string]string{}}
-	for _, sv := range cat.Services {
-		p.Names[sv.ID] = sv.Name
-	}
+	p := commentsPage{Q: q, Figures: "/insight?" + q.encode(), C: c}
 	if c.Page > 1 {
 		p.Prev = "/insight/comments?" + q.encode() + "&page=" + strconv.Itoa(c.Page-1)
 	}

@@ -22,8 +22,12 @@ type pages struct {
 	byName map[string]*template.Template
 }
 
-func loadPages(a *assets) (*pages, error) {
+// loadPages parses the templates; names gives the catalogue in force, for
+// the serviceName and agencyName functions (the policy can be reloaded).
+func loadPages(a *assets, names func() candour.Catalogue) (*pages, error) {
 	funcs := template.FuncMap{
+		"serviceName": func(id string) string { return names().ServiceName(id) },
+		"agencyName":  func(id string) string { return names().AgencyName(id) },
 		"asset": func(name string) (string, error) {
 			if p := a.path(name); p != "" {
 				return p, nil
@@ -86,12 +90,12 @@ func loadPages(a *assets) (*pages, error) {
 	if err != nil {
 		return nil, err
 	}
-	names, err := fs.Glob(templateFS, "templates/*.html")
+	files, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
 		return nil, err
 	}
 	p := &pages{byName: map[string]*template.Template{}}
-	for _, n := range names {
+	for _, n := range files {
 		base := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
 		if base == "layout" || base == "parts" {
 			continue
@@ -115,9 +119,7 @@ type view struct {
 	Nav string
 	// Person is the signed-in person, nil when no one is.
 	Person *candour.Principal
-	// AgencyName is the signed-in person's agency as the catalogue names it.
-	AgencyName string
-	Dev        bool
+	Dev    bool
 	// Exit shows "Exit this page", for pages where the person may be at
 	// risk where the form is filled in.
 	Exit   bool
@@ -136,11 +138,6 @@ type fieldError struct {
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, v view) {
 	if f := lookedUp(r); v.Person == nil && f.ok {
 		v.Person = &f.sess.Principal
-	}
-	if v.Person != nil && s.cfg.Catalogue != nil {
-		if a, ok := s.cfg.Catalogue.Catalogue().Agency(v.Person.Agency); ok {
-			v.AgencyName = a.Name
-		}
 	}
 	v.Dev = len(s.cfg.DevPeople) > 0
 	t, ok := s.pages.byName[name]

@@ -328,7 +328,6 @@ type recordForm struct {
 	Draft          draft
 	Hidden         []hiddenField
 	Partners       []option
-	Services       []candour.Service
 	ServiceOptions []option
 	Years          string
 	Check          *candour.Feedback
@@ -340,8 +339,8 @@ type recordForm struct {
 func (s *Server) recordView(in signedIn, step string, d draft, errs []fieldError) view {
 	cat := s.cfg.Catalogue.Catalogue()
 	f := recordForm{Step: step, Draft: d, Hidden: d.hidden(step), Partners: partnersOf(cat, in.acting.Agency),
-		Services: cat.ServicesOf(in.acting.Agency), ServiceOptions: serviceOptions(cat.ServicesOf(in.acting.Agency)),
-		Purposes: consentPurposes, Methods: consentMethods, Channels: channels, Touchpoints: touchpoints,
+		ServiceOptions: serviceOptions(cat.ServicesOf(in.acting.Agency)),
+		Purposes:       consentPurposes, Methods: consentMethods, Channels: channels, Touchpoints: touchpoints,
 		Scale5: scale5, Scale10: scale10, Ternary: ternary, AgeBands: ageBands, Sexes: sexes,
 		EthnicGroups: ethnicGroups, Disabilities: disabilities, Sensitivities: sensitivities}
 	titles := map[string]string{stepConsent: "What the person agreed to", stepDetails: "About the feedback", stepCheck: "Check the feedback before you record it"}

@@ -16,13 +16,11 @@ type findPage struct {
 	// kept only in the form (POST), never in a link.
 	BySubject      bool
 	SubjectRef     string
-	Services       []candour.Service
 	ServiceOptions []option
-	// ServiceNames names the services of the list; Me is the signed-in
-	// person's subject, to say which records they recorded.
-	ServiceNames map[string]string
-	Me           string
-	List         candour.RecordList
+	// Me is the signed-in person's subject, to say which records they
+	// recorded.
+	Me   string
+	List candour.RecordList
 	// NextURL pages on a filtered list; a search by subject pages with a
 	// form instead.
 	NextURL string
@@ -71,12 +69,7 @@ func (s *Server) findBySubject(w http.ResponseWriter, r *http.Request, in signed
 }
 
 func (s *Server) showList(w http.ResponseWriter, r *http.Request, in signedIn, p findPage, lq candour.ListQuery, errs []fieldError) {
-	p.Services = s.cfg.Catalogue.Catalogue().ServicesOf(in.acting.Agency)
-	p.ServiceOptions = serviceOptions(p.Services)
-	p.ServiceNames = map[string]string{}
-	for _, sv := range p.Services {
-		p.ServiceNames[sv.ID] = sv.Name
-	}
+	p.ServiceOptions = serviceOptions(s.cfg.Catalogue.Catalogue().ServicesOf(in.acting.Agency))
 	p.Me = in.acting.Subject
 	title := "Find a record"
 	if len(errs) > 0 {
@@ -122,28 +115,14 @@ func (s *Server) viewRecord(w http.ResponseWriter, r *http.Request, in signedIn)
 		s.fail(w, r, err)
 		return
 	}
-	cat := s.cfg.Catalogue.Catalogue()
-	names := map[string]string{}
-	for _, a := range cat.Agencies {
-		names[a.ID] = a.Name
-	}
 	s.render(w, r, http.StatusOK, "record-view", view{Title: "Feedback record", Nav: "records", Exit: true,
-		Data: recordPage{F: f, ServiceName: s.serviceName(f.Service), AgencyNames: names, Methods: consentMethods, Ternary: ternary}})
+		Data: recordPage{F: f, Methods: consentMethods, Ternary: ternary}})
 }
 
 // recordPage is what a record's page shows, with the words for its values.
 type recordPage struct {
 	F                candour.Feedback
-	ServiceName      string
-	AgencyNames      map[string]string
 	Methods, Ternary []option
-}
-
-func (s *Server) serviceName(id string) string {
-	if sv, ok := s.cfg.Catalogue.Catalogue().Service(id); ok && sv.Name != "" {
-		return sv.Name
-	}
-	return id
 }
 
 // withdrawConfirm asks the caseworker to confirm a withdrawal. It reads

@@ -45,22 +45,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		s.cfg.OIDC.start(w, r, s.cfg.SecureCookies)
 		return
 	}
-	s.render(w, r, http.StatusOK, "sign-in-dev", view{Title: "Sign in to a dev server", Data: s.devPeople()})
-}
-
-type devChoice struct {
-	DevPerson
-	AgencyName string
-}
-
-func (s *Server) devPeople() []devChoice {
-	cat := s.cfg.Catalogue.Catalogue()
-	var out []devChoice
-	for _, p := range s.cfg.DevPeople {
-		a, _ := cat.Agency(p.Agency)
-		out = append(out, devChoice{p, a.Name})
-	}
-	return out
+	s.render(w, r, http.StatusOK, "sign-in-dev", view{Title: "Sign in to a dev server", Data: s.cfg.DevPeople})
 }
 
 // devSignIn signs in the demo person chosen, through the same sessions as
@@ -74,7 +59,7 @@ func (s *Server) devSignIn(w http.ResponseWriter, r *http.Request) {
 	n, err := strconv.Atoi(r.PostFormValue("person"))
 	if err != nil || n < 0 || n >= len(s.cfg.DevPeople) {
 		s.render(w, r, http.StatusUnprocessableEntity, "sign-in-dev", view{Title: "Error: Sign in to a dev server",
-			Errors: []fieldError{{"person", "Select who to sign in as"}}, Data: s.devPeople()})
+			Errors: []fieldError{{"person", "Select who to sign in as"}}, Data: s.cfg.DevPeople})
 		return
 	}
 	p := s.cfg.DevPeople[n]

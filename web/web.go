@@ -112,7 +112,7 @@ func New(c Config) (*Server, error) {
 	if s.assets, err = loadAssets(); err != nil {
 		return nil, err
 	}
-	if s.pages, err = loadPages(s.assets); err != nil {
+	if s.pages, err = loadPages(s.assets, c.Catalogue.Catalogue); err != nil {
 		return nil, err
 	}
 	mux := http.NewServeMux()
