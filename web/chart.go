@@ -101,10 +101,7 @@ func chartSVG(id, title, desc string, m measure, points []chartPoint, trend bool
 	fmt.Fprintf(&b, `<svg class="candour-chart" role="img" aria-labelledby="%s-title %s-desc" viewBox="0 0 %g %g" width="100%%" preserveAspectRatio="xMinYMin meet" xmlns="http://www.w3.org/2000/svg">`, id, id, width, h)
 	fmt.Fprintf(&b, `<title id="%s-title">%s</title><desc id="%s-desc">%s</desc>`, id, esc(title), id, esc(desc))
 	fmt.Fprintf(&b, `<defs><pattern id="%s-hatch" width="8" height="8" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="8" height="8" fill="#1d70b8"/><line x1="0" y1="0" x2="0" y2="8" stroke="#ffffff" stroke-width="3"/></pattern></defs>`, id)
-	zero := x(math.Max(m.Min, math.Min(0, m.Max)))
-	if m.Min > 0 {
-		zero = x(m.Min)
-	}
+	zero := x(math.Max(m.Min, math.Min(0, m.Max))) // the bars start at 0, or at the scale's end nearest it
 	for i, p := range points {
 		yy := top + rowH*float64(i)
 		label := p.Label

@@ -130,7 +130,15 @@ func observeStore(m *metrics.Metrics, st store, svc *vault.Service) {
 		m.Gauge("candour_db_pool_connections", "PostgreSQL connections of the pool, by state (max: the most it may open).",
 			prometheus.Labels{"state": state}, func() float64 {
 				acquired, idle, total, max := pg.PoolStats()
-				return float64(map[string]int32{"acquired": acquired, "idle": idle, "total": total, "max": max}[state])
+				switch state {
+				case "acquired":
+					return float64(acquired)
+				case "idle":
+					return float64(idle)
+				case "total":
+					return float64(total)
+				}
+				return float64(max)
 			})
 	}
 }
