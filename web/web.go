@@ -155,7 +155,9 @@ func New(c Config) (*Server, error) {
 		s.log.Info("cross-origin request refused", "request_id", requestID(r.Context()), "method", r.Method)
 		s.problem(w, r, http.StatusForbidden)
 	}))
-	s.handler = s.middleware(csrf.Handler(s.withSession(mux)))
+	// The session is looked up outside the request wrapper, so that the
+	// request the mux marks with its route pattern is the one it logs.
+	s.handler = s.withSession(s.middleware(csrf.Handler(mux)))
 	return s, nil
 }
 

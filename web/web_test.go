@@ -176,6 +176,9 @@ func TestRecordJourney(t *testing.T) {
 	})
 	t.Run("NothingSensitiveLogged", func(t *testing.T) {
 		logs := e.logs.String()
+		if !strings.Contains(logs, `route="GET /records/{id}"`) {
+			t.Error("the page log does not name the route pattern")
+		}
 		for _, secret := range []string{"Gorse Lane", journeySubject, "127.0.0.1"} {
 			if strings.Contains(logs, secret) {
 				t.Errorf("the log holds %q", secret)
