@@ -198,6 +198,13 @@ type Record struct {
 	// when the consent covers equality monitoring; zero otherwise, and
 	// cleared when consent is withdrawn.
 	Bands Equality
+	// OwnKey is set once a record is corrected: from then on it is sealed
+	// under a data key of its own (RecordKeyID), even when it has a subject
+	// reference, so that each correction can destroy the key of the content
+	// it replaces.
+	OwnKey bool
+	// CorrectedAt is when the record was last corrected; nil if never.
+	CorrectedAt *time.Time
 }
 
 // Decision is the policy's answer to one request. The zero value denies.
@@ -298,6 +305,13 @@ const (
 	ActionInsightRelease   Action = "insight.release"
 	ActionKeysRotate       Action = "keys.rotate"
 	ActionSubjectErase     Action = "subject.erase"
+	ActionFeedbackCorrect  Action = "feedback.correct"
+	ActionSubjectAccess    Action = "subject.access"
+	ActionErasurePreview   Action = "subject.erase_preview"
+	ActionRetentionSweep   Action = "retention.sweep"
+	ActionRetentionRead    Action = "retention.read"
+	ActionHoldPlace        Action = "hold.place"
+	ActionHoldRelease      Action = "hold.release"
 )
 
 // Resource describes the record a request touches, as policy sees it. It holds

@@ -16,10 +16,14 @@ type RecordFilter struct {
 	SubjectHash []byte // keyed hash of a subject reference
 	Before      string // only ids that sort before this one: the page cursor
 	Limit       int
+	// Sealed asks for the sealed content too (subject access, which opens
+	// what it lists); without it Sealed is nil in every record returned.
+	Sealed bool
 }
 
 // RecordLister lists records for case management. It returns analytical
-// dimensions and consent only: Sealed is always nil in what it returns.
+// dimensions and consent only, unless the filter asks for the sealed
+// content (RecordFilter.Sealed).
 type RecordLister interface {
 	// ListRecords returns at most f.Limit records of f.Agency matching f,
 	// newest first. Under row-level security (PostgreSQL) it sees only the

@@ -39,8 +39,9 @@ type SessionStore interface {
 // which agencies each shares insight with. Pages offer choices from it; it
 // decides nothing (the policy does).
 type Catalogue struct {
-	Agencies []Agency
-	Services []Service
+	Agencies  []Agency
+	Services  []Service
+	Retention Retention
 }
 
 // Agency is one agency of the policy data.

@@ -41,7 +41,16 @@ type FeedbackStore interface {
 	// subjectHash, and the subject's data key (SubjectKeyID), and appends e
 	// with the erased ids as its records (AuditEntry.Split: several entries
 	// for many records), in one transaction; seq is the last entry's.
+	// ECONFLICT, and nothing erased, when any of them is under a legal hold.
 	EraseSubject(ctx context.Context, agency string, subjectHash []byte, e AuditEntry) (ids []string, seq int64, err error)
+	// CorrectFeedback replaces the correctable values of the record rec.ID
+	// (touchpoint, channel, ratings, sensitivity, consent purposes and
+	// partners, sealed content, has-comment, bands) with rec's, marks it
+	// corrected at rec.CorrectedAt and sealed under its own key, stores
+	// rec.NewDataKey in place of any key of its own, and appends e, in one
+	// transaction. ENOTFOUND when there is no such record; ECONFLICT when
+	// its consent was withdrawn meanwhile.
+	CorrectFeedback(ctx context.Context, rec Record, e AuditEntry) (seq int64, err error)
 }
 
 // ErrDataKeyTaken refuses a record whose NewDataKey's id already holds a key
@@ -70,8 +79,19 @@ func SubjectKeyID(agency string, subjectHash []byte) string {
 }
 
 // RecordKeyID names the data key of a record given without a subject
-// reference.
+// reference, or of a corrected record (Record.OwnKey).
 func RecordKeyID(id string) string { return "r:" + id }
+
+// ErasedKeyIDs names the data keys an erasure of a subject's records ids in
+// agency destroys: the subject's, and each record's own (a corrected
+// record's).
+func ErasedKeyIDs(agency string, subjectHash []byte, ids []string) []string {
+	out := []string{SubjectKeyID(agency, subjectHash)}
+	for _, id := range ids {
+		out = append(out, RecordKeyID(id))
+	}
+	return out
+}
 
 // Pinger reports whether a dependency is ready to serve.
 type Pinger interface {

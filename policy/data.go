@@ -24,7 +24,11 @@ type policyData struct {
 		AgeRecipient string `json:"age_recipient"`
 		Oversight    bool   `json:"oversight"`
 	} `json:"agencies"`
-	Services   map[string]struct{ Agency, Name string } `json:"services"`
+	Services  map[string]struct{ Agency, Name string } `json:"services"`
+	Retention struct {
+		ConsentGraceDays *int                    `json:"consent_grace_days"`
+		Rules            []candour.RetentionRule `json:"rules"`
+	} `json:"retention"`
 	Agreements []struct {
 		ID                      string            `json:"id"`
 		Owner                   string            `json:"owner"`
@@ -87,6 +91,7 @@ func CheckData(f Files) []string {
 			bad("services.%s belongs to the unknown agency %q", svc, s.Agency)
 		}
 	}
+	probs = append(probs, checkRetention(d)...)
 	for i, a := range d.Agreements {
 		at := fmt.Sprintf("agreements[%d] (%s)", i, a.ID)
 		if a.ID == "" {
@@ -151,6 +156,10 @@ func catalogue(data map[string]any) candour.Catalogue {
 		return candour.Catalogue{}
 	}
 	var c candour.Catalogue
+	c.Retention.Rules = d.Retention.Rules
+	if g := d.Retention.ConsentGraceDays; g != nil {
+		c.Retention.ConsentGraceDays = *g
+	}
 	for _, id := range slices.Sorted(maps.Keys(d.Agencies)) {
 		a := candour.Agency{ID: id, Name: d.Agencies[id].Name}
 		for _, ag := range d.Agreements {
@@ -166,4 +175,59 @@ func catalogue(data map[string]any) candour.Catalogue {
 		c.Services = append(c.Services, candour.Service{ID: id, Name: d.Services[id].Name, Agency: d.Services[id].Agency})
 	}
 	return c
+}
+
+// checkRetention returns the problems with the retention rules: each names
+// a known agency (and, when set, one of its services and a known
+// sensitivity) and a number of months; no two rules cover the same records;
+// every agency that holds records has a rule of its own, so that nothing is
+// kept for ever by omission.
+func checkRetention(d policyData) []string {
+	var probs []string
+	bad := func(format string, args ...any) { probs = append(probs, fmt.Sprintf(format, args...)) }
+	r := d.Retention
+	if r.ConsentGraceDays == nil {
+		bad("retention.consent_grace_days is missing (days a record is kept after its consent expires)")
+	} else if *r.ConsentGraceDays < 0 || *r.ConsentGraceDays > 3650 {
+		bad("retention.consent_grace_days must be between 0 and 3650")
+	}
+	ids, covers := map[string]bool{}, map[[3]string]string{}
+	agencyWide := map[string]bool{}
+	sensitivities := []candour.Sensitivity{candour.SensitivityStandard, candour.SensitivitySpecialCategory, candour.SensitivitySafeguarding}
+	for i, rule := range r.Rules {
+		at := fmt.Sprintf("retention.rules[%d] (%s)", i, rule.ID)
+		switch {
+		case !candour.ValidAgencyID(rule.ID):
+			bad("retention.rules[%d]: id %q must be lowercase words, digits and hyphens", i, rule.ID)
+		case ids[rule.ID]:
+			bad("%s: the id is used twice", at)
+		}
+		ids[rule.ID] = true
+		if _, ok := d.Agencies[rule.Agency]; !ok {
+			bad("%s: agency %q is not a known agency", at, rule.Agency)
+		}
+		if rule.Service != "" && d.Services[rule.Service].Agency != rule.Agency {
+			bad("%s: service %q is not one of the agency's services", at, rule.Service)
+		}
+		if rule.Sensitivity != "" && !slices.Contains(sensitivities, rule.Sensitivity) {
+			bad("%s: sensitivity %q must be standard, special_category or safeguarding", at, rule.Sensitivity)
+		}
+		if rule.Months < 1 || rule.Months > 1200 {
+			bad("%s: months must be between 1 and 1200", at)
+		}
+		key := [3]string{rule.Agency, rule.Service, string(rule.Sensitivity)}
+		if other, ok := covers[key]; ok {
+			bad("%s covers the same records as %s", at, other)
+		}
+		covers[key] = rule.ID
+		if rule.Service == "" && rule.Sensitivity == "" {
+			agencyWide[rule.Agency] = true
+		}
+	}
+	for id, a := range d.Agencies {
+		if !a.Oversight && !agencyWide[id] {
+			bad("retention: agency %s has no rule of its own (one without service or sensitivity), so its records would be kept for ever", id)
+		}
+	}
+	return probs
 }

@@ -39,6 +39,14 @@ func TestCheckData(t *testing.T) {
 			d["roles"].(map[string]any)["analyst"] = map[string]any{"purposes": []any{"gossip"}}
 		}, `unknown purpose "gossip"`},
 		{"wrong shape", func(d map[string]any) { d["agreements"] = "none" }, "expected shape"},
+		{"retention rule of unknown agency", func(d map[string]any) { rule(d, 0)["agency"] = "nowhere" }, `agency "nowhere" is not a known agency`},
+		{"retention rule of another agency's service", func(d map[string]any) { rule(d, 1)["service"] = "police/investigation" }, "not one of the agency's services"},
+		{"retention rule with bad sensitivity", func(d map[string]any) { rule(d, 1)["sensitivity"] = "secret" }, `sensitivity "secret"`},
+		{"retention rule of no months", func(d map[string]any) { rule(d, 0)["months"] = 0 }, "months must be between 1 and 1200"},
+		{"retention rule id twice", func(d map[string]any) { rule(d, 1)["id"] = rule(d, 0)["id"] }, "the id is used twice"},
+		{"retention rules overlap", func(d map[string]any) { delete(rule(d, 1), "sensitivity") }, "covers the same records as vs-24m"},
+		{"agency without retention", func(d map[string]any) { rule(d, 0)["sensitivity"] = "standard" }, "agency victim-support-north has no rule of its own"},
+		{"no consent grace", func(d map[string]any) { delete(d["retention"].(map[string]any), "consent_grace_days") }, "consent_grace_days is missing"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -51,6 +59,10 @@ func TestCheckData(t *testing.T) {
 			}
 		})
 	}
+}
+
+func rule(d map[string]any, i int) map[string]any {
+	return d["retention"].(map[string]any)["rules"].([]any)[i].(map[string]any)
 }
 
 func agreement(d map[string]any) map[string]any {

@@ -38,7 +38,11 @@ func (d *DB) ListRecords(ctx context.Context, f candour.RecordFilter) ([]candour
 		add("id <", f.Before)
 	}
 	args = append(args, f.Limit)
-	query := `SELECT ` + listColumns + ` FROM feedback WHERE ` + strings.Join(where, " AND ") +
+	columns := listColumns
+	if f.Sealed {
+		columns = recordColumns
+	}
+	query := `SELECT ` + columns + ` FROM feedback WHERE ` + strings.Join(where, " AND ") +
 		` ORDER BY id DESC LIMIT $` + strconv.Itoa(len(args))
 	var out []candour.Record
 	err := d.inTx(ctx, func(tx pgx.Tx) error {

@@ -315,7 +315,7 @@ const (
 	consent_notice_version, consent_expires_at, consent_captured_at, consent_captured_by,
 	consent_withdrawn_at, subject_hash, `
 	columnsTail = `record_key, age_band, sex, ethnic_group, disability,
-	has_comment, released`
+	has_comment, released, own_key, corrected_at`
 )
 
 // scanRecord reads one row of recordColumns.
@@ -332,7 +332,8 @@ func scanRecord(row pgx.Row) (candour.Record, error) {
 		&sensitivity, &purposes, &r.Consent.ShareWith, &r.Consent.Method, &r.Consent.NoticeVersion,
 		&r.Consent.ExpiresAt, &r.Consent.CapturedAt, &r.Consent.CapturedBy, &r.Consent.WithdrawnAt,
 		&r.SubjectHash, &r.Sealed, &r.RecordKey,
-		&r.Bands.AgeBand, &r.Bands.Sex, &r.Bands.EthnicGroup, &r.Bands.Disability, &r.HasComment, &r.Released); err != nil {
+		&r.Bands.AgeBand, &r.Bands.Sex, &r.Bands.EthnicGroup, &r.Bands.Disability, &r.HasComment, &r.Released,
+		&r.OwnKey, &r.CorrectedAt); err != nil {
 		return candour.Record{}, err
 	}
 	r.Sensitivity = candour.Sensitivity(sensitivity)
@@ -345,6 +346,7 @@ func scanRecord(row pgx.Row) (candour.Record, error) {
 	}
 	r.SubmittedAt, r.Consent.CapturedAt = r.SubmittedAt.UTC(), r.Consent.CapturedAt.UTC()
 	r.Consent.ExpiresAt, r.Consent.WithdrawnAt = utc(r.Consent.ExpiresAt), utc(r.Consent.WithdrawnAt)
+	r.CorrectedAt = utc(r.CorrectedAt)
 	return r, nil
 }
 
@@ -708,6 +710,14 @@ func (d *DB) EraseSubject(ctx context.Context, agency string, subjectHash []byte
 		seq int64
 	)
 	err := d.inTx(ctx, func(tx pgx.Tx) error {
+		var held bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM feedback f WHERE f.agency = $1 AND f.subject_hash = $2
+			AND `+heldSQL+`)`, agency, subjectHash).Scan(&held); err != nil {
+			return fmt.Errorf("select holds: %w", err)
+		}
+		if held {
+			return errHeld
+		}
 		if err := lostFromRelease(ctx, tx, "agency = $1 AND subject_hash = $2", agency, subjectHash); err != nil {
 			return err
 		}
@@ -722,8 +732,8 @@ func (d *DB) EraseSubject(ctx context.Context, agency string, subjectHash []byte
 		if err := eraseReleased(ctx, tx, agency, subjectHash); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM data_keys WHERE id = $1`, candour.SubjectKeyID(agency, subjectHash)); err != nil {
-			return fmt.Errorf("delete data key: %w", err)
+		if _, err := tx.Exec(ctx, `DELETE FROM data_keys WHERE id = ANY($1)`, candour.ErasedKeyIDs(agency, subjectHash, ids)); err != nil {
+			return fmt.Errorf("delete data keys: %w", err)
 		}
 		e.Records = ids
 		for _, part := range e.Split() { // an erasure of many records is several entries

@@ -40,6 +40,13 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+func TestLifecycleConformance(t *testing.T) {
+	storetest.RunLifecycle(t, func(t *testing.T) storetest.Lifecycle {
+		db, _ := open(t)
+		return db
+	})
+}
+
 func exec(t *testing.T, url, stmt string, args ...any) error {
 	t.Helper()
 	_, err := pgtest.Connect(t, url).Exec(context.Background(), stmt, args...)

@@ -34,7 +34,11 @@ func (d *DB) ListRecords(ctx context.Context, f candour.RecordFilter) ([]candour
 		add("id < ?", f.Before)
 	}
 	args = append(args, f.Limit)
-	rows, err := d.db.QueryContext(ctx, `SELECT `+listColumns+` FROM feedback WHERE `+
+	columns := listColumns
+	if f.Sealed {
+		columns = recordColumns
+	}
+	rows, err := d.db.QueryContext(ctx, `SELECT `+columns+` FROM feedback WHERE `+
 		strings.Join(where, " AND ")+` ORDER BY id DESC LIMIT ?`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list feedback: %w", err)

@@ -175,23 +175,24 @@ const (
 		consent_notice_version, consent_expires_at, consent_captured_at, consent_captured_by,
 		consent_withdrawn_at, subject_hash, `
 	columnsTail = `record_key, age_band, sex, ethnic_group, disability,
-		has_comment, released`
+		has_comment, released, own_key, corrected_at`
 )
 
 // scanRecord reads one row of recordColumns.
 func scanRecord(row interface{ Scan(...any) error }) (candour.Record, error) {
 	var (
-		r                                candour.Record
-		submittedAt, capturedAt          string
-		expiresAt, withdrawnAt           sql.NullString
-		sat, effort, recommend           sql.NullInt64
-		purposes, shareWith, sensitivity string
+		r                                 candour.Record
+		submittedAt, capturedAt           string
+		expiresAt, withdrawnAt, corrected sql.NullString
+		sat, effort, recommend            sql.NullInt64
+		purposes, shareWith, sensitivity  string
 	)
 	if err := row.Scan(&r.ID, &r.Agency, &r.SubmittedBy, &submittedAt, &r.Service, &r.Touchpoint, &r.Channel,
 		&r.Period, &sat, &effort, &r.Ratings.FeltSafe, &r.Ratings.FeltBelieved, &recommend,
 		&sensitivity, &purposes, &shareWith, &r.Consent.Method, &r.Consent.NoticeVersion,
 		&expiresAt, &capturedAt, &r.Consent.CapturedBy, &withdrawnAt, &r.SubjectHash, &r.Sealed, &r.RecordKey,
-		&r.Bands.AgeBand, &r.Bands.Sex, &r.Bands.EthnicGroup, &r.Bands.Disability, &r.HasComment, &r.Released); err != nil {
+		&r.Bands.AgeBand, &r.Bands.Sex, &r.Bands.EthnicGroup, &r.Bands.Disability, &r.HasComment, &r.Released,
+		&r.OwnKey, &corrected); err != nil {
 		return candour.Record{}, err
 	}
 	r.Sensitivity = candour.Sensitivity(sensitivity)
@@ -206,6 +207,9 @@ func scanRecord(row interface{ Scan(...any) error }) (candour.Record, error) {
 	}
 	if perr == nil {
 		r.Consent.WithdrawnAt, perr = parseNullTime(withdrawnAt)
+	}
+	if perr == nil {
+		r.CorrectedAt, perr = parseNullTime(corrected)
 	}
 	if perr == nil {
 		perr = json.Unmarshal([]byte(purposes), &r.Consent.Purposes)
@@ -637,6 +641,14 @@ func (d *DB) EraseSubject(ctx context.Context, agency string, subjectHash []byte
 		seq int64
 	)
 	err := d.inTx(ctx, func(tx *sql.Tx) error {
+		var held bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM feedback f WHERE f.agency = ? AND f.subject_hash = ?
+			AND `+heldSQL+`)`, agency, subjectHash).Scan(&held); err != nil {
+			return fmt.Errorf("select holds: %w", err)
+		}
+		if held {
+			return errHeld
+		}
 		rows, err := tx.QueryContext(ctx, `SELECT id FROM feedback WHERE agency = ? AND subject_hash = ? ORDER BY id`, agency, subjectHash)
 		if err != nil {
 			return fmt.Errorf("select subject's records: %w", err)
@@ -659,8 +671,8 @@ func (d *DB) EraseSubject(ctx context.Context, agency string, subjectHash []byte
 		if err := eraseReleased(ctx, tx, agency, subjectHash); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM data_keys WHERE id = ?`, candour.SubjectKeyID(agency, subjectHash)); err != nil {
-			return fmt.Errorf("delete data key: %w", err)
+		if err := deleteKeys(ctx, tx, candour.ErasedKeyIDs(agency, subjectHash, ids)); err != nil {
+			return err
 		}
 		e.Records = ids
 		for _, part := range e.Split() { // an erasure of many records is several entries

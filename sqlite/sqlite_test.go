@@ -34,6 +34,13 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+func TestLifecycleConformance(t *testing.T) {
+	storetest.RunLifecycle(t, func(t *testing.T) storetest.Lifecycle {
+		db, _ := open(t)
+		return db
+	})
+}
+
 // raw opens a second, plain connection to the file, as an attacker with the
 // file (or a careless operator) would.
 func raw(t *testing.T, path string) *sql.DB {

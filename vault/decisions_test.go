@@ -23,11 +23,9 @@ func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
 // store is what the feedback service needs of a database.
 type store interface {
-	candour.FeedbackStore
-	candour.RecordLister
+	Store
 	candour.DataKeyStore
 	candour.AuditLog
-	candour.AuditReader
 }
 
 // serviceOn returns a feedback service on db with a key file of its own and

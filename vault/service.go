@@ -50,10 +50,13 @@ type Service struct {
 	logger *slog.Logger
 }
 
-// Store keeps sealed records and lists them for case management.
+// Store keeps sealed records and lists them for case management; it keeps
+// legal holds, and reads the audit log for a record's access history.
 type Store interface {
 	candour.FeedbackStore
 	candour.RecordLister
+	candour.HoldStore
+	candour.AuditReader
 }
 
 // Config wires a Service. Now and NewID default to the wall clock and UUIDv7;
@@ -276,9 +279,9 @@ func (s *Service) lookup(ctx context.Context, c candour.Caller, a candour.Action
 }
 
 // keyID names the data key a record is sealed under: its subject's within its
-// agency, or its own when it has no subject reference.
+// agency, or its own when it has no subject reference or was corrected.
 func keyID(rec candour.Record) string {
-	if rec.SubjectHash != nil {
+	if rec.SubjectHash != nil && !rec.OwnKey {
 		return candour.SubjectKeyID(rec.Agency, rec.SubjectHash)
 	}
 	return candour.RecordKeyID(rec.ID)

@@ -29,11 +29,10 @@ import (
 
 // store is what the server needs of a database.
 type store interface {
-	candour.FeedbackStore
-	candour.RecordLister
+	vault.Store
 	candour.SessionStore
 	candour.AuditLog
-	candour.AuditReader
+	candour.RetentionStore
 	candour.Pinger
 	candour.DataKeyStore
 	audit.Store

@@ -137,6 +137,28 @@ grants contains "administrator erases a subject's records in their own agency" i
 	own_record
 }
 
+# ------------------------------------------------------------ the lifecycle
+
+# The data protection officer (the admin role) answers subject access
+# requests, previews erasures, reads the retention overview and places or
+# releases legal holds, for their own agency only.
+grants contains "data protection officer serves a subject's rights and retention in their own agency" if {
+	input.action in {"subject.access", "subject.erase_preview", "retention.read", "hold.place", "hold.release"}
+	roles.admin
+	own_record
+}
+
+# Caseworkers correct their own agency's records while consent stands: a
+# correction needs the person, and a withdrawn record has nothing left to
+# correct.
+grants contains "caseworker corrects their own agency's record" if {
+	input.action == "feedback.correct"
+	roles.caseworker
+	input.purpose in data.roles.caseworker.purposes
+	own_record
+	not input.resource.consent.withdrawn_at
+}
+
 # ----------------------------------------------------------------- insight
 
 # Indexed on input.action, so other requests never evaluate the insight rules.

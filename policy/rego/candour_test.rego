@@ -198,6 +198,36 @@ test_admin_erases_own_agency_only if {
 	not erase("victim-support-north").allow
 }
 
+# ------------------------------------------------------------ the lifecycle
+
+lifecycle(action, principal, agency) := decide({
+	"principal": principal, "action": action, "resource": {"agency": agency}, "now": now,
+})
+
+test_dpo_serves_rights_in_own_agency_only if {
+	every action in ["subject.access", "subject.erase_preview", "retention.read", "hold.place", "hold.release"] {
+		lifecycle(action, p("admin", "police-north"), "police-north").allow
+		not lifecycle(action, p("admin", "police-north"), "victim-support-north").allow
+		every role in ["caseworker", "analyst", "auditor"] {
+			not lifecycle(action, p(role, "police-north"), "police-north").allow
+		}
+	}
+}
+
+correct(principal, purpose, resource) := decide({
+	"principal": principal, "action": "feedback.correct", "purpose": purpose,
+	"resource": resource, "now": now,
+})
+
+test_caseworker_corrects_own_live_record_only if {
+	correct(p("caseworker", "police-north"), "case_management", record("police-north", given)).allow
+	correct(p("caseworker", "police-north"), "case_management", record("police-north", expired)).allow
+	not correct(p("caseworker", "police-north"), "case_management", record("police-north", withdrawn)).allow
+	not correct(p("caseworker", "police-north"), "case_management", record("victim-support-north", given)).allow
+	not correct(p("caseworker", "police-north"), "service_improvement", record("police-north", given)).allow
+	not correct(p("admin", "police-north"), "case_management", record("police-north", given)).allow
+}
+
 # ----------------------------------------------------------------- insight
 
 grant_for(d, agency) := g if {
