@@ -117,7 +117,7 @@ type Sweep struct {
 	Examined              int            // records read
 	Destroyed             int            // records destroyed
 	Held                  int            // records due but under a legal hold
-	ByRule                map[string]int // records destroyed, by rule id
+	ByRule                map[string]int // records destroyed, by SweepRuleKey
 	AuditSeq              int64          // the last audit entry of the sweep
 }
 
@@ -258,3 +258,36 @@ type ErasurePreview struct {
 	Held      int `json:"held"`      // of which under a legal hold
 	Released  int `json:"released"`  // of which counted in released months
 }
+
+// RetentionOverview is what the data protection officer's retention page
+// shows of one agency: the rules in force, the latest sweeps (counting only
+// this agency's records), and what is due now and in the next 30 days.
+type RetentionOverview struct {
+	Agency           string          `json:"agency"`
+	Revision         string          `json:"revision"`
+	Rules            []RetentionRule `json:"rules"`
+	ConsentGraceDays int             `json:"consent_grace_days"`
+	Sweeps           []Sweep         `json:"sweeps"`
+	// DueNow counts the records past their time that the next sweep will
+	// destroy; Upcoming those due within 30 days, by rule; Held those due
+	// but kept by a legal hold.
+	DueNow   int            `json:"due_now"`
+	Upcoming map[string]int `json:"upcoming"`
+	Held     int            `json:"held"`
+}
+
+// SweepRuleKey is how a sweep counts an agency's records under a rule: the
+// consent-grace rule is everyone's, so the agency is part of the key.
+func SweepRuleKey(agency, rule string) string { return agency + "/" + rule }
+
+// HoldRequest places a legal hold on one record (RecordID) or on every
+// record of a subject (SubjectRef, which is hashed and forgotten).
+type HoldRequest struct {
+	RecordID   string    `json:"record_id,omitempty"`
+	SubjectRef string    `json:"subject_ref,omitempty"`
+	Reason     string    `json:"reason"`
+	ReviewBy   time.Time `json:"review_by"`
+}
+
+// MaxHoldReason is the longest reason a legal hold may give.
+const MaxHoldReason = 500

@@ -29,6 +29,15 @@ type FeedbackService interface {
 	Withdraw(ctx context.Context, c candour.Caller, id string) (candour.Withdrawal, error)
 	Erase(ctx context.Context, c candour.Caller, subjectRef string) (candour.Erasure, error)
 	List(ctx context.Context, c candour.Caller, q candour.ListQuery) (candour.RecordList, error)
+	// The data lifecycle: correction, subject access, erasure preview,
+	// legal holds and the retention overview.
+	Correct(ctx context.Context, c candour.Caller, id string, ch candour.Correction) (candour.Corrected, error)
+	SubjectAccess(ctx context.Context, c candour.Caller, ref string) (candour.SubjectAccess, error)
+	PreviewErasure(ctx context.Context, c candour.Caller, ref string) (candour.ErasurePreview, error)
+	PlaceHold(ctx context.Context, c candour.Caller, r candour.HoldRequest) (candour.LegalHold, error)
+	ReleaseHold(ctx context.Context, c candour.Caller, id string) error
+	Holds(ctx context.Context, c candour.Caller) ([]candour.LegalHold, error)
+	RetentionOverview(ctx context.Context, c candour.Caller) (candour.RetentionOverview, error)
 }
 
 // AuditService serves auditors (audit.Service).
@@ -103,7 +112,14 @@ func New(c Config) *Server {
 	mux.HandleFunc("POST /v1/feedback/search", s.authed(s.searchFeedback))
 	mux.HandleFunc("GET /v1/feedback/{id}", s.authed(s.readFeedback))
 	mux.HandleFunc("POST /v1/feedback/{id}/withdraw", s.authed(s.withdrawFeedback))
+	mux.HandleFunc("PATCH /v1/feedback/{id}", s.authed(s.correctFeedback))
 	mux.HandleFunc("POST /v1/subjects/erase", s.authed(s.eraseSubject))
+	mux.HandleFunc("POST /v1/subjects/erase/preview", s.authed(s.previewErasure))
+	mux.HandleFunc("POST /v1/subjects/access", s.authed(s.subjectAccess))
+	mux.HandleFunc("GET /v1/holds", s.authed(s.listHolds))
+	mux.HandleFunc("POST /v1/holds", s.authed(s.placeHold))
+	mux.HandleFunc("POST /v1/holds/{id}/release", s.authed(s.releaseHold))
+	mux.HandleFunc("GET /v1/retention", s.authed(s.retentionOverview))
 	if c.Insight != nil {
 		mux.HandleFunc("GET /v1/insights/summary", s.authed(s.insightSummary))
 		mux.HandleFunc("GET /v1/insights/comments", s.authed(s.insightComments))

@@ -19,6 +19,7 @@ import (
 	"github.com/candour-vault/candour/policy"
 	"github.com/candour-vault/candour/redact"
 	"github.com/candour-vault/candour/sqlite"
+	"github.com/candour-vault/candour/retention"
 	"github.com/candour-vault/candour/vault"
 	"github.com/candour-vault/candour/vault/keyring"
 )
@@ -79,7 +80,8 @@ func Start(t *testing.T) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	feedback := vault.New(vault.Config{Store: db, DataKeys: db, Log: db, Keys: keys, Policy: pol})
+	sweeper := retention.New(retention.Config{Store: db, Rules: pol, Holder: "apitest"})
+	feedback := vault.New(vault.Config{Store: db, DataKeys: db, Log: db, Keys: keys, Policy: pol, Retention: sweeper})
 	releaser := insight.NewReleaser(db, db, 0, pol.Agencies, nil)
 	srv := httptest.NewServer(api.New(api.Config{
 		Feedback: feedback,

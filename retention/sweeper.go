@@ -95,12 +95,12 @@ func (p Plan) Destroyable() []string {
 	return out
 }
 
-// ByRule counts the records due and not held, by rule.
+// ByRule counts the records due and not held, by candour.SweepRuleKey.
 func (p Plan) ByRule() map[string]int {
 	out := map[string]int{}
 	for _, d := range p.Due {
 		if !d.Held {
-			out[d.Rule]++
+			out[candour.SweepRuleKey(d.Agency, d.Rule)]++
 		}
 	}
 	return out
@@ -205,7 +205,7 @@ func (s *Sweeper) Run(ctx context.Context, progress Progress) (candour.Sweep, er
 		ByRule: map[string]int{}}
 	rules := map[string]string{}
 	for _, d := range plan.Due {
-		rules[d.ID] = d.Rule
+		rules[d.ID] = candour.SweepRuleKey(d.Agency, d.Rule)
 	}
 	actx := candour.WithAgencies(ctx, s.cfg.Rules.Agencies()...)
 	for batch := range slices.Chunk(plan.Destroyable(), candour.MaxAuditRecords) {
@@ -275,6 +275,50 @@ func describe(counts map[string]int, revision string) string {
 	}
 	b.WriteString("; revision=" + revision)
 	return b.String()
+}
+
+// Overview returns what the data protection officer of agency sees of
+// retention at now: the agency's rules, the latest sweeps as they touched the
+// agency, and what is due now and in the next 30 days.
+func (s *Sweeper) Overview(ctx context.Context, agency string, now time.Time) (candour.RetentionOverview, error) {
+	cat := s.cfg.Rules.Catalogue()
+	o := candour.RetentionOverview{Agency: agency, Revision: s.cfg.Rules.Revision(),
+		ConsentGraceDays: cat.Retention.ConsentGraceDays, Upcoming: map[string]int{}, Sweeps: []candour.Sweep{}}
+	for _, r := range cat.Retention.Rules {
+		if r.Agency == agency {
+			o.Rules = append(o.Rules, r)
+		}
+	}
+	plan, err := s.Plan(ctx, agency, now.AddDate(0, 0, 30), nil)
+	if err != nil {
+		return candour.RetentionOverview{}, err
+	}
+	for _, d := range plan.Due {
+		switch {
+		case d.Held:
+			o.Held++
+		case !d.At.After(now):
+			o.DueNow++
+		default:
+			o.Upcoming[d.Rule]++
+		}
+	}
+	sweeps, err := s.cfg.Store.Sweeps(ctx, 10)
+	if err != nil {
+		return candour.RetentionOverview{}, err
+	}
+	prefix := candour.SweepRuleKey(agency, "")
+	for _, sw := range sweeps {
+		mine := candour.Sweep{StartedAt: sw.StartedAt, FinishedAt: sw.FinishedAt, Revision: sw.Revision, ByRule: map[string]int{}}
+		for k, n := range sw.ByRule {
+			if rule, ok := strings.CutPrefix(k, prefix); ok {
+				mine.ByRule[rule] = n
+				mine.Destroyed += n
+			}
+		}
+		o.Sweeps = append(o.Sweeps, mine)
+	}
+	return o, nil
 }
 
 // Every runs a sweep every interval until ctx ends, starting one interval

@@ -6,6 +6,8 @@
 #   - systemd-analyze     the systemd unit's checks (package systemd)
 #   - pg_dump, pg_restore the backup check of the smoke test
 #                         (package postgresql-client)
+#   - age                 the subject access test opens the answer with
+#                         the standard age tool
 #   - axe-core and the other pinned front-end packages of
 #     web/frontend/package-lock.json (npm ci)
 # apt-get runs as root, or through sudo.
@@ -15,6 +17,7 @@ missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 command -v pg_dump >/dev/null 2>&1 || missing+=(postgresql-client)
+command -v age >/dev/null 2>&1 || missing+=(age)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing Debian's ${missing[*]} for the tests" >&2
   sudo=""

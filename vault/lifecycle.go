@@ -210,9 +210,12 @@ func (s *Service) SubjectAccess(ctx context.Context, c candour.Caller, ref strin
 	ids := make([]string, len(recs))
 	for i, rec := range recs {
 		ids[i] = rec.ID
-		f := candour.Feedback{ID: rec.ID, Agency: rec.Agency, SubmittedBy: rec.SubmittedBy, SubmittedAt: rec.SubmittedAt,
+		// Staff are not named (submitted_by, captured_by): the person learns
+		// the agency and role, as in the access history.
+		f := candour.Feedback{ID: rec.ID, Agency: rec.Agency, SubmittedAt: rec.SubmittedAt,
 			Service: rec.Service, Touchpoint: rec.Touchpoint, Channel: rec.Channel, Period: rec.Period,
 			Ratings: rec.Ratings, Sensitivity: rec.Sensitivity, Consent: rec.Consent}
+		f.Consent.CapturedBy = ""
 		if rec.Consent.WithdrawnAt == nil {
 			cont, err := s.open(ctx, rec)
 			if err != nil {
@@ -303,21 +306,9 @@ func (s *Service) PreviewErasure(ctx context.Context, c candour.Caller, ref stri
 	return p, nil
 }
 
-// HoldRequest places a legal hold on one record (RecordID) or on every
-// record of a subject (SubjectRef, which is hashed and forgotten).
-type HoldRequest struct {
-	RecordID   string    `json:"record_id,omitempty"`
-	SubjectRef string    `json:"subject_ref,omitempty"`
-	Reason     string    `json:"reason"`
-	ReviewBy   time.Time `json:"review_by"`
-}
-
-// MaxHoldReason is the longest reason a legal hold may give.
-const MaxHoldReason = 500
-
 // PlaceHold places a legal hold for the caller's agency (a data protection
 // officer), audited with the hold's id and, for a record, the record's id.
-func (s *Service) PlaceHold(ctx context.Context, c candour.Caller, r HoldRequest) (candour.LegalHold, error) {
+func (s *Service) PlaceHold(ctx context.Context, c candour.Caller, r candour.HoldRequest) (candour.LegalHold, error) {
 	now := s.clock()
 	agency := c.Principal.Agency
 	ctx = candour.WithAgencies(ctx, agency)
@@ -329,8 +320,8 @@ func (s *Service) PlaceHold(ctx context.Context, c candour.Caller, r HoldRequest
 		return bad("Give either a record id or a subject reference to hold, not both.")
 	case strings.TrimSpace(r.Reason) == "":
 		return bad("Give the reason for the hold, for example the case or claim it is kept for.")
-	case len(r.Reason) > MaxHoldReason:
-		return bad("The reason must be at most %d characters.", MaxHoldReason)
+	case len(r.Reason) > candour.MaxHoldReason:
+		return bad("The reason must be at most %d characters.", candour.MaxHoldReason)
 	case !r.ReviewBy.After(now):
 		return bad("The review date must be in the future.")
 	case r.ReviewBy.After(now.AddDate(10, 0, 0)):
@@ -409,4 +400,27 @@ func (s *Service) Holds(ctx context.Context, c candour.Caller) ([]candour.LegalH
 		return nil, unavailable(err, "The record store is unavailable. Try again shortly.")
 	}
 	return holds, nil
+}
+
+// RetentionOverview answers the data protection officer's retention page
+// for their own agency. The read is audited; it opens no record.
+func (s *Service) RetentionOverview(ctx context.Context, c candour.Caller) (candour.RetentionOverview, error) {
+	now := s.clock()
+	agency := c.Principal.Agency
+	ctx = candour.WithAgencies(ctx, agency)
+	if s.ret == nil {
+		return candour.RetentionOverview{}, candour.Errorf(candour.EUNAVAILABLE, "Retention is not set up on this server.")
+	}
+	d, err := s.lifecycleDecision(ctx, c, candour.ActionRetentionRead, now)
+	if err != nil {
+		return candour.RetentionOverview{}, err
+	}
+	o, err := s.ret.Overview(ctx, agency, now)
+	if err != nil {
+		return candour.RetentionOverview{}, unavailable(err, "The record store is unavailable. Try again shortly.")
+	}
+	if _, err := s.audit(ctx, c, candour.ActionRetentionRead, nil, d, candour.OutcomeOK, now); err != nil {
+		return candour.RetentionOverview{}, err
+	}
+	return o, nil
 }

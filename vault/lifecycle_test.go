@@ -199,7 +199,7 @@ func TestSubjectAccessAndPreview(t *testing.T) {
 	}
 	// A hold on one record: the preview shows it, and erasure is refused.
 	review := time.Date(2027, 6, 1, 0, 0, 0, 0, time.UTC)
-	h, err := fx.svc.PlaceHold(ctx, dpo("victim-support-north"), HoldRequest{RecordID: mine[0], Reason: "Claim 2026/114", ReviewBy: review})
+	h, err := fx.svc.PlaceHold(ctx, dpo("victim-support-north"), candour.HoldRequest{RecordID: mine[0], Reason: "Claim 2026/114", ReviewBy: review})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,16 +236,16 @@ func TestPlaceHoldRefuses(t *testing.T) {
 	tests := []struct {
 		name   string
 		caller candour.Caller
-		req    HoldRequest
+		req    candour.HoldRequest
 		code   string
 	}{
-		{"neither record nor subject", dpo("victim-support-north"), HoldRequest{Reason: "r", ReviewBy: now.AddDate(0, 1, 0)}, candour.EINVALID},
-		{"both", dpo("victim-support-north"), HoldRequest{RecordID: rc.ID, SubjectRef: secretRef, Reason: "r", ReviewBy: now.AddDate(0, 1, 0)}, candour.EINVALID},
-		{"no reason", dpo("victim-support-north"), HoldRequest{RecordID: rc.ID, Reason: " ", ReviewBy: now.AddDate(0, 1, 0)}, candour.EINVALID},
-		{"review in the past", dpo("victim-support-north"), HoldRequest{RecordID: rc.ID, Reason: "r", ReviewBy: now.AddDate(0, 0, -1)}, candour.EINVALID},
-		{"review too far", dpo("victim-support-north"), HoldRequest{RecordID: rc.ID, Reason: "r", ReviewBy: now.AddDate(11, 0, 0)}, candour.EINVALID},
-		{"another agency's record", dpo("police-north"), HoldRequest{RecordID: rc.ID, Reason: "r", ReviewBy: now.AddDate(0, 1, 0)}, candour.ENOTFOUND},
-		{"a caseworker", caseworker("victim-support-north"), HoldRequest{RecordID: rc.ID, Reason: "r", ReviewBy: now.AddDate(0, 1, 0)}, candour.EFORBIDDEN},
+		{"neither record nor subject", dpo("victim-support-north"), candour.HoldRequest{Reason: "r", ReviewBy: now.AddDate(0, 1, 0)}, candour.EINVALID},
+		{"both", dpo("victim-support-north"), candour.HoldRequest{RecordID: rc.ID, SubjectRef: secretRef, Reason: "r", ReviewBy: now.AddDate(0, 1, 0)}, candour.EINVALID},
+		{"no reason", dpo("victim-support-north"), candour.HoldRequest{RecordID: rc.ID, Reason: " ", ReviewBy: now.AddDate(0, 1, 0)}, candour.EINVALID},
+		{"review in the past", dpo("victim-support-north"), candour.HoldRequest{RecordID: rc.ID, Reason: "r", ReviewBy: now.AddDate(0, 0, -1)}, candour.EINVALID},
+		{"review too far", dpo("victim-support-north"), candour.HoldRequest{RecordID: rc.ID, Reason: "r", ReviewBy: now.AddDate(11, 0, 0)}, candour.EINVALID},
+		{"another agency's record", dpo("police-north"), candour.HoldRequest{RecordID: rc.ID, Reason: "r", ReviewBy: now.AddDate(0, 1, 0)}, candour.ENOTFOUND},
+		{"a caseworker", caseworker("victim-support-north"), candour.HoldRequest{RecordID: rc.ID, Reason: "r", ReviewBy: now.AddDate(0, 1, 0)}, candour.EFORBIDDEN},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

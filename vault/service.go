@@ -48,6 +48,7 @@ type Service struct {
 	now    func() time.Time
 	newID  func() (string, error)
 	logger *slog.Logger
+	ret    RetentionPlanner
 }
 
 // Store keeps sealed records and lists them for case management; it keeps
@@ -77,12 +78,19 @@ type Config struct {
 	// KeysUp, when set, says whether the key provider is up; while it says
 	// no, no key is used, cached or not (transit.Provider.Healthy).
 	KeysUp func() bool
+	// Retention, when set, answers the retention overview (retention.Sweeper).
+	Retention RetentionPlanner
+}
+
+// RetentionPlanner tells what retention does to one agency's records.
+type RetentionPlanner interface {
+	Overview(ctx context.Context, agency string, now time.Time) (candour.RetentionOverview, error)
 }
 
 // New returns a Service built from c.
 func New(c Config) *Service {
 	s := &Service{store: c.Store, dkeys: c.DataKeys, log: c.Log, keys: &countingKEK{KEK: c.Keys}, policy: c.Policy,
-		now: c.Now, newID: c.NewID, logger: c.Logger, up: c.KeysUp}
+		now: c.Now, newID: c.NewID, logger: c.Logger, up: c.KeysUp, ret: c.Retention}
 	if s.up == nil {
 		s.up = func() bool { return true }
 	}

@@ -48,6 +48,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	poolAge := fs.Duration("key-pool-max-age", time.Minute, "how long pre-wrapped fresh data keys wait before use; a key rotation's --grace must be longer")
 	policyDir := fs.String("policy-dir", "", "policy directory (Rego and data.json) to use instead of the embedded one; reloaded on change and on SIGHUP")
 	release := addReleaseFlags(fs)
+	sweeps := fs.Duration("retention-interval", time.Hour, "how often the retention sweeper runs; 0 turns it off")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
@@ -134,6 +135,9 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fmt.Fprintf(stdout, "Insight: %s\n", describeReleases(released))
 	go checkpointEvery(ctx, tree, *checkpoints, logger)
 	go releaser.Every(ctx, *release.interval, time.Now)
+	if *sweeps > 0 {
+		go c.sweeper().Every(ctx, *sweeps)
+	}
 	return serve(ctx, ln, handler, logger)
 }
 

@@ -49,6 +49,9 @@ Usage:
                  against, internal consistency only; 1: a problem, named)
   candour policy check DIR
                  compile a policy directory, check its data and run its Rego tests
+  candour retention run --database URL [--policy-dir DIR] [--dry-run]
+                 destroy what the policy's retention rules make due (legal holds kept);
+                 with --dry-run, say what that would be and change nothing
 
 Run 'candour COMMAND -h' for a command's flags.
 `
@@ -97,6 +100,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runKeys(ctx, args[1:], stdout, stderr)
 	case "audit":
 		err = runAudit(ctx, args[1:], stdout, stderr)
+	case "retention":
+		err = runRetention(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

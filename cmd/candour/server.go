@@ -59,6 +59,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	sessionIdle := fs.Duration("session-idle-timeout", web.DefaultIdleTimeout, "a page session ends after this long without a request")
 	sessionMax := fs.Duration("session-max-age", web.DefaultAbsoluteTimeout, "a page session ends this long after sign-in, whatever happens")
 	release := addReleaseFlags(fs)
+	sweeps := fs.Duration("retention-interval", time.Hour, "how often the retention sweeper runs (one replica at a time); 0 turns it off here")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
@@ -172,6 +173,9 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fmt.Fprintf(stdout, "Listening on http://%s\n", ln.Addr())
 	go checkpointEvery(ctx, tree, *checkpoints, logger)
 	go c.releaser().Every(ctx, *release.interval, time.Now)
+	if *sweeps > 0 {
+		go c.sweeper().Every(ctx, *sweeps)
+	}
 	return serve(ctx, ln, handler, logger)
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/candour-vault/candour/policy"
 	"github.com/candour-vault/candour/postgres"
 	"github.com/candour-vault/candour/redact"
+	"github.com/candour-vault/candour/retention"
 	"github.com/candour-vault/candour/sqlite"
 	"github.com/candour-vault/candour/vault"
 	"github.com/candour-vault/candour/web"
@@ -73,7 +74,7 @@ func (c components) handler() (http.Handler, error) {
 	m := metrics.New()
 	pol := m.Authorizer(c.policy)
 	cfg := vault.Config{Store: c.store, DataKeys: c.store, Log: c.store, Keys: m.Keys(c.keys), Policy: pol,
-		Logger: c.logger, KeyCaching: &limits}
+		Logger: c.logger, KeyCaching: &limits, Retention: c.sweeper()}
 	if h, ok := c.keys.(interface{ Healthy() bool }); ok {
 		cfg.KeysUp = h.Healthy
 	}
@@ -104,6 +105,12 @@ func (c components) handler() (http.Handler, error) {
 		return nil, fmt.Errorf("the pages could not be set up: %w", err)
 	}
 	return splitPages(apiHandler, pages), nil
+}
+
+// sweeper returns the retention sweeper over the store, under the rules of
+// the policy in force.
+func (c components) sweeper() *retention.Sweeper {
+	return retention.New(retention.Config{Store: c.store, Rules: c.policy, Holder: holderName("server"), Logger: c.logger})
 }
 
 // observeStore registers what the store and the service can tell of
