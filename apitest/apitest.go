@@ -18,8 +18,8 @@ import (
 	"github.com/candour-vault/candour/insight"
 	"github.com/candour-vault/candour/policy"
 	"github.com/candour-vault/candour/redact"
-	"github.com/candour-vault/candour/sqlite"
 	"github.com/candour-vault/candour/retention"
+	"github.com/candour-vault/candour/sqlite"
 	"github.com/candour-vault/candour/vault"
 	"github.com/candour-vault/candour/vault/keyring"
 )
