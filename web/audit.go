@@ -54,11 +54,40 @@ func actionWords(a candour.Action) string {
 		candour.ActionInsightSummary: "Asked for figures", candour.ActionInsightComments: "Read redacted comments",
 		candour.ActionInsightExport: "Exported insight", candour.ActionInsightRelease: "Released a month",
 		candour.ActionKeysRotate: "Rotated keys", candour.ActionSubjectErase: "Erased a subject",
+		candour.ActionFeedbackCorrect: "Corrected a record", candour.ActionSubjectAccess: "Answered a subject access request",
+		candour.ActionErasurePreview: "Previewed an erasure", candour.ActionRetentionSweep: "Destroyed records past their retention",
+		candour.ActionRetentionRead: "Read the retention overview", candour.ActionHoldPlace: "Placed a legal hold",
+		candour.ActionHoldRelease: "Released a legal hold",
 	}
 	if w, ok := words[a]; ok {
 		return w
 	}
 	return string(a)
+}
+
+// roleWords says who acted, by role: people who work in an agency are not
+// named to the person whose record it is. No role is Candour itself.
+func roleWords(roles []candour.Role) string {
+	if len(roles) == 0 {
+		return "Candour itself"
+	}
+	words := map[candour.Role]string{candour.RoleCaseworker: "A caseworker", candour.RoleAnalyst: "An analyst",
+		candour.RoleAuditor: "An auditor", candour.RoleAdmin: "A data protection officer or administrator"}
+	if w, ok := words[roles[0]]; ok {
+		return w
+	}
+	return string(roles[0])
+}
+
+// requestPurposeWords says why a request read a record.
+func requestPurposeWords(p candour.Purpose) string {
+	switch p {
+	case candour.PurposeCaseManagement:
+		return "Managing the person's case"
+	case candour.PurposeAudit:
+		return "Audit"
+	}
+	return purposeText(p)
 }
 
 func outcomeWords(o string) string {
@@ -70,7 +99,9 @@ func auditActions() []option {
 	var out []option
 	for _, a := range []candour.Action{candour.ActionFeedbackCreate, candour.ActionFeedbackRead, candour.ActionFeedbackList,
 		candour.ActionFeedbackWithdraw, candour.ActionSubjectErase, candour.ActionInsightSummary, candour.ActionInsightComments,
-		candour.ActionInsightExport, candour.ActionInsightRelease, candour.ActionAuditRead, candour.ActionAuditCheckpoint, candour.ActionKeysRotate} {
+		candour.ActionInsightExport, candour.ActionInsightRelease, candour.ActionAuditRead, candour.ActionAuditCheckpoint, candour.ActionKeysRotate,
+		candour.ActionFeedbackCorrect, candour.ActionSubjectAccess, candour.ActionErasurePreview, candour.ActionRetentionSweep,
+		candour.ActionRetentionRead, candour.ActionHoldPlace, candour.ActionHoldRelease} {
 		out = append(out, option{Value: string(a), Text: actionWords(a)})
 	}
 	return out

@@ -25,6 +25,7 @@ import (
 	"github.com/candour-vault/candour/postgres"
 	"github.com/candour-vault/candour/redact"
 	"github.com/candour-vault/candour/sqlite"
+	"github.com/candour-vault/candour/retention"
 	"github.com/candour-vault/candour/vault"
 	"github.com/candour-vault/candour/vault/keyring"
 	"github.com/candour-vault/candour/web"
@@ -73,6 +74,7 @@ func newEnv(t testing.TB) *env { t.Helper(); return newEnvWith(t, nil, nil) }
 // store is what the pages' services need of a database.
 type store interface {
 	vault.Store
+	candour.RetentionStore
 	candour.DataKeyStore
 	candour.AuditLog
 	candour.SessionStore
@@ -129,7 +131,8 @@ func newEnvOn(t testing.TB, pgURL string, configure func(c *web.Config, url stri
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, nil))
 	c := &clock{}
-	svc := vault.New(vault.Config{Store: db, DataKeys: db, Log: db, Keys: keys, Policy: pol, Logger: logger})
+	sweeper := retention.New(retention.Config{Store: db, Rules: pol, Holder: "web-test", Now: c.now})
+	svc := vault.New(vault.Config{Store: db, DataKeys: db, Log: db, Keys: keys, Policy: pol, Logger: logger, Retention: sweeper, Now: c.now})
 	noiseKey, err := keys.SubjectHash(ctx, insight.NoiseKeyLabel)
 	if err != nil {
 		t.Fatal(err)
@@ -157,7 +160,8 @@ func newEnvOn(t testing.TB, pgURL string, configure func(c *web.Config, url stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := web.Config{Feedback: svc, Insight: insights, Audit: audit.NewService(db, db, tree, pol, nil), Sessions: db, Catalogue: pol, DevPeople: web.DefaultDevPeople(), Now: c.now, Logger: logger}
+	cfg := web.Config{Feedback: svc, Insight: insights, Audit: audit.NewService(db, db, tree, pol, nil), Lifecycle: svc, Sessions: db,
+		Catalogue: pol, DevPeople: web.DefaultDevPeople(), Now: c.now, Logger: logger}
 	if configure != nil {
 		configure(&cfg, base)
 	}

@@ -18,7 +18,8 @@ func TestPagesMatrix(t *testing.T) {
 	id := cw.record(consentAnswers(), detailAnswers())
 	pages := []string{"/", "/record", "/records", "/records/" + id, "/records/" + id + "/withdraw",
 		"/insight", "/insight?purpose=inter_agency_insight&group=service", "/insight/comments?purpose=inter_agency_insight",
-		"/insight/disclosure-control", "/audit", "/audit/records/" + id, "/audit/actor?actor=x", "/audit/checkpoint"}
+		"/insight/disclosure-control", "/audit", "/audit/records/" + id, "/audit/actor?actor=x", "/audit/checkpoint",
+		"/subject-access", "/erasure", "/retention", "/holds"}
 	// person: 0 caseworker of the record's agency, 1 caseworker of another
 	// agency, 2 analyst, 3 auditor, 4 administrator.
 	want := map[string][5]int{
@@ -35,6 +36,10 @@ func TestPagesMatrix(t *testing.T) {
 		"/audit/records/" + id:                                {403, 403, 403, 200, 403},
 		"/audit/actor?actor=x":                                {403, 403, 403, 200, 403},
 		"/audit/checkpoint":                                   {403, 403, 403, 200, 403},
+		"/subject-access":                                     {403, 403, 403, 403, 200},
+		"/erasure":                                            {403, 403, 403, 403, 200},
+		"/retention":                                          {403, 403, 403, 403, 200},
+		"/holds":                                              {403, 403, 403, 403, 200},
 	}
 	anon := e.browser(t)
 	for _, page := range pages {

@@ -66,7 +66,18 @@ func loadPages(a *assets, names func() candour.Catalogue) (*pages, error) {
 			}
 			return fmt.Sprintf("%s-%d", name, i+1)
 		},
-		"lower": strings.ToLower,
+		"lower":        strings.ToLower,
+		"actionWords":  actionWords,
+		"outcomeWords": outcomeWords,
+		"roleWords":    roleWords,
+		"purposeWords": requestPurposeWords,
+		"upcomingTotal": func(m map[string]int) int {
+			n := 0
+			for _, v := range m {
+				n += v
+			}
+			return n
+		},
 		// dict builds the argument of a shared part: dict "Name" "x" "Value" y.
 		"dict": func(kv ...any) (map[string]any, error) {
 			if len(kv)%2 != 0 {

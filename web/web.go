@@ -51,7 +51,9 @@ type Config struct {
 	// Insight, when set, serves the analysts' dashboard.
 	Insight InsightService
 	// Audit, when set, serves the auditors' console.
-	Audit     AuditService
+	Audit AuditService
+	// Lifecycle, when set, serves the data protection officer's pages.
+	Lifecycle LifecycleService
 	Sessions  candour.SessionStore
 	Catalogue Catalogue
 	// OIDC signs people in at their identity provider. Exactly one of OIDC
@@ -144,6 +146,9 @@ func New(c Config) (*Server, error) {
 		mux.HandleFunc("GET /audit/checkpoint", auditor(s.auditCheckpoint))
 		mux.HandleFunc("POST /audit/checkpoint", auditor(s.auditCheckNow))
 		mux.HandleFunc("GET /audit/export", auditor(s.auditExport))
+	}
+	if c.Lifecycle != nil {
+		s.routeDPO(mux)
 	}
 	mux.HandleFunc("POST /records", s.caseworker(s.findBySubject))
 	mux.HandleFunc("GET /records/{id}", s.caseworker(s.viewRecord))

@@ -98,7 +98,7 @@ func (c components) handler() (http.Handler, error) {
 		return apiHandler, nil
 	}
 	pc := *c.pages
-	pc.Feedback, pc.Insight, pc.Audit, pc.Sessions, pc.Catalogue, pc.Logger = svc, insights, audits, c.store, c.policy, c.logger
+	pc.Feedback, pc.Insight, pc.Audit, pc.Lifecycle, pc.Sessions, pc.Catalogue, pc.Logger = svc, insights, audits, svc, c.store, c.policy, c.logger
 	pc.Observe = func(route string, status int, took time.Duration) { m.Request("pages", route, status, took) }
 	pages, err := web.New(pc)
 	if err != nil {
