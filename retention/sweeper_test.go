@@ -68,7 +68,7 @@ func seed(t *testing.T, s store, id, period string, sens candour.Sensitivity, ex
 	}
 }
 
-func newSweeper(t *testing.T, s store, holder string) *retention.Sweeper {
+func newSweeper(t testing.TB, s store, holder string) *retention.Sweeper {
 	t.Helper()
 	pol, err := policy.Load(context.Background(), policy.Embedded())
 	if err != nil {

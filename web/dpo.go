@@ -76,6 +76,8 @@ type accessPage struct {
 	SubjectRef, Recipient string
 	Answer                *candour.SubjectAccess
 	Methods, Ternary      []option
+	// The equality answers' words.
+	AgeBands, Sexes, EthnicGroups, Disabilities []option
 }
 
 func (s *Server) accessForm(w http.ResponseWriter, r *http.Request, in signedIn) {
@@ -89,7 +91,8 @@ func (s *Server) accessFind(w http.ResponseWriter, r *http.Request, in signedIn)
 		return
 	}
 	ref, errs := subjectRef(r)
-	p := accessPage{SubjectRef: ref, Methods: consentMethods, Ternary: ternary}
+	p := accessPage{SubjectRef: ref, Methods: consentMethods, Ternary: ternary, AgeBands: ageBands, Sexes: sexes,
+		EthnicGroups: ethnicGroups, Disabilities: disabilities}
 	if len(errs) > 0 {
 		s.render(w, r, http.StatusUnprocessableEntity, "dpo-access", view{Title: "Error: Subject access request", Nav: "access", Errors: errs, Data: p})
 		return

@@ -34,7 +34,7 @@ func TestSubjectAccessPages(t *testing.T) {
 	}
 	resp, page = b.post("/subject-access", url.Values{"subject-ref": {journeySubject}})
 	text := html.UnescapeString(page)
-	for _, want := range []string{"1 record about this person", journeyComment, "A caseworker at Victim Support North",
+	for _, want := range []string{"1 record about this person", journeyComment, "Age: 35 to 44", "A caseworker at Victim Support North",
 		"Managing the person's case", "Recorded feedback", "Read a record"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the answer lacks %q", want)
