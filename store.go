@@ -58,6 +58,12 @@ type FeedbackStore interface {
 // seals the record again under the stored key.
 var ErrDataKeyTaken = errors.New("a data key is already stored under that id")
 
+// ErrDataKeyGone refuses a record sealed under a subject's data key that is
+// no longer stored (an erasure, or a sweep that destroyed the subject's last
+// record, took it meanwhile): the caller seals the record again under a new
+// key.
+var ErrDataKeyGone = errors.New("the subject's data key is gone")
+
 // DataKeyStore keeps data keys, only ever wrapped by the key provider.
 type DataKeyStore interface {
 	// DataKey returns the wrapped key stored under id, or ENOTFOUND.

@@ -30,14 +30,22 @@ func (d *DB) CorrectFeedback(ctx context.Context, rec candour.Record, e candour.
 			return candour.Errorf(candour.ECONFLICT, "Consent for this record was withdrawn, so it can no longer be corrected.")
 		}
 		r, c := rec.Ratings, rec.Consent
-		if _, err := tx.Exec(ctx, `UPDATE feedback SET touchpoint = $2, channel = $3, satisfaction = $4, effort = $5,
-			felt_safe = $6, felt_believed = $7, would_recommend = $8, sensitivity = $9, consent_purposes = $10,
-			consent_share_with = $11, sealed = $12, has_comment = $13, age_band = $14, sex = $15,
-			ethnic_group = $16, disability = $17, own_key = true, corrected_at = $18 WHERE id = $1`,
-			rec.ID, rec.Touchpoint, rec.Channel, r.Satisfaction, r.Effort, r.FeltSafe, r.FeltBelieved, r.WouldRecommend,
-			string(rec.Sensitivity), purposeStrings(c.Purposes), nonNil(c.ShareWith), rec.Sealed, rec.HasComment,
-			rec.Bands.AgeBand, rec.Bands.Sex, rec.Bands.EthnicGroup, rec.Bands.Disability, rec.CorrectedAt); err != nil {
+		small := func(v *int) *int16 {
+			if v == nil {
+				return nil
+			}
+			n := int16(*v)
+			return &n
+		}
+		var done bool
+		if err := tx.QueryRow(ctx, `SELECT candour_correct($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)`,
+			rec.ID, rec.Touchpoint, rec.Channel, small(r.Satisfaction), small(r.Effort), r.FeltSafe, r.FeltBelieved,
+			small(r.WouldRecommend), string(rec.Sensitivity), purposeStrings(c.Purposes), nonNil(c.ShareWith), rec.Sealed,
+			rec.HasComment, rec.Bands.AgeBand, rec.Bands.Sex, rec.Bands.EthnicGroup, rec.Bands.Disability, rec.CorrectedAt).Scan(&done); err != nil {
 			return fmt.Errorf("correct feedback: %w", err)
+		}
+		if !done {
+			return candour.Errorf(candour.ENOTFOUND, "No such record.")
 		}
 		k := rec.NewDataKey
 		if _, err := tx.Exec(ctx, `DELETE FROM data_keys WHERE id = $1`, k.ID); err != nil {
@@ -98,10 +106,6 @@ func (d *DB) DestroyRecords(ctx context.Context, ids []string, e candour.AuditEn
 		if err != nil {
 			return fmt.Errorf("lock records: %w", err)
 		}
-		type subject struct {
-			agency string
-			hash   []byte
-		}
 		var subjects []subject
 		for rows.Next() {
 			var (
@@ -127,8 +131,20 @@ func (d *DB) DestroyRecords(ctx context.Context, ids []string, e candour.AuditEn
 		if err := lostFromRelease(ctx, tx, "id = ANY($1)", destroyed); err != nil {
 			return err
 		}
-		// The entry first, while the records are there to name their
-		// agency for the agency's auditors.
+		keys := make([]string, 0, len(destroyed)+len(subjects))
+		for _, id := range destroyed {
+			keys = append(keys, candour.RecordKeyID(id))
+		}
+		gone, err := lastOfSubjects(ctx, tx, subjects, destroyed)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM data_keys WHERE id = ANY($1)`, append(keys, gone...)); err != nil {
+			return fmt.Errorf("delete data keys: %w", err)
+		}
+		// The entry before the rows go, so that it names their agency for
+		// the agency's auditors; as late as that, so that the log's head is
+		// held for as short a time as may be.
 		e.Records = destroyed
 		for _, part := range e.Split() {
 			if seq, err = appendAudit(ctx, tx, part); err != nil {
@@ -138,29 +154,50 @@ func (d *DB) DestroyRecords(ctx context.Context, ids []string, e candour.AuditEn
 		if _, err := tx.Exec(ctx, `DELETE FROM feedback WHERE id = ANY($1)`, destroyed); err != nil {
 			return fmt.Errorf("delete records: %w", err)
 		}
-		keys := make([]string, 0, len(destroyed)+len(subjects))
-		for _, id := range destroyed {
-			keys = append(keys, candour.RecordKeyID(id))
-		}
-		for _, s := range subjects {
-			var left bool
-			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM feedback WHERE agency = $1 AND subject_hash = $2)`,
-				s.agency, s.hash).Scan(&left); err != nil {
-				return fmt.Errorf("subject's records left: %w", err)
-			}
-			if !left {
-				keys = append(keys, candour.SubjectKeyID(s.agency, s.hash))
-			}
-		}
-		if _, err := tx.Exec(ctx, `DELETE FROM data_keys WHERE id = ANY($1)`, keys); err != nil {
-			return fmt.Errorf("delete data keys: %w", err)
-		}
 		return nil
 	})
 	if err != nil {
 		return nil, 0, err
 	}
 	return destroyed, seq, nil
+}
+
+// subject is one subject of one agency.
+type subject struct {
+	agency string
+	hash   []byte
+}
+
+// lastOfSubjects returns the data key ids of the subjects that have no
+// record left once the records destroyed go. Each subject's key row is
+// locked first: a submission for the subject holds its key (KEY SHARE)
+// until it commits, so a record it adds meanwhile is seen here, and its key
+// is kept.
+func lastOfSubjects(ctx context.Context, tx pgx.Tx, subjects []subject, destroyed []string) ([]string, error) {
+	if len(subjects) == 0 {
+		return nil, nil
+	}
+	ids := make([]string, len(subjects))
+	for i, s := range subjects {
+		ids[i] = candour.SubjectKeyID(s.agency, s.hash)
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	if _, err := tx.Exec(ctx, `SELECT id FROM data_keys WHERE id = ANY($1) ORDER BY id FOR UPDATE`, ids); err != nil {
+		return nil, fmt.Errorf("lock subjects' keys: %w", err)
+	}
+	var gone []string
+	for _, s := range subjects {
+		var left bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM feedback WHERE agency = $1 AND subject_hash = $2 AND id <> ALL($3))`,
+			s.agency, s.hash, destroyed).Scan(&left); err != nil {
+			return nil, fmt.Errorf("subject's records left: %w", err)
+		}
+		if !left {
+			gone = append(gone, candour.SubjectKeyID(s.agency, s.hash))
+		}
+	}
+	return gone, nil
 }
 
 // ReleaseCells implements candour.RetentionStore.

@@ -237,6 +237,19 @@ func (d *DB) CreateFeedback(ctx context.Context, rec candour.Record, e candour.A
 			if tag.RowsAffected() == 0 {
 				return candour.ErrDataKeyTaken
 			}
+		} else if rec.SealedUnder != "" {
+			// The subject's key is held until this commits, so that an
+			// erasure or a sweep destroying the subject's last record
+			// either sees this record or has already taken the key
+			// (then the record is sealed again under a new one).
+			var one int
+			err := tx.QueryRow(ctx, `SELECT 1 FROM data_keys WHERE id = $1 FOR KEY SHARE`, rec.SealedUnder).Scan(&one)
+			if errors.Is(err, pgx.ErrNoRows) {
+				return candour.ErrDataKeyGone
+			}
+			if err != nil {
+				return fmt.Errorf("hold the subject's key: %w", err)
+			}
 		}
 		c := rec.Consent
 		_, err := tx.Exec(ctx, `INSERT INTO feedback (
@@ -710,6 +723,11 @@ func (d *DB) EraseSubject(ctx context.Context, agency string, subjectHash []byte
 		seq int64
 	)
 	err := d.inTx(ctx, func(tx pgx.Tx) error {
+		// The subject's key first: a submission for the subject holds it
+		// until it commits, and its record is then erased too.
+		if _, err := tx.Exec(ctx, `SELECT id FROM data_keys WHERE id = $1 FOR UPDATE`, candour.SubjectKeyID(agency, subjectHash)); err != nil {
+			return fmt.Errorf("lock the subject's key: %w", err)
+		}
 		var held bool
 		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM feedback f WHERE f.agency = $1 AND f.subject_hash = $2
 			AND `+heldSQL+`)`, agency, subjectHash).Scan(&held); err != nil {

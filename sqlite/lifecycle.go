@@ -133,25 +133,14 @@ func (d *DB) DestroyRecords(ctx context.Context, ids []string, e candour.AuditEn
 		if err := lostFromRelease(ctx, tx, jsonIDs, string(gone)); err != nil {
 			return err
 		}
-		// The entry first, while the records are there to name their
-		// agency for the agency's auditors.
-		e.Records = destroyed
-		for _, part := range e.Split() {
-			if seq, err = appendAudit(ctx, tx, part); err != nil {
-				return err
-			}
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM feedback WHERE `+jsonIDs, string(gone)); err != nil {
-			return fmt.Errorf("delete records: %w", err)
-		}
 		keys := make([]string, 0, len(destroyed)+len(subjects))
 		for _, id := range destroyed {
 			keys = append(keys, candour.RecordKeyID(id))
 		}
 		for _, s := range subjects {
 			var left bool
-			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM feedback WHERE agency = ? AND subject_hash = ?)`,
-				s.agency, s.hash).Scan(&left); err != nil {
+			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM feedback WHERE agency = ? AND subject_hash = ?
+				AND id NOT IN (SELECT value FROM json_each(?)))`, s.agency, s.hash, string(gone)).Scan(&left); err != nil {
 				return fmt.Errorf("subject's records left: %w", err)
 			}
 			if !left {
@@ -160,6 +149,17 @@ func (d *DB) DestroyRecords(ctx context.Context, ids []string, e candour.AuditEn
 		}
 		if err := deleteKeys(ctx, tx, keys); err != nil {
 			return err
+		}
+		// The entry before the rows go, so that it names their agency for
+		// the agency's auditors.
+		e.Records = destroyed
+		for _, part := range e.Split() {
+			if seq, err = appendAudit(ctx, tx, part); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM feedback WHERE `+jsonIDs, string(gone)); err != nil {
+			return fmt.Errorf("delete records: %w", err)
 		}
 		return nil
 	})

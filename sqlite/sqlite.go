@@ -121,6 +121,18 @@ func (d *DB) CreateFeedback(ctx context.Context, rec candour.Record, e candour.A
 			if n, _ := res.RowsAffected(); n == 0 {
 				return candour.ErrDataKeyTaken
 			}
+		} else if rec.SealedUnder != "" {
+			// Transactions take turns here, so the key checked is the key
+			// at commit: an erasure or a sweep either came first or sees
+			// this record.
+			var one int
+			err := tx.QueryRowContext(ctx, `SELECT 1 FROM data_keys WHERE id = ?`, rec.SealedUnder).Scan(&one)
+			if errors.Is(err, sql.ErrNoRows) {
+				return candour.ErrDataKeyGone
+			}
+			if err != nil {
+				return fmt.Errorf("the subject's key: %w", err)
+			}
 		}
 		purposes, _ := json.Marshal(rec.Consent.Purposes)
 		shareWith, _ := json.Marshal(nonNil(rec.Consent.ShareWith))

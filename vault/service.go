@@ -186,10 +186,16 @@ func (s *Service) Submit(ctx context.Context, c candour.Caller, f candour.Feedba
 		}
 		// A new data key is stored with the record, in one transaction: a
 		// submission that fails (its audit write, say) leaves no key behind.
-		rec.NewDataKey = fresh
+		rec.NewDataKey, rec.SealedUnder = fresh, ""
+		if fresh == nil && rec.SubjectHash != nil {
+			rec.SealedUnder = keyID(rec)
+		}
 		rc, err := s.store.CreateFeedback(ctx, rec, entry, idem)
-		if errors.Is(err, candour.ErrDataKeyTaken) && attempt == 0 {
-			clear(dataKey) // another submission stored the subject's key first: seal under that one
+		if (errors.Is(err, candour.ErrDataKeyTaken) || errors.Is(err, candour.ErrDataKeyGone)) && attempt == 0 {
+			// Another submission stored the subject's key first, or an
+			// erasure or a sweep took it: seal again under the key stored now.
+			clear(dataKey)
+			s.cache.drop(keyID(rec))
 			continue
 		}
 		if err == nil && fresh != nil {
