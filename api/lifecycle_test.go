@@ -100,7 +100,7 @@ func TestSubjectAccessAgeFile(t *testing.T) {
 	// Refusals are problems and name nothing of the request.
 	for _, tt := range []struct {
 		name, token, body string
-		status          int
+		status            int
 	}{
 		{"a caseworker", cw, `{"subject_ref":"VS-2026-000999"}`, 403},
 		{"no reference", dpo, `{"subject_ref":""}`, 400},
