@@ -64,6 +64,11 @@ func New(c Config) *Sweeper {
 // scanPage is how many records one read of the sweep takes.
 const scanPage = 5000
 
+// batchSize is how many records one destroying transaction takes: one
+// audit entry's worth, so that each entry's rule counts are exactly its
+// records' (docs/benchmarks.md measures five entries' worth too).
+const batchSize = candour.MaxAuditRecords
+
 // leaseFor is how long a lease lasts without renewal; each batch renews it.
 const leaseFor = 5 * time.Minute
 
@@ -174,8 +179,8 @@ func cellDue(r candour.Retention, c candour.ReleaseCell, at time.Time) bool {
 var ErrBusy = candour.Errorf(candour.ECONFLICT, "Another retention sweep is running; try again when it has finished.")
 
 // Run sweeps now: it takes the lease (ErrBusy when another sweeper has it),
-// destroys every record due and not held in batches of one audit entry
-// each, then the released cells due, records the sweep and gives the lease
+// destroys every record due and not held in transactions of batchSize,
+// each with its audit entry, then the released cells due, records the sweep and gives the lease
 // back. A failure part-way leaves what was destroyed destroyed and audited;
 // the next run carries on.
 func (s *Sweeper) Run(ctx context.Context, progress Progress) (candour.Sweep, error) {
@@ -208,7 +213,7 @@ func (s *Sweeper) Run(ctx context.Context, progress Progress) (candour.Sweep, er
 		rules[d.ID] = candour.SweepRuleKey(d.Agency, d.Rule)
 	}
 	actx := candour.WithAgencies(ctx, s.cfg.Rules.Agencies()...)
-	for batch := range slices.Chunk(plan.Destroyable(), candour.MaxAuditRecords) {
+	for batch := range slices.Chunk(plan.Destroyable(), batchSize) {
 		now := s.cfg.Now().UTC()
 		if ok, err := s.cfg.Store.AcquireSweepLease(ctx, s.cfg.Holder, now, now.Add(leaseFor)); err != nil || !ok {
 			return sweep, fmt.Errorf("retention lease lost part-way (%d destroyed): %w", sweep.Destroyed, cmpErr(err, ErrBusy))

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -31,6 +32,7 @@ func RunLifecycle(t *testing.T, newStore func(t *testing.T) Lifecycle) {
 		{"SweepLeaseOneAtATime", testSweepLease},
 		{"ConcurrentDestroyersNeverTwice", testConcurrentDestroy},
 		{"ReleaseCellsDestroyed", testReleaseCells},
+		{"SealedUnderAKeyThatIsGone", testSealedUnder},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore(t)) })
@@ -357,5 +359,25 @@ func testReleaseCells(t *testing.T, s Lifecycle) {
 		if st.Period == "2024-01" {
 			t.Errorf("a stratum of the destroyed month is left: %+v", st)
 		}
+	}
+}
+
+func testSealedUnder(t *testing.T, s Lifecycle) {
+	ctx := Context()
+	rec := Record("su-1")
+	key := candour.SubjectKeyID(rec.Agency, rec.SubjectHash)
+	rec.SealedUnder = key
+	if _, err := s.CreateFeedback(ctx, rec, Entry("cw", candour.ActionFeedbackCreate, "su-1"), candour.Idempotency{}); !errors.Is(err, candour.ErrDataKeyGone) {
+		t.Fatalf("a record sealed under a key not stored: %v, want ErrDataKeyGone", err)
+	}
+	if _, err := s.Record(ctx, "su-1"); candour.ErrorCode(err) != candour.ENOTFOUND {
+		t.Errorf("the refused record was stored: %v", err)
+	}
+	if size, _ := s.AuditSize(ctx); size != 0 {
+		t.Errorf("the refused record was audited: %d entries", size)
+	}
+	s.AddDataKey(ctx, key, []byte("k"))
+	if _, err := s.CreateFeedback(ctx, rec, Entry("cw", candour.ActionFeedbackCreate, "su-1"), candour.Idempotency{}); err != nil {
+		t.Fatalf("a record sealed under a stored key: %v", err)
 	}
 }
