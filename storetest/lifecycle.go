@@ -207,6 +207,17 @@ func testCorrect(t *testing.T, s Lifecycle) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("corrected record\n got %+v\nwant %+v", got, want)
 	}
+	// Summaries follow: the month released after the correction counts
+	// the corrected values.
+	if _, err := s.ReleasePeriod(ctx, rec.Period, at); err != nil {
+		t.Fatal(err)
+	}
+	scope := candour.Scope{Grants: []candour.ScopeGrant{{Agency: rec.Agency, Purposes: []candour.Purpose{candour.PurposeServiceImprovement},
+		Sensitivities: []candour.Sensitivity{candour.SensitivityStandard}}}}
+	strata, err := s.ReleaseStrata(ctx, scope, candour.SummaryQuery{})
+	if err != nil || len(strata) != 1 || strata[0].SatSum != 2 || strata[0].SatN != 1 {
+		t.Errorf("strata after the correction %+v, %v; want the corrected satisfaction 2", strata, err)
+	}
 	// A second correction replaces the record's own key.
 	rec.NewDataKey = &candour.WrappedKey{ID: candour.RecordKeyID("c-1"), Wrapped: []byte("fresh-2")}
 	if _, err := s.CorrectFeedback(ctx, rec, Entry("cw", candour.ActionFeedbackCorrect, "c-1")); err != nil {
@@ -281,6 +292,7 @@ func testConcurrentDestroy(t *testing.T, s Lifecycle) {
 	for i := range 60 {
 		id := fmt.Sprintf("cc-%03d", i)
 		put(t, s, id, "victim-support-north", []byte(fmt.Sprintf("subject-%d", i%7)))
+		s.AddDataKey(ctx, candour.SubjectKeyID("victim-support-north", []byte(fmt.Sprintf("subject-%d", i%7))), []byte("k"))
 		ids = append(ids, id)
 	}
 	// Two sweepers on overlapping batches, in opposite orders, with a
@@ -304,6 +316,20 @@ func testConcurrentDestroy(t *testing.T, s Lifecycle) {
 		})
 	}
 	wg.Go(func() { put(t, s, "cc-new", "victim-support-north", []byte("subject-3")) })
+	wg.Go(func() { // a key rotation rewrapping every key meanwhile
+		for after := ""; ; {
+			keys, err := s.DataKeysAfter(ctx, after, 10)
+			if err != nil || len(keys) == 0 {
+				return
+			}
+			for _, k := range keys {
+				if _, err := s.ReplaceDataKey(ctx, k.ID, k.Wrapped, append([]byte("v2-"), k.Wrapped...)); err != nil {
+					t.Errorf("ReplaceDataKey beside sweepers: %v", err)
+				}
+			}
+			after = keys[len(keys)-1].ID
+		}
+	})
 	wg.Go(func() {
 		if _, _, err := s.EraseSubject(ctx, "victim-support-north", []byte("subject-5"), Entry("dpo", candour.ActionSubjectErase)); err != nil {
 			t.Errorf("EraseSubject beside sweepers: %v", err)
