@@ -126,28 +126,11 @@ func (s *Server) withdrawFeedback(w http.ResponseWriter, r *http.Request, p cand
 	writeJSON(w, http.StatusOK, rc)
 }
 
-// eraseSubject crypto-shreds a subject's records: 200 with a receipt. The
-// subject reference travels in the body ({"subject_ref": "…"}), never in a
-// URL where proxies would log it, and is never logged nor stored.
+// eraseSubject crypto-shreds a subject's records: 200 with a receipt.
 func (s *Server) eraseSubject(w http.ResponseWriter, r *http.Request, p candour.Principal) {
-	c, err := caller(r, p)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	var req struct {
-		SubjectRef string `json:"subject_ref"`
-	}
-	if _, err := decodeJSON(w, r, &req); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	rc, err := s.cfg.Feedback.Erase(r.Context(), c, req.SubjectRef)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, rc)
+	s.bySubject(w, r, p, func(c candour.Caller, ref string) (any, error) {
+		return s.cfg.Feedback.Erase(r.Context(), c, ref)
+	})
 }
 
 // auditEntryView is one entry of GET /v1/audit/entries.

@@ -129,6 +129,15 @@ func SealFor(to age.Recipient, v any) ([]byte, error) {
 
 // previewErasure answers POST /v1/subjects/erase/preview.
 func (s *Server) previewErasure(w http.ResponseWriter, r *http.Request, p candour.Principal) {
+	s.bySubject(w, r, p, func(c candour.Caller, ref string) (any, error) {
+		return s.cfg.Feedback.PreviewErasure(r.Context(), c, ref)
+	})
+}
+
+// bySubject answers a request whose body is {"subject_ref": "..."} with
+// what do returns for it: the reference travels only in the body, never in
+// a URL where proxies log it, and is never logged nor stored.
+func (s *Server) bySubject(w http.ResponseWriter, r *http.Request, p candour.Principal, do func(candour.Caller, string) (any, error)) {
 	c, err := caller(r, p)
 	if err != nil {
 		s.fail(w, r, err)
@@ -141,7 +150,7 @@ func (s *Server) previewErasure(w http.ResponseWriter, r *http.Request, p candou
 		s.fail(w, r, err)
 		return
 	}
-	out, err := s.cfg.Feedback.PreviewErasure(r.Context(), c, req.SubjectRef)
+	out, err := do(c, req.SubjectRef)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -273,7 +272,7 @@ func (s *Server) placeHold(w http.ResponseWriter, r *http.Request, in signedIn) 
 	case len(p.Reason) > candour.MaxHoldReason:
 		errs = append(errs, fieldError{"reason", "The reason must be 500 characters or fewer"})
 	}
-	review, ok := parseDay(p.ReviewDay, p.ReviewMonth, p.ReviewYear)
+	review, ok := dateOf(p.ReviewDay, p.ReviewMonth, p.ReviewYear)
 	today := s.now().UTC().Truncate(24 * time.Hour)
 	switch {
 	case !ok:
@@ -312,19 +311,4 @@ func (s *Server) releaseHold(w http.ResponseWriter, r *http.Request, in signedIn
 		return
 	}
 	http.Redirect(w, r, "/holds?released="+id, http.StatusSeeOther)
-}
-
-// parseDay reads a GOV.UK date input's three fields.
-func parseDay(d, m, y string) (time.Time, bool) {
-	day, err1 := strconv.Atoi(d)
-	month, err2 := strconv.Atoi(m)
-	year, err3 := strconv.Atoi(y)
-	if err1 != nil || err2 != nil || err3 != nil || year < 2000 || year > 2100 {
-		return time.Time{}, false
-	}
-	t := time.Date(year, time.Month(month), day, 0, 0, 0, 0, time.UTC)
-	if t.Day() != day || int(t.Month()) != month {
-		return time.Time{}, false
-	}
-	return t, true
 }
