@@ -189,11 +189,12 @@ type Record struct {
 	// Released is set once the record's period is released for insight
 	// (and the record was in the release).
 	Released bool
-	// SealedUnder, when set, names the stored data key the record was
-	// sealed under (its subject's): CreateFeedback holds that key until it
-	// commits, and refuses the record with ErrDataKeyGone when it is no
-	// longer stored (an erasure or a sweep took it meanwhile).
-	SealedUnder string
+	// SealedUnder, when set, is the stored data key the record was sealed
+	// under (its subject's), by id and wrapped form: CreateFeedback holds
+	// that key until it commits, and refuses the record with ErrDataKeyGone
+	// when it is no longer stored as it was (an erasure or a sweep took it,
+	// or a correction re-keyed the subject, meanwhile).
+	SealedUnder *WrappedKey
 	// NewDataKey, when set, is the record's data key, new with this record:
 	// CreateFeedback stores it in the same transaction as the record, so a
 	// submission that fails leaves no key behind. ErrDataKeyTaken when

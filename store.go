@@ -51,7 +51,22 @@ type FeedbackStore interface {
 	// transaction. ENOTFOUND when there is no such record; ECONFLICT when
 	// its consent was withdrawn meanwhile.
 	CorrectFeedback(ctx context.Context, rec Record, e AuditEntry) (seq int64, err error)
+	// RekeySubject seals again, under a new key, the records of a subject in
+	// agency that share its data key (those not withdrawn and without a
+	// key of their own). In one transaction it locks the subject's key, so
+	// that a submission for the subject either commits first (and its
+	// record is among those resealed) or is refused after with
+	// ErrDataKeyGone; gives reseal those records and the key as stored;
+	// and stores what reseal returns: each record's new sealed content, and
+	// the new wrapped key in place of the old. Without a stored key it does
+	// nothing.
+	RekeySubject(ctx context.Context, agency string, subjectHash []byte, reseal Reseal) error
 }
+
+// Reseal seals records again under a new key: given the records and their
+// key as stored, it returns the new key, wrapped, and each record's new
+// sealed content by id.
+type Reseal func(recs []Record, wrapped []byte) (newWrapped []byte, sealed map[string][]byte, err error)
 
 // ErrDataKeyTaken refuses a record whose NewDataKey's id already holds a key
 // (another submission for the same subject stored one first): the caller

@@ -64,6 +64,43 @@ func (d *DB) CorrectFeedback(ctx context.Context, rec candour.Record, e candour.
 // legal hold.
 var errHeld = candour.Errorf(candour.ECONFLICT, "Some of this subject's records are under a legal hold, so nothing was erased. Release the hold first if the reason for it has ended.")
 
+// RekeySubject implements candour.FeedbackStore.
+func (d *DB) RekeySubject(ctx context.Context, agency string, subjectHash []byte, reseal candour.Reseal) error {
+	return d.inTx(ctx, func(tx pgx.Tx) error {
+		id := candour.SubjectKeyID(agency, subjectHash)
+		var wrapped []byte
+		err := tx.QueryRow(ctx, `SELECT wrapped FROM data_keys WHERE id = $1 FOR UPDATE`, id).Scan(&wrapped)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("lock the subject's key: %w", err)
+		}
+		rows, err := tx.Query(ctx, `SELECT `+recordColumns+` FROM feedback WHERE agency = $1 AND subject_hash = $2
+			AND NOT own_key AND consent_withdrawn_at IS NULL ORDER BY id`, agency, subjectHash)
+		if err != nil {
+			return fmt.Errorf("select the subject's records: %w", err)
+		}
+		recs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (candour.Record, error) { return scanRecord(r) })
+		if err != nil {
+			return fmt.Errorf("select the subject's records: %w", err)
+		}
+		newWrapped, sealed, err := reseal(recs, wrapped)
+		if err != nil {
+			return err
+		}
+		for _, r := range recs {
+			if _, err := tx.Exec(ctx, `UPDATE feedback SET sealed = $1 WHERE id = $2`, sealed[r.ID], r.ID); err != nil {
+				return fmt.Errorf("reseal: %w", err)
+			}
+		}
+		if _, err := tx.Exec(ctx, `UPDATE data_keys SET wrapped = $1 WHERE id = $2`, newWrapped, id); err != nil {
+			return fmt.Errorf("store the subject's new key: %w", err)
+		}
+		return nil
+	})
+}
+
 // heldSQL is true for a record (the alias f) under a legal hold in force.
 const heldSQL = `EXISTS (SELECT 1 FROM legal_holds h WHERE h.released_at IS NULL AND h.agency = f.agency
 	AND (h.record_id = f.id OR h.subject_hash = f.subject_hash))`

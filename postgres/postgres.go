@@ -237,13 +237,13 @@ func (d *DB) CreateFeedback(ctx context.Context, rec candour.Record, e candour.A
 			if tag.RowsAffected() == 0 {
 				return candour.ErrDataKeyTaken
 			}
-		} else if rec.SealedUnder != "" {
+		} else if k := rec.SealedUnder; k != nil {
 			// The subject's key is held until this commits, so that an
 			// erasure or a sweep destroying the subject's last record
 			// either sees this record or has already taken the key
 			// (then the record is sealed again under a new one).
 			var one int
-			err := tx.QueryRow(ctx, `SELECT 1 FROM data_keys WHERE id = $1 FOR KEY SHARE`, rec.SealedUnder).Scan(&one)
+			err := tx.QueryRow(ctx, `SELECT 1 FROM data_keys WHERE id = $1 AND wrapped = $2 FOR KEY SHARE`, k.ID, k.Wrapped).Scan(&one)
 			if errors.Is(err, pgx.ErrNoRows) {
 				return candour.ErrDataKeyGone
 			}

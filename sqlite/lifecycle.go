@@ -54,6 +54,43 @@ func (d *DB) CorrectFeedback(ctx context.Context, rec candour.Record, e candour.
 // legal hold.
 var errHeld = candour.Errorf(candour.ECONFLICT, "Some of this subject's records are under a legal hold, so nothing was erased. Release the hold first if the reason for it has ended.")
 
+// RekeySubject implements candour.FeedbackStore.
+func (d *DB) RekeySubject(ctx context.Context, agency string, subjectHash []byte, reseal candour.Reseal) error {
+	return d.inTx(ctx, func(tx *sql.Tx) error {
+		id := candour.SubjectKeyID(agency, subjectHash)
+		var wrapped []byte
+		err := tx.QueryRowContext(ctx, `SELECT wrapped FROM data_keys WHERE id = ?`, id).Scan(&wrapped)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("the subject's key: %w", err)
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT `+recordColumns+` FROM feedback WHERE agency = ? AND subject_hash = ?
+			AND own_key = 0 AND consent_withdrawn_at IS NULL ORDER BY id`, agency, subjectHash)
+		if err != nil {
+			return fmt.Errorf("select the subject's records: %w", err)
+		}
+		recs, err := scanRecords(rows)
+		if err != nil {
+			return err
+		}
+		newWrapped, sealed, err := reseal(recs, wrapped)
+		if err != nil {
+			return err
+		}
+		for _, r := range recs {
+			if _, err := tx.ExecContext(ctx, `UPDATE feedback SET sealed = ? WHERE id = ?`, sealed[r.ID], r.ID); err != nil {
+				return fmt.Errorf("reseal: %w", err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE data_keys SET wrapped = ? WHERE id = ?`, newWrapped, id); err != nil {
+			return fmt.Errorf("store the subject's new key: %w", err)
+		}
+		return nil
+	})
+}
+
 // heldSQL is true for a record (the alias f) under a legal hold in force.
 const heldSQL = `EXISTS (SELECT 1 FROM legal_holds h WHERE h.released_at IS NULL AND h.agency = f.agency
 	AND (h.record_id = f.id OR h.subject_hash = f.subject_hash))`

@@ -121,12 +121,12 @@ func (d *DB) CreateFeedback(ctx context.Context, rec candour.Record, e candour.A
 			if n, _ := res.RowsAffected(); n == 0 {
 				return candour.ErrDataKeyTaken
 			}
-		} else if rec.SealedUnder != "" {
+		} else if k := rec.SealedUnder; k != nil {
 			// Transactions take turns here, so the key checked is the key
 			// at commit: an erasure or a sweep either came first or sees
 			// this record.
 			var one int
-			err := tx.QueryRowContext(ctx, `SELECT 1 FROM data_keys WHERE id = ?`, rec.SealedUnder).Scan(&one)
+			err := tx.QueryRowContext(ctx, `SELECT 1 FROM data_keys WHERE id = ? AND wrapped = ?`, k.ID, k.Wrapped).Scan(&one)
 			if errors.Is(err, sql.ErrNoRows) {
 				return candour.ErrDataKeyGone
 			}

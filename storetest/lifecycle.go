@@ -33,6 +33,7 @@ func RunLifecycle(t *testing.T, newStore func(t *testing.T) Lifecycle) {
 		{"ConcurrentDestroyersNeverTwice", testConcurrentDestroy},
 		{"ReleaseCellsDestroyed", testReleaseCells},
 		{"SealedUnderAKeyThatIsGone", testSealedUnder},
+		{"RekeySubject", testRekeySubject},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore(t)) })
@@ -392,7 +393,7 @@ func testSealedUnder(t *testing.T, s Lifecycle) {
 	ctx := Context()
 	rec := Record("su-1")
 	key := candour.SubjectKeyID(rec.Agency, rec.SubjectHash)
-	rec.SealedUnder = key
+	rec.SealedUnder = &candour.WrappedKey{ID: key, Wrapped: []byte("k")}
 	if _, err := s.CreateFeedback(ctx, rec, Entry("cw", candour.ActionFeedbackCreate, "su-1"), candour.Idempotency{}); !errors.Is(err, candour.ErrDataKeyGone) {
 		t.Fatalf("a record sealed under a key not stored: %v, want ErrDataKeyGone", err)
 	}
@@ -402,8 +403,69 @@ func testSealedUnder(t *testing.T, s Lifecycle) {
 	if size, _ := s.AuditSize(ctx); size != 0 {
 		t.Errorf("the refused record was audited: %d entries", size)
 	}
-	s.AddDataKey(ctx, key, []byte("k"))
+	s.AddDataKey(ctx, key, []byte("k2"))
+	if _, err := s.CreateFeedback(ctx, rec, Entry("cw", candour.ActionFeedbackCreate, "su-1"), candour.Idempotency{}); !errors.Is(err, candour.ErrDataKeyGone) {
+		t.Fatalf("a record sealed under another version of the key: %v, want ErrDataKeyGone", err)
+	}
+	rec.SealedUnder.Wrapped = []byte("k2")
 	if _, err := s.CreateFeedback(ctx, rec, Entry("cw", candour.ActionFeedbackCreate, "su-1"), candour.Idempotency{}); err != nil {
-		t.Fatalf("a record sealed under a stored key: %v", err)
+		t.Fatalf("a record sealed under the stored key: %v", err)
+	}
+}
+
+func testRekeySubject(t *testing.T, s Lifecycle) {
+	ctx := Context()
+	subject := []byte("subject-rekey")
+	for _, id := range []string{"rk-1", "rk-2", "rk-own", "rk-gone"} {
+		put(t, s, id, "victim-support-north", subject)
+	}
+	put(t, s, "rk-other", "victim-support-north", []byte("another"))
+	at := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	own := Record("rk-own")
+	own.SubjectHash, own.CorrectedAt = subject, &at
+	own.NewDataKey = &candour.WrappedKey{ID: candour.RecordKeyID("rk-own"), Wrapped: []byte("own")}
+	if _, err := s.CorrectFeedback(ctx, own, Entry("cw", candour.ActionFeedbackCorrect, "rk-own")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.WithdrawFeedback(ctx, "rk-gone", at, Entry("cw", candour.ActionFeedbackWithdraw, "rk-gone")); err != nil {
+		t.Fatal(err)
+	}
+	called := false
+	reseal := func(recs []candour.Record, wrapped []byte) ([]byte, map[string][]byte, error) {
+		called = true
+		var ids []string
+		out := map[string][]byte{}
+		for _, r := range recs {
+			ids = append(ids, r.ID)
+			out[r.ID] = []byte("resealed-" + r.ID)
+		}
+		if !reflect.DeepEqual(ids, []string{"rk-1", "rk-2"}) || string(wrapped) != "old" {
+			t.Errorf("reseal was given %v under %q; want rk-1 and rk-2 under the stored key", ids, wrapped)
+		}
+		return []byte("new"), out, nil
+	}
+	if err := s.RekeySubject(ctx, "victim-support-north", subject, reseal); err != nil || called {
+		t.Fatalf("without a stored key: %v, reseal called %v; want nothing done", err, called)
+	}
+	key := candour.SubjectKeyID("victim-support-north", subject)
+	s.AddDataKey(ctx, key, []byte("old"))
+	if err := s.RekeySubject(ctx, "victim-support-north", subject, reseal); err != nil || !called {
+		t.Fatalf("RekeySubject: %v", err)
+	}
+	for id, want := range map[string]string{"rk-1": "resealed-rk-1", "rk-2": "resealed-rk-2", "rk-own": string(Record("rk-own").Sealed),
+		"rk-other": string(Record("rk-other").Sealed)} {
+		if r, err := s.Record(ctx, id); err != nil || string(r.Sealed) != want {
+			t.Errorf("%s sealed %q, %v; want %q", id, r.Sealed, err, want)
+		}
+	}
+	if k, err := s.DataKey(ctx, key); err != nil || string(k) != "new" {
+		t.Errorf("the subject's key after the rekey: %q, %v", k, err)
+	}
+	failing := func([]candour.Record, []byte) ([]byte, map[string][]byte, error) { return nil, nil, errors.New("no key provider") }
+	if err := s.RekeySubject(ctx, "victim-support-north", subject, failing); err == nil {
+		t.Error("a failed reseal was not reported")
+	}
+	if k, _ := s.DataKey(ctx, key); string(k) != "new" {
+		t.Errorf("a failed rekey changed the key: %q", k)
 	}
 }

@@ -38,10 +38,11 @@ type keyCache struct {
 }
 
 type cached struct {
-	id    string
-	key   []byte
-	added time.Time
-	uses  int
+	id      string
+	key     []byte
+	wrapped []byte // the key as stored, wrapped: which version of the key it is
+	added   time.Time
+	uses    int
 }
 
 func newKeyCache(l CacheLimits, now func() time.Time) *keyCache {
@@ -52,29 +53,30 @@ func (c *keyCache) enabled() bool {
 	return c.limits.MaxAge > 0 && c.limits.MaxUses > 0 && c.limits.MaxKeys > 0
 }
 
-// get returns a copy of the cached key, which the caller clears.
-func (c *keyCache) get(id string) ([]byte, bool) {
+// get returns a copy of the cached key, which the caller clears, and its
+// wrapped form as stored.
+func (c *keyCache) get(id string) (key, wrapped []byte, ok bool) {
 	if !c.enabled() {
-		return nil, false
+		return nil, nil, false
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	el, ok := c.entries[id]
 	if !ok {
-		return nil, false
+		return nil, nil, false
 	}
 	e := el.Value.(*cached)
 	if c.now().Sub(e.added) >= c.limits.MaxAge || e.uses >= c.limits.MaxUses {
 		c.removeLocked(el)
-		return nil, false
+		return nil, nil, false
 	}
 	e.uses++
 	c.lru.MoveToFront(el)
-	return append([]byte(nil), e.key...), true
+	return append([]byte(nil), e.key...), e.wrapped, true
 }
 
-// put caches a copy of key.
-func (c *keyCache) put(id string, key []byte) {
+// put caches a copy of key, stored wrapped as wrapped.
+func (c *keyCache) put(id string, key, wrapped []byte) {
 	if !c.enabled() {
 		return
 	}
@@ -83,7 +85,7 @@ func (c *keyCache) put(id string, key []byte) {
 	if el, ok := c.entries[id]; ok {
 		c.removeLocked(el)
 	}
-	c.entries[id] = c.lru.PushFront(&cached{id: id, key: append([]byte(nil), key...), added: c.now()})
+	c.entries[id] = c.lru.PushFront(&cached{id: id, key: append([]byte(nil), key...), wrapped: wrapped, added: c.now()})
 	for c.lru.Len() > c.limits.MaxKeys {
 		c.removeLocked(c.lru.Back())
 	}

@@ -3,6 +3,7 @@ package vault
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -16,8 +17,9 @@ import (
 // /v1/feedback/{id}): the record is opened, changed, validated as a new
 // submission would be, sealed again under a fresh data key of its own and
 // stored with an audit entry that names the fields changed, never their
-// values. The key the earlier content was sealed under, when it was the
-// record's own, is destroyed with it; consent can only be narrowed.
+// values. The key the earlier content was sealed under is destroyed: the
+// record's own, replaced; or its subject's, after the subject's other
+// records are sealed again under a new one. Consent can only be narrowed.
 func (s *Service) Correct(ctx context.Context, c candour.Caller, id string, ch candour.Correction) (candour.Corrected, error) {
 	now := s.clock()
 	ctx = candour.WithAgencies(ctx, c.Principal.Agency)
@@ -59,6 +61,17 @@ func (s *Service) Correct(ctx context.Context, c candour.Caller, id string, ch c
 	if f.Equality != nil {
 		rec.Bands = f.Equality.Coarse()
 	}
+	if rec.SubjectHash != nil && !rec.OwnKey {
+		// The earlier content was sealed under the subject's key, which the
+		// subject's other records share: they move to a new subject key,
+		// and the old one, which a copy of the earlier content needs, goes.
+		if err := s.rekeySubject(ctx, rec.Agency, rec.SubjectHash); err != nil {
+			if _, aerr := s.audit(ctx, c, candour.ActionFeedbackCorrect, []string{id}, d, candour.OutcomeUnavailable, now); aerr != nil {
+				return candour.Corrected{}, aerr
+			}
+			return candour.Corrected{}, unavailable(err, keyOrStore(err, "The key provider is unavailable; nothing was changed. Try again shortly.", "The record store is unavailable; nothing was changed. Try again shortly."))
+		}
+	}
 	plain, wrapped, err := s.freshKey(ctx)
 	if err != nil {
 		return candour.Corrected{}, unavailable(err, "The key provider is unavailable; nothing was changed. Try again shortly.")
@@ -79,6 +92,41 @@ func (s *Service) Correct(ctx context.Context, c candour.Caller, id string, ch c
 		return candour.Corrected{}, unavailable(err, "The record store is unavailable; nothing was changed. Try again shortly.")
 	}
 	return candour.Corrected{ID: id, CorrectedAt: now, Fields: fields, AuditSeq: seq}, nil
+}
+
+// rekeySubject seals the subject's records that share its key again under a
+// fresh key, and forgets the old one (the store replaces it).
+func (s *Service) rekeySubject(ctx context.Context, agency string, hash []byte) error {
+	plain, wrapped, err := s.freshKey(ctx)
+	if err != nil {
+		return err
+	}
+	defer clear(plain)
+	id := candour.SubjectKeyID(agency, hash)
+	s.cache.drop(id)
+	err = s.store.RekeySubject(ctx, agency, hash, func(recs []candour.Record, stored []byte) ([]byte, map[string][]byte, error) {
+		old, err := s.keys.UnwrapKeys(ctx, [][]byte{stored})
+		if err != nil {
+			return nil, nil, fmt.Errorf("unwrap the subject's key: %w", err)
+		}
+		defer clear(old[0])
+		sealed := make(map[string][]byte, len(recs))
+		for _, r := range recs {
+			c, err := open(old[0], r.Sealed, r.ID, r.Agency, r.Consent)
+			if err != nil {
+				return nil, nil, err
+			}
+			if sealed[r.ID], err = seal(plain, c, r.Consent); err != nil {
+				return nil, nil, err
+			}
+		}
+		return wrapped, sealed, nil
+	})
+	s.cache.drop(id)
+	if err != nil {
+		return storeError{err}
+	}
+	return nil
 }
 
 // apply changes f as ch says, refusing to widen consent.

@@ -38,6 +38,16 @@ func TestCorrect(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			sibling, err := fx.svc.Submit(ctx, cw, f, candour.Idempotency{}) // the same subject's, when there is one
+			if err != nil {
+				t.Fatal(err)
+			}
+			pol, _ := policy.Load(ctx, policy.Embedded())
+			elsewhere := New(Config{Store: fx.db, DataKeys: fx.db, Log: fx.db, Keys: fx.keys, Policy: pol,
+				Now: func() time.Time { return time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC) }})
+			if _, err := elsewhere.Read(ctx, reading(cw), sibling.ID); err != nil { // its cache now holds the key
+				t.Fatal(err)
+			}
 			before, _ := fx.db.Record(ctx, rc.ID) // a copy of the row, as a backup keeps it
 
 			const fixed = "The support worker rang back within a day."
@@ -66,13 +76,16 @@ func TestCorrect(t *testing.T) {
 				t.Errorf("equality bands %+v survived the end of equality-monitoring consent", rec.Bands)
 			}
 			// The earlier content, from the copy of the row taken before:
-			// under the record's own key, that key is gone. (A record that
-			// was sealed under its subject's key stays openable with that
-			// key until the subject is erased; SECURITY.md says so.)
-			if tt.subjectRef == "" {
-				if _, err := fx.svc.open(ctx, before); err == nil {
-					t.Error("the content before the correction still opens from a copy of the row")
-				}
+			// the key it was sealed under (its own, or its subject's) is
+			// gone, and the subject's other record still opens.
+			if _, err := fx.svc.open(ctx, before); err == nil {
+				t.Error("the content before the correction still opens from a copy of the row")
+			}
+			if got, err := fx.svc.Read(ctx, reading(cw), sibling.ID); err != nil || got.Comment != secretComment {
+				t.Errorf("the subject's other record after the correction: %+v, %v", got, err)
+			}
+			if got, err := elsewhere.Read(ctx, reading(cw), sibling.ID); err != nil || got.Comment != secretComment {
+				t.Errorf("the other record, on a replica whose cache had the old key: %+v, %v", got, err)
 			}
 			second := rec
 			if _, err := fx.svc.Correct(ctx, reading(cw), rc.ID, candour.Correction{Comment: ptr("Second thoughts.")}); err != nil {

@@ -174,7 +174,7 @@ func (s *Service) Submit(ctx context.Context, c candour.Caller, f candour.Feedba
 	}
 	entry := s.entry(c, candour.ActionFeedbackCreate, []string{id}, d, candour.OutcomeOK, now)
 	for attempt := 0; ; attempt++ {
-		dataKey, fresh, err := s.keyFor(ctx, keyID(rec), true)
+		dataKey, wrapped, fresh, err := s.keyFor(ctx, keyID(rec), true)
 		if err != nil {
 			return candour.Receipt{}, unavailable(err, keyOrStore(err, keysDown, "The record store is unavailable; nothing was stored. Try again shortly."))
 		}
@@ -186,9 +186,9 @@ func (s *Service) Submit(ctx context.Context, c candour.Caller, f candour.Feedba
 		}
 		// A new data key is stored with the record, in one transaction: a
 		// submission that fails (its audit write, say) leaves no key behind.
-		rec.NewDataKey, rec.SealedUnder = fresh, ""
+		rec.NewDataKey, rec.SealedUnder = fresh, nil
 		if fresh == nil && rec.SubjectHash != nil {
-			rec.SealedUnder = keyID(rec)
+			rec.SealedUnder = &candour.WrappedKey{ID: keyID(rec), Wrapped: wrapped}
 		}
 		rc, err := s.store.CreateFeedback(ctx, rec, entry, idem)
 		if (errors.Is(err, candour.ErrDataKeyTaken) || errors.Is(err, candour.ErrDataKeyGone)) && attempt == 0 {
@@ -199,7 +199,7 @@ func (s *Service) Submit(ctx context.Context, c candour.Caller, f candour.Feedba
 			continue
 		}
 		if err == nil && fresh != nil {
-			s.cache.put(fresh.ID, dataKey)
+			s.cache.put(fresh.ID, dataKey, fresh.Wrapped)
 		}
 		clear(dataKey)
 		if err != nil {
@@ -302,38 +302,39 @@ func keyID(rec candour.Record) string {
 }
 
 // keyFor returns the plain data key stored (wrapped) under id, from the
-// cache when it is there. When there is none and create is set, it returns
-// a fresh key and its wrapped form, not yet stored: the caller stores it with
-// the record that uses it, in one transaction, and caches it only then.
-// Callers clear the key when done with it.
-func (s *Service) keyFor(ctx context.Context, id string, create bool) ([]byte, *candour.WrappedKey, error) {
+// cache when it is there, and its wrapped form as stored. When there is none
+// and create is set, it returns a fresh key and its wrapped form as fresh,
+// not yet stored: the caller stores it with the record that uses it, in one
+// transaction, and caches it only then. Callers clear the key when done
+// with it.
+func (s *Service) keyFor(ctx context.Context, id string, create bool) (plain, wrapped []byte, fresh *candour.WrappedKey, err error) {
 	if !s.up() {
-		return nil, nil, errKeysDown
+		return nil, nil, nil, errKeysDown
 	}
-	if k, ok := s.cache.get(id); ok {
+	if k, w, ok := s.cache.get(id); ok {
 		s.hits.Add(1)
-		return k, nil, nil
+		return k, w, nil, nil
 	}
 	s.misses.Add(1)
-	wrapped, err := s.dkeys.DataKey(ctx, id)
+	wrapped, err = s.dkeys.DataKey(ctx, id)
 	switch {
 	case candour.ErrorCode(err) == candour.ENOTFOUND && create:
 		plain, w, err := s.freshKey(ctx)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
-		return plain, &candour.WrappedKey{ID: id, Wrapped: w}, nil
+		return plain, w, &candour.WrappedKey{ID: id, Wrapped: w}, nil
 	case err != nil && candour.ErrorCode(err) != candour.ENOTFOUND:
-		return nil, nil, storeError{err}
+		return nil, nil, nil, storeError{err}
 	case err != nil:
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	keys, err := s.keys.UnwrapKeys(ctx, [][]byte{wrapped})
 	if err != nil {
-		return nil, nil, fmt.Errorf("unwrap data key: %w", err)
+		return nil, nil, nil, fmt.Errorf("unwrap data key: %w", err)
 	}
-	s.cache.put(id, keys[0])
-	return keys[0], nil, nil
+	s.cache.put(id, keys[0], wrapped)
+	return keys[0], wrapped, nil, nil
 }
 
 // storeError marks a failure of the record store met while fetching or
@@ -385,16 +386,26 @@ func (s *Service) ProviderCalls() int64 { return s.keys.wraps.Load() + s.keys.un
 
 // open opens a record's envelope. A missing data key on a live record is an
 // envelope that cannot be opened.
+// A key from the cache that does not open the envelope is dropped and the
+// stored one tried: another replica may have re-keyed the subject since.
 func (s *Service) open(ctx context.Context, rec candour.Record) (content, error) {
-	dataKey, _, err := s.keyFor(ctx, keyID(rec), false)
-	if candour.ErrorCode(err) == candour.ENOTFOUND {
-		return content{}, fmt.Errorf("%w: its data key is gone", errEnvelope)
+	for attempt := 0; ; attempt++ {
+		hits := s.hits.Load()
+		dataKey, _, _, err := s.keyFor(ctx, keyID(rec), false)
+		if candour.ErrorCode(err) == candour.ENOTFOUND {
+			return content{}, fmt.Errorf("%w: its data key is gone", errEnvelope)
+		}
+		if err != nil {
+			return content{}, err
+		}
+		c, err := open(dataKey, rec.Sealed, rec.ID, rec.Agency, rec.Consent)
+		clear(dataKey)
+		if errors.Is(err, errEnvelope) && attempt == 0 && s.hits.Load() > hits {
+			s.cache.drop(keyID(rec))
+			continue
+		}
+		return c, err
 	}
-	if err != nil {
-		return content{}, err
-	}
-	defer clear(dataKey)
-	return open(dataKey, rec.Sealed, rec.ID, rec.Agency, rec.Consent)
 }
 
 // Withdraw records that the person withdrew consent to the record: from then

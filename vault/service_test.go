@@ -407,7 +407,7 @@ func TestEraseShredsBackups(t *testing.T) {
 		}
 		// Written back through the store as sealed under its subject's
 		// key, a copy is refused: the key is gone.
-		rec.SealedUnder = keyID(rec)
+		rec.SealedUnder = &candour.WrappedKey{ID: keyID(rec), Wrapped: []byte("as it was")}
 		if _, err := fx.db.CreateFeedback(ctx, rec, candour.AuditEntry{Time: time.Now(), Action: "restore", Outcome: "ok"}, candour.Idempotency{}); !errors.Is(err, candour.ErrDataKeyGone) {
 			t.Errorf("a copy of %s written back under its erased subject's key: %v, want ErrDataKeyGone", rec.ID, err)
 		}
