@@ -125,9 +125,9 @@ type Sweep struct {
 // method works across agencies: the sweeper is the system, not a person,
 // and its context names every agency (WithAgencies).
 type RetentionStore interface {
-	// RetentionRows returns up to limit records with ids after after, in id
-	// order, as the sweeper reads them.
-	RetentionRows(ctx context.Context, after string, limit int) ([]RetentionRow, error)
+	// RetentionRows returns up to limit records of agency (every agency
+	// when "") with ids after after, in id order, as the sweeper reads them.
+	RetentionRows(ctx context.Context, agency, after string, limit int) ([]RetentionRow, error)
 	// DestroyRecords deletes the records with the given ids that are still
 	// there and not under a legal hold, with their own data keys, their
 	// subjects' data keys when no record of the subject is left in the

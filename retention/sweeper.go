@@ -133,14 +133,11 @@ func (s *Sweeper) Plan(ctx context.Context, agency string, at time.Time, progres
 	p := Plan{At: at, Revision: s.cfg.Rules.Revision()}
 	ctx = candour.WithAgencies(ctx, s.cfg.Rules.Agencies()...)
 	for after := ""; ; {
-		rows, err := s.cfg.Store.RetentionRows(ctx, after, scanPage)
+		rows, err := s.cfg.Store.RetentionRows(ctx, agency, after, scanPage)
 		if err != nil {
 			return Plan{}, err
 		}
 		for _, row := range rows {
-			if agency != "" && row.Agency != agency {
-				continue
-			}
 			p.Examined++
 			if due, rule, ok := cat.Retention.Due(row); ok && !due.After(at) {
 				p.Due = append(p.Due, Due{ID: row.ID, Agency: row.Agency, Rule: rule, At: due, Held: row.Held})

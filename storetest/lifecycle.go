@@ -128,7 +128,10 @@ func testHolds(t *testing.T, s Lifecycle) {
 	if _, err := s.AddHold(ctx, hold("hold-2", "victim-support-north", "", subject), Entry("dpo", candour.ActionHoldPlace)); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := s.RetentionRows(ctx, "", 100)
+	if other, err := s.RetentionRows(ctx, "police-north", "", 100); err != nil || len(other) != 1 || other[0].ID != "h-5" {
+		t.Errorf("police-north's rows: %v, %v; want h-5 only", other, err)
+	}
+	rows, err := s.RetentionRows(ctx, "", "", 100)
 	if err != nil {
 		t.Fatal(err)
 	}
