@@ -100,6 +100,19 @@ type RetentionRow struct {
 	Held bool
 }
 
+// RetentionQuery selects the records a sweep need look at: of one agency
+// (every agency when ""), and only those that could be due: of a month up
+// to PeriodThrough, or whose consent expired before ExpiredBefore, or that
+// were withdrawn before WithdrawnBefore. The rules decide which of them are.
+type RetentionQuery struct {
+	Agency          string
+	PeriodThrough   string // YYYY-MM
+	ExpiredBefore   time.Time
+	WithdrawnBefore time.Time
+	After           string
+	Limit           int
+}
+
 // ReleaseCell is the anonymous released copies of one agency's service,
 // sensitivity and month (insight_release_rows), which retention destroys
 // with the month's records.
@@ -125,9 +138,9 @@ type Sweep struct {
 // method works across agencies: the sweeper is the system, not a person,
 // and its context names every agency (WithAgencies).
 type RetentionStore interface {
-	// RetentionRows returns up to limit records of agency (every agency
-	// when "") with ids after after, in id order, as the sweeper reads them.
-	RetentionRows(ctx context.Context, agency, after string, limit int) ([]RetentionRow, error)
+	// RetentionRows returns up to q.Limit records that q admits with ids
+	// after q.After, in id order, as the sweeper reads them.
+	RetentionRows(ctx context.Context, q RetentionQuery) ([]RetentionRow, error)
 	// DestroyRecords deletes the records with the given ids that are still
 	// there and not under a legal hold, with their own data keys, their
 	// subjects' data keys when no record of the subject is left in the

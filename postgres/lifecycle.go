@@ -106,12 +106,13 @@ const heldSQL = `EXISTS (SELECT 1 FROM legal_holds h WHERE h.released_at IS NULL
 	AND (h.record_id = f.id OR h.subject_hash = f.subject_hash))`
 
 // RetentionRows implements candour.RetentionStore.
-func (d *DB) RetentionRows(ctx context.Context, agency, after string, limit int) ([]candour.RetentionRow, error) {
+func (d *DB) RetentionRows(ctx context.Context, q candour.RetentionQuery) ([]candour.RetentionRow, error) {
 	var out []candour.RetentionRow
 	err := d.inTx(ctx, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `SELECT f.id, f.agency, f.service, f.sensitivity, f.period, f.consent_expires_at,
 			f.consent_withdrawn_at, `+heldSQL+` FROM feedback f WHERE f.id > $1 AND ($3 = '' OR f.agency = $3)
-			ORDER BY f.id LIMIT $2`, after, limit, agency)
+			AND (f.period <= $4 OR f.consent_expires_at < $5 OR f.consent_withdrawn_at < $6)
+			ORDER BY f.id LIMIT $2`, q.After, q.Limit, q.Agency, q.PeriodThrough, q.ExpiredBefore, q.WithdrawnBefore)
 		if err != nil {
 			return fmt.Errorf("select retention rows: %w", err)
 		}

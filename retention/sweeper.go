@@ -132,8 +132,10 @@ func (s *Sweeper) Plan(ctx context.Context, agency string, at time.Time, progres
 	cat := s.cfg.Rules.Catalogue()
 	p := Plan{At: at, Revision: s.cfg.Rules.Revision()}
 	ctx = candour.WithAgencies(ctx, s.cfg.Rules.Agencies()...)
+	q := candidates(cat.Retention, agency, at)
 	for after := ""; ; {
-		rows, err := s.cfg.Store.RetentionRows(ctx, agency, after, scanPage)
+		q.After = after
+		rows, err := s.cfg.Store.RetentionRows(ctx, q)
 		if err != nil {
 			return Plan{}, err
 		}
@@ -164,6 +166,25 @@ func (s *Sweeper) Plan(ctx context.Context, agency string, at time.Time, progres
 		}
 	}
 	return p, nil
+}
+
+// candidates bounds what a sweep at at need read, by the shortest rule
+// that applies: the month, expiry and withdrawal dates past which a record
+// may be due. The bounds err a day towards reading more; the rules decide.
+func candidates(r candour.Retention, agency string, at time.Time) candour.RetentionQuery {
+	shortest := -1
+	for _, rule := range r.Rules {
+		if (agency == "" || rule.Agency == agency) && (shortest < 0 || rule.Months < shortest) {
+			shortest = rule.Months
+		}
+	}
+	q := candour.RetentionQuery{Agency: agency, Limit: scanPage, ExpiredBefore: at.AddDate(0, 0, 1-r.ConsentGraceDays)}
+	if shortest >= 0 {
+		month := time.Date(at.Year(), at.Month(), 1, 0, 0, 0, 0, time.UTC)
+		q.PeriodThrough = month.AddDate(0, -(shortest + 1), 0).Format("2006-01")
+		q.WithdrawnBefore = at.AddDate(0, -shortest, 1)
+	}
+	return q
 }
 
 // cellDue reports whether a released cell's month is past its rule at at.

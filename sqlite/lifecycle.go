@@ -96,10 +96,11 @@ const heldSQL = `EXISTS (SELECT 1 FROM legal_holds h WHERE h.released_at IS NULL
 	AND (h.record_id = f.id OR h.subject_hash = f.subject_hash))`
 
 // RetentionRows implements candour.RetentionStore.
-func (d *DB) RetentionRows(ctx context.Context, agency, after string, limit int) ([]candour.RetentionRow, error) {
+func (d *DB) RetentionRows(ctx context.Context, q candour.RetentionQuery) ([]candour.RetentionRow, error) {
 	rows, err := d.db.QueryContext(ctx, `SELECT f.id, f.agency, f.service, f.sensitivity, f.period, f.consent_expires_at,
 		f.consent_withdrawn_at, `+heldSQL+` FROM feedback f WHERE f.id > ? AND (? = '' OR f.agency = ?)
-		ORDER BY f.id LIMIT ?`, after, agency, agency, limit)
+		AND (f.period <= ? OR f.consent_expires_at < ? OR f.consent_withdrawn_at < ?)
+		ORDER BY f.id LIMIT ?`, q.After, q.Agency, q.Agency, q.PeriodThrough, formatTime(q.ExpiredBefore), formatTime(q.WithdrawnBefore), q.Limit)
 	if err != nil {
 		return nil, fmt.Errorf("select retention rows: %w", err)
 	}

@@ -128,10 +128,16 @@ func testHolds(t *testing.T, s Lifecycle) {
 	if _, err := s.AddHold(ctx, hold("hold-2", "victim-support-north", "", subject), Entry("dpo", candour.ActionHoldPlace)); err != nil {
 		t.Fatal(err)
 	}
-	if other, err := s.RetentionRows(ctx, "police-north", "", 100); err != nil || len(other) != 1 || other[0].ID != "h-5" {
+	all := candour.RetentionQuery{PeriodThrough: "9999-12", Limit: 100}
+	police := all
+	police.Agency = "police-north"
+	if other, err := s.RetentionRows(ctx, police); err != nil || len(other) != 1 || other[0].ID != "h-5" {
 		t.Errorf("police-north's rows: %v, %v; want h-5 only", other, err)
 	}
-	rows, err := s.RetentionRows(ctx, "", "", 100)
+	if none, err := s.RetentionRows(ctx, candour.RetentionQuery{PeriodThrough: "2026-09", Limit: 100}); err != nil || len(none) != 0 {
+		t.Errorf("rows of 2026-10 asked for up to 2026-09: %v, %v", none, err)
+	}
+	rows, err := s.RetentionRows(ctx, all)
 	if err != nil {
 		t.Fatal(err)
 	}

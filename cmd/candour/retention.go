@@ -54,7 +54,7 @@ func runRetention(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			return err
 		}
 		fmt.Fprintf(stdout, "Dry run under policy %s: nothing was changed.\n", plan.Revision)
-		fmt.Fprintf(stdout, "Read %d records. A sweep now would destroy %d%s, keep %d under a legal hold, and destroy the released copies of %d month cells.\n",
+		fmt.Fprintf(stdout, "Read %d records that could be due. A sweep now would destroy %d%s, keep %d under a legal hold, and destroy the released copies of %d month cells.\n",
 			plan.Examined, len(plan.Destroyable()), byRule(plan.ByRule()), plan.Held(), len(plan.Cells))
 		return nil
 	}
@@ -72,7 +72,7 @@ func runRetention(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "Swept under policy %s in %s: read %d records, destroyed %d%s, kept %d under a legal hold.\n",
+	fmt.Fprintf(stdout, "Swept under policy %s in %s: read %d records that could be due, destroyed %d%s, kept %d under a legal hold.\n",
 		sweep.Revision, time.Since(start).Round(time.Millisecond), sweep.Examined, sweep.Destroyed, byRule(sweep.ByRule), sweep.Held)
 	if sweep.Destroyed > 0 {
 		fmt.Fprintf(stdout, "The audit log names every destroyed record, in entries up to sequence number %d.\n", sweep.AuditSeq)
