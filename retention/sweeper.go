@@ -122,9 +122,10 @@ func (p Plan) Held() int {
 	return n
 }
 
-// Progress is told, as a sweep goes, how many records it has read and
-// destroyed; nil is quiet.
-type Progress func(read, destroyed int)
+// Progress is told, as a sweep goes, how many records it has read and,
+// once it knows how many are due, how many of those it has destroyed; nil
+// is quiet.
+type Progress func(read, destroyed, due int)
 
 // Plan returns what a sweep would destroy if it ran at at: the records of
 // agency (every agency when "") due by then. It changes nothing.
@@ -146,7 +147,7 @@ func (s *Sweeper) Plan(ctx context.Context, agency string, at time.Time, progres
 			}
 		}
 		if progress != nil {
-			progress(p.Examined, 0)
+			progress(p.Examined, 0, 0)
 		}
 		if len(rows) < scanPage {
 			break
@@ -216,11 +217,7 @@ func (s *Sweeper) Run(ctx context.Context, progress Progress) (candour.Sweep, er
 			s.cfg.Logger.Warn("retention lease not given back", "err", err)
 		}
 	}()
-	plan, err := s.Plan(ctx, "", started, func(read, _ int) {
-		if progress != nil {
-			progress(read, 0)
-		}
-	})
+	plan, err := s.Plan(ctx, "", started, progress)
 	if err != nil {
 		return candour.Sweep{}, err
 	}
@@ -255,7 +252,7 @@ func (s *Sweeper) Run(ctx context.Context, progress Progress) (candour.Sweep, er
 			sweep.AuditSeq = seq
 		}
 		if progress != nil {
-			progress(plan.Examined, sweep.Destroyed)
+			progress(plan.Examined, sweep.Destroyed, len(plan.Destroyable()))
 		}
 	}
 	if len(plan.Cells) > 0 {

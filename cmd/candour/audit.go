@@ -142,6 +142,17 @@ func (p *progress) at(n int64) {
 	}
 }
 
+// of draws a bar of n out of total, with what is counted.
+func (p *progress) of(n, total int64, what string) {
+	if !p.on || total <= 0 {
+		return
+	}
+	const width = 30
+	filled := int(n * width / total)
+	fmt.Fprintf(p.w, "\r[%s%s] %3d%% %d of %d %s", strings.Repeat("#", filled), strings.Repeat("-", width-filled),
+		n*100/total, n, total, what)
+}
+
 func (p *progress) done() {
 	if p.on {
 		fmt.Fprint(p.w, "\r\033[K")

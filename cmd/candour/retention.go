@@ -48,7 +48,7 @@ func runRetention(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	sw := retention.New(retention.Config{Store: db, Rules: pol, Holder: holderName("cli")})
 	bar := newProgress(stderr, "retention: %d records read", 5000)
 	if *dryRun {
-		plan, err := sw.Plan(ctx, "", time.Now().UTC(), func(read, _ int) { bar.at(int64(read)) })
+		plan, err := sw.Plan(ctx, "", time.Now().UTC(), func(read, _, _ int) { bar.at(int64(read)) })
 		bar.done()
 		if err != nil {
 			return err
@@ -58,17 +58,15 @@ func runRetention(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			plan.Examined, len(plan.Destroyable()), byRule(plan.ByRule()), plan.Held(), len(plan.Cells))
 		return nil
 	}
-	destroyed := newProgress(stderr, "retention: %d records destroyed", int64(100))
 	start := time.Now()
-	sweep, err := sw.Run(ctx, func(read, gone int) {
-		if gone == 0 {
+	sweep, err := sw.Run(ctx, func(read, gone, due int) {
+		if due == 0 {
 			bar.at(int64(read))
 			return
 		}
-		destroyed.at(int64(gone))
+		bar.of(int64(gone), int64(due), "records destroyed")
 	})
 	bar.done()
-	destroyed.done()
 	if err != nil {
 		return err
 	}

@@ -63,3 +63,27 @@ func TestRetentionCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestProgressBar: on a terminal the destruction shows as a bar of what is
+// due; elsewhere nothing is drawn.
+func TestProgressBar(t *testing.T) {
+	tests := []struct {
+		n, total int64
+		on       bool
+		want     string
+	}{
+		{0, 100, true, "\r[------------------------------]   0% 0 of 100 records destroyed"},
+		{50, 100, true, "\r[###############---------------]  50% 50 of 100 records destroyed"},
+		{100, 100, true, "\r[##############################] 100% 100 of 100 records destroyed"},
+		{50, 100, false, ""},
+		{1, 0, true, ""},
+	}
+	for _, tt := range tests {
+		var b strings.Builder
+		p := &progress{w: &b, on: tt.on}
+		p.of(tt.n, tt.total, "records destroyed")
+		if b.String() != tt.want {
+			t.Errorf("of(%d, %d) = %q, want %q", tt.n, tt.total, b.String(), tt.want)
+		}
+	}
+}
