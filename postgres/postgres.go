@@ -237,34 +237,27 @@ func (d *DB) CreateFeedback(ctx context.Context, rec candour.Record, e candour.A
 			if tag.RowsAffected() == 0 {
 				return candour.ErrDataKeyTaken
 			}
-		} else if k := rec.SealedUnder; k != nil {
-			// The subject's key is held until this commits, so that an
-			// erasure or a sweep destroying the subject's last record
-			// either sees this record or has already taken the key
-			// (then the record is sealed again under a new one).
-			var one int
-			err := tx.QueryRow(ctx, `SELECT 1 FROM data_keys WHERE id = $1 AND wrapped = $2 FOR KEY SHARE`, k.ID, k.Wrapped).Scan(&one)
-			if errors.Is(err, pgx.ErrNoRows) {
-				return candour.ErrDataKeyGone
-			}
-			if err != nil {
-				return fmt.Errorf("hold the subject's key: %w", err)
-			}
 		}
 		c := rec.Consent
-		_, err := tx.Exec(ctx, `INSERT INTO feedback (
+		insert, args := `INSERT INTO feedback (
 			id, agency, submitted_by, submitted_at, service, touchpoint, channel, period,
 			satisfaction, effort, felt_safe, felt_believed, would_recommend, sensitivity,
 			consent_purposes, consent_share_with, consent_method, consent_notice_version,
 			consent_expires_at, consent_captured_at, consent_captured_by, consent_withdrawn_at,
 			subject_hash, sealed, record_key, age_band, sex, ethnic_group, disability, has_comment)
 			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29,$30)`,
-			rec.ID, rec.Agency, rec.SubmittedBy, rec.SubmittedAt, rec.Service, rec.Touchpoint, rec.Channel, rec.Period,
-			rec.Ratings.Satisfaction, rec.Ratings.Effort, rec.Ratings.FeltSafe, rec.Ratings.FeltBelieved,
-			rec.Ratings.WouldRecommend, string(rec.Sensitivity),
-			purposeStrings(c.Purposes), nonNil(c.ShareWith), c.Method, c.NoticeVersion,
-			c.ExpiresAt, c.CapturedAt, c.CapturedBy, c.WithdrawnAt, rec.SubjectHash, rec.Sealed, rec.RecordKey,
-			rec.Bands.AgeBand, rec.Bands.Sex, rec.Bands.EthnicGroup, rec.Bands.Disability, rec.HasComment)
+			[]any{rec.ID, rec.Agency, rec.SubmittedBy, rec.SubmittedAt, rec.Service, rec.Touchpoint, rec.Channel, rec.Period,
+				rec.Ratings.Satisfaction, rec.Ratings.Effort, rec.Ratings.FeltSafe, rec.Ratings.FeltBelieved,
+				rec.Ratings.WouldRecommend, string(rec.Sensitivity),
+				purposeStrings(c.Purposes), nonNil(c.ShareWith), c.Method, c.NoticeVersion,
+				c.ExpiresAt, c.CapturedAt, c.CapturedBy, c.WithdrawnAt, rec.SubjectHash, rec.Sealed, rec.RecordKey,
+				rec.Bands.AgeBand, rec.Bands.Sex, rec.Bands.EthnicGroup, rec.Bands.Disability, rec.HasComment}
+		var err error
+		if k := rec.SealedUnder; k != nil {
+			err = insertHoldingKey(ctx, tx, k, insert, args)
+		} else {
+			_, err = tx.Exec(ctx, insert, args...)
+		}
 		if isUniqueViolation(err) {
 			return candour.Errorf(candour.ECONFLICT, "A record with this id already exists.")
 		}
@@ -295,6 +288,32 @@ func (d *DB) CreateFeedback(ctx context.Context, rec candour.Record, e candour.A
 		return candour.Receipt{}, err
 	}
 	return rc, nil
+}
+
+// insertHoldingKey inserts a record sealed under a stored subject key, and
+// holds that key (FOR KEY SHARE) until the transaction ends, in one round
+// trip: an erasure or a sweep destroying the subject's last record, or a
+// re-key, either sees this record or has already changed the key, and then
+// the record is refused with ErrDataKeyGone (the insert rolls back with the
+// transaction) and sealed again under the key stored now.
+func insertHoldingKey(ctx context.Context, tx pgx.Tx, k *candour.WrappedKey, insert string, args []any) error {
+	var b pgx.Batch
+	b.Queue(`SELECT 1 FROM data_keys WHERE id = $1 AND wrapped = $2 FOR KEY SHARE`, k.ID, k.Wrapped)
+	b.Queue(insert, args...)
+	res := tx.SendBatch(ctx, &b)
+	var one int
+	keyErr := res.QueryRow().Scan(&one)
+	_, insErr := res.Exec()
+	if err := res.Close(); err != nil && insErr == nil && keyErr == nil {
+		insErr = err
+	}
+	switch {
+	case errors.Is(keyErr, pgx.ErrNoRows):
+		return candour.ErrDataKeyGone
+	case keyErr != nil:
+		return fmt.Errorf("hold the subject's key: %w", keyErr)
+	}
+	return insErr
 }
 
 // replay answers a request whose idempotency key is already stored:

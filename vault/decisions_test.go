@@ -28,6 +28,29 @@ type store interface {
 	candour.AuditLog
 }
 
+// bothStores opens an empty store of each kind.
+func bothStores() map[string]func(t *testing.T) store {
+	return map[string]func(t *testing.T) store{
+		"sqlite": func(t *testing.T) store {
+			db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "candour.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			return db
+		},
+		"postgres": func(t *testing.T) store {
+			d := pgtest.NewMigratedDatabase(t)
+			db, err := postgres.Open(context.Background(), d.AppURL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(db.Close)
+			return db
+		},
+	}
+}
+
 // serviceOn returns a feedback service on db with a key file of its own and
 // the embedded policy, and a function that makes more services sharing them
 // (but not their caches).
@@ -51,26 +74,7 @@ func serviceOn(t *testing.T, db store) (*Service, func() *Service) {
 // (PostgreSQL's row-level security hides the row before the policy could
 // see it); a missing record is not_found. Both answer 404.
 func TestEveryEntryNamesItsDecision(t *testing.T) {
-	stores := map[string]func(t *testing.T) store{
-		"sqlite": func(t *testing.T) store {
-			db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "candour.db"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { db.Close() })
-			return db
-		},
-		"postgres": func(t *testing.T) store {
-			d := pgtest.NewMigratedDatabase(t)
-			db, err := postgres.Open(context.Background(), d.AppURL)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(db.Close)
-			return db
-		},
-	}
-	for name, open := range stores {
+	for name, open := range bothStores() {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			db := open(t)

@@ -286,32 +286,41 @@ func allLeaves(t *testing.T, fx fixture) [][]byte {
 	return out
 }
 
-// TestSubmitAfterErasureElsewhere: a replica that still holds a subject's
-// key in its cache after another replica erased the subject seals the next
-// record for the subject under a new key (the store refuses the old one),
-// and the record opens.
+// TestSubmitAfterErasureElsewhere: on both stores, a replica that still
+// holds a subject's key in its cache after another replica erased the
+// subject seals the next record for the subject under a new key (the store
+// refuses the old one), and the record opens; the same after another
+// replica re-keyed the subject by correcting one of its records.
 func TestSubmitAfterErasureElsewhere(t *testing.T) {
-	ctx := context.Background()
-	fx := newFixture(t, nil)
-	pol, err := policy.Load(ctx, policy.Embedded())
-	if err != nil {
-		t.Fatal(err)
-	}
-	other := New(Config{Store: fx.db, DataKeys: fx.db, Log: fx.db, Keys: fx.keys, Policy: pol,
-		Now: func() time.Time { return time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC) }})
-	cw := caseworker("victim-support-north")
-	if _, err := other.Submit(ctx, cw, feedback(), candour.Idempotency{}); err != nil {
-		t.Fatal(err) // the subject's key is now in other's cache
-	}
-	if e, err := fx.svc.Erase(ctx, dpo("victim-support-north"), secretRef); err != nil || e.Erased != 1 {
-		t.Fatalf("Erase = %+v, %v", e, err)
-	}
-	rc, err := other.Submit(ctx, cw, feedback(), candour.Idempotency{})
-	if err != nil {
-		t.Fatalf("a submission after the erasure elsewhere: %v", err)
-	}
-	got, err := fx.svc.Read(ctx, reading(cw), rc.ID)
-	if err != nil || got.Comment != secretComment {
-		t.Fatalf("the record submitted after the erasure does not open: %+v, %v", got, err)
+	for name, open := range bothStores() {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			one, another := serviceOn(t, open(t))
+			other := another()
+			cw := caseworker("victim-support-north")
+			if _, err := other.Submit(ctx, cw, feedback(), candour.Idempotency{}); err != nil {
+				t.Fatal(err) // the subject's key is now in other's cache
+			}
+			if e, err := one.Erase(ctx, dpo("victim-support-north"), secretRef); err != nil || e.Erased != 1 {
+				t.Fatalf("Erase = %+v, %v", e, err)
+			}
+			rc, err := other.Submit(ctx, cw, feedback(), candour.Idempotency{})
+			if err != nil {
+				t.Fatalf("a submission after the erasure elsewhere: %v", err)
+			}
+			if got, err := one.Read(ctx, reading(cw), rc.ID); err != nil || got.Comment != secretComment {
+				t.Fatalf("the record submitted after the erasure does not open: %+v, %v", got, err)
+			}
+			if _, err := one.Correct(ctx, reading(cw), rc.ID, candour.Correction{Comment: ptr("Corrected.")}); err != nil {
+				t.Fatal(err)
+			}
+			rc2, err := other.Submit(ctx, cw, feedback(), candour.Idempotency{})
+			if err != nil {
+				t.Fatalf("a submission after a re-key elsewhere: %v", err)
+			}
+			if got, err := one.Read(ctx, reading(cw), rc2.ID); err != nil || got.Comment != secretComment {
+				t.Fatalf("the record submitted after the re-key does not open: %+v, %v", got, err)
+			}
+		})
 	}
 }
