@@ -13,9 +13,10 @@ import (
 	"github.com/candour-vault/candour/api"
 )
 
-// LifecycleService serves the data protection officer (vault.Service), as
-// the API uses it.
+// LifecycleService corrects records for caseworkers and serves the data
+// protection officer (vault.Service), as the API uses it.
 type LifecycleService interface {
+	Correct(ctx context.Context, c candour.Caller, id string, ch candour.Correction) (candour.Corrected, error)
 	SubjectAccess(ctx context.Context, c candour.Caller, ref string) (candour.SubjectAccess, error)
 	PreviewErasure(ctx context.Context, c candour.Caller, ref string) (candour.ErasurePreview, error)
 	Erase(ctx context.Context, c candour.Caller, ref string) (candour.Erasure, error)

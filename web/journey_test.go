@@ -73,6 +73,19 @@ func journey(t *testing.T, jsOff bool) {
 		t.Fatal("the record page does not show the comment")
 	}
 	tb.check("record-view")
+	tb.follow(`a[href="/records/` + ref + `/correct"]`)
+	tb.check("record-correct")
+	tb.follow(`form[action="/records/` + ref + `/correct"] button.govuk-button`)
+	if !strings.Contains(tb.text(".govuk-error-summary"), "You have not changed anything") {
+		t.Fatal("saving an unchanged correction shows no error summary")
+	}
+	tb.check("record-correct-error")
+	tb.setValue("#comment", "They rang back the next day.")
+	tb.follow(`form[action="/records/` + ref + `/correct"] button.govuk-button`)
+	if !strings.Contains(tb.text("main"), "Correction saved") || !strings.Contains(tb.text("main"), "They rang back the next day.") {
+		t.Fatalf("after the correction: %s", tb.text("main"))
+	}
+	tb.check("record-corrected")
 	tb.follow(`a[href="/records/` + ref + `/withdraw"]`)
 	tb.check("withdraw-confirm")
 	tb.follow(`form button.govuk-button--warning`)

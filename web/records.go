@@ -116,13 +116,17 @@ func (s *Server) viewRecord(w http.ResponseWriter, r *http.Request, in signedIn)
 		return
 	}
 	s.render(w, r, http.StatusOK, "record-view", view{Title: "Feedback record", Nav: "records", Exit: true,
-		Data: recordPage{F: f, Methods: consentMethods, Ternary: ternary}})
+		Data: recordPage{F: f, Methods: consentMethods, Ternary: ternary, Corrected: r.URL.Query().Get("corrected") == "yes",
+			CanCorrect: s.cfg.Lifecycle != nil}})
 }
 
 // recordPage is what a record's page shows, with the words for its values.
 type recordPage struct {
 	F                candour.Feedback
 	Methods, Ternary []option
+	// Corrected shows the banner of a correction just saved; CanCorrect
+	// offers the correction page.
+	Corrected, CanCorrect bool
 }
 
 // withdrawConfirm asks the caseworker to confirm a withdrawal. It reads

@@ -52,7 +52,8 @@ type Config struct {
 	Insight InsightService
 	// Audit, when set, serves the auditors' console.
 	Audit AuditService
-	// Lifecycle, when set, serves the data protection officer's pages.
+	// Lifecycle, when set, serves the correction page and the data
+	// protection officer's pages.
 	Lifecycle LifecycleService
 	Sessions  candour.SessionStore
 	Catalogue Catalogue
@@ -149,6 +150,8 @@ func New(c Config) (*Server, error) {
 	}
 	if c.Lifecycle != nil {
 		s.routeDPO(mux)
+		mux.HandleFunc("GET /records/{id}/correct", s.caseworker(s.correctForm))
+		mux.HandleFunc("POST /records/{id}/correct", s.caseworker(s.correct))
 	}
 	mux.HandleFunc("POST /records", s.caseworker(s.findBySubject))
 	mux.HandleFunc("GET /records/{id}", s.caseworker(s.viewRecord))
