@@ -16,7 +16,7 @@ func TestPagesMatrix(t *testing.T) {
 	cw := e.browser(t)
 	cw.signIn(0)
 	id := cw.record(consentAnswers(), detailAnswers())
-	pages := []string{"/", "/record", "/records", "/records/" + id, "/records/" + id + "/withdraw",
+	pages := []string{"/", "/record", "/records", "/records/" + id, "/records/" + id + "/withdraw", "/records/" + id + "/correct",
 		"/insight", "/insight?purpose=inter_agency_insight&group=service", "/insight/comments?purpose=inter_agency_insight",
 		"/insight/disclosure-control", "/audit", "/audit/records/" + id, "/audit/actor?actor=x", "/audit/checkpoint",
 		"/subject-access", "/erasure", "/retention", "/holds"}
@@ -28,6 +28,7 @@ func TestPagesMatrix(t *testing.T) {
 		"/records":                     {200, 200, 403, 403, 403},
 		"/records/" + id:               {200, 404, 403, 403, 403},
 		"/records/" + id + "/withdraw": {200, 200, 403, 403, 403},
+		"/records/" + id + "/correct":  {200, 404, 403, 403, 403},
 		"/insight":                     {403, 403, 200, 403, 403},
 		"/insight?purpose=inter_agency_insight&group=service": {403, 403, 200, 403, 403},
 		"/insight/comments?purpose=inter_agency_insight":      {403, 403, 200, 403, 403},
