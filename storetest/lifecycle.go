@@ -470,7 +470,9 @@ func testRekeySubject(t *testing.T, s Lifecycle) {
 	if k, err := s.DataKey(ctx, key); err != nil || string(k) != "new" {
 		t.Errorf("the subject's key after the rekey: %q, %v", k, err)
 	}
-	failing := func([]candour.Record, []byte) ([]byte, map[string][]byte, error) { return nil, nil, errors.New("no key provider") }
+	failing := func([]candour.Record, []byte) ([]byte, map[string][]byte, error) {
+		return nil, nil, errors.New("no key provider")
+	}
 	if err := s.RekeySubject(ctx, "victim-support-north", subject, failing); err == nil {
 		t.Error("a failed reseal was not reported")
 	}
