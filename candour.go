@@ -92,6 +92,13 @@ type Ratings struct {
 	WouldRecommend *int   `json:"would_recommend,omitempty"` // 0–10
 }
 
+// Equal reports whether r and o hold the same answers.
+func (r Ratings) Equal(o Ratings) bool {
+	eq := func(x, y *int) bool { return (x == nil) == (y == nil) && (x == nil || *x == *y) }
+	return eq(r.Satisfaction, o.Satisfaction) && eq(r.Effort, o.Effort) && eq(r.WouldRecommend, o.WouldRecommend) &&
+		r.FeltSafe == o.FeltSafe && r.FeltBelieved == o.FeltBelieved
+}
+
 // Empty reports whether no rating was given.
 func (r Ratings) Empty() bool {
 	return r.Satisfaction == nil && r.Effort == nil && r.FeltSafe == "" &&

@@ -2,6 +2,7 @@ package candour
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -218,6 +219,38 @@ func (c Correction) Fields() []string {
 		{"consent.purposes", c.Purposes != nil}, {"consent.share_with", c.ShareWith != nil},
 	} {
 		if f.set {
+			out = append(out, f.name)
+		}
+	}
+	return out
+}
+
+// Changed names the fields whose values differ between two versions of a
+// record, in the order of Correction.Fields: what a correction really
+// changed, whatever it named.
+func Changed(before, after Feedback) []string {
+	sameSet := func(a, b []string) bool {
+		return len(a) == len(b) && !slices.ContainsFunc(a, func(x string) bool { return !slices.Contains(b, x) })
+	}
+	purposes := func(ps []Purpose) []string {
+		out := make([]string, len(ps))
+		for i, p := range ps {
+			out[i] = string(p)
+		}
+		return out
+	}
+	var out []string
+	for _, f := range []struct {
+		name    string
+		changed bool
+	}{
+		{"touchpoint", before.Touchpoint != after.Touchpoint}, {"channel", before.Channel != after.Channel},
+		{"ratings", !before.Ratings.Equal(after.Ratings)}, {"comment", before.Comment != after.Comment},
+		{"sensitivity", before.Sensitivity != after.Sensitivity},
+		{"consent.purposes", !sameSet(purposes(before.Consent.Purposes), purposes(after.Consent.Purposes))},
+		{"consent.share_with", !sameSet(before.Consent.ShareWith, after.Consent.ShareWith)},
+	} {
+		if f.changed {
 			out = append(out, f.name)
 		}
 	}

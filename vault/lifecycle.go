@@ -25,8 +25,7 @@ func (s *Service) Correct(ctx context.Context, c candour.Caller, id string, ch c
 	if c.Purpose == "" {
 		return candour.Corrected{}, candour.Errorf(candour.EINVALID, "The Candour-Purpose header is required to correct feedback.")
 	}
-	fields := ch.Fields()
-	if len(fields) == 0 {
+	if len(ch.Fields()) == 0 {
 		return candour.Corrected{}, candour.Errorf(candour.EINVALID, "Name at least one field to correct: touchpoint, channel, ratings, comment, sensitivity, purposes or share_with.")
 	}
 	if uuid.Validate(id) != nil {
@@ -46,8 +45,15 @@ func (s *Service) Correct(ctx context.Context, c candour.Caller, id string, ch c
 	f := candour.Feedback{ID: rec.ID, Agency: rec.Agency, Service: rec.Service, Touchpoint: rec.Touchpoint,
 		Channel: rec.Channel, Period: rec.Period, Ratings: rec.Ratings, Sensitivity: rec.Sensitivity,
 		Consent: rec.Consent, Comment: cont.Comment, SubjectRef: cont.SubjectRef, Equality: cont.Equality}
+	before := f
 	if err := apply(&f, ch); err != nil {
 		return candour.Corrected{}, err
+	}
+	// Only what really changes is corrected and named: a field sent with
+	// the value it already holds is not a change.
+	fields := candour.Changed(before, f)
+	if len(fields) == 0 {
+		return candour.Corrected{}, candour.Errorf(candour.EINVALID, "Nothing would change: the record already holds these answers.")
 	}
 	// Validated as at capture: the month and the consent were valid then,
 	// and a correction does not move them.

@@ -121,6 +121,7 @@ func TestCorrectRefuses(t *testing.T) {
 		says   string
 	}{
 		{"nothing to correct", reading(cw), candour.Correction{}, candour.EINVALID, "at least one field"},
+		{"nothing that changes", reading(cw), candour.Correction{Comment: ptr(secretComment)}, candour.EINVALID, "Nothing would change"},
 		{"a purpose added", reading(cw), candour.Correction{Purposes: []candour.Purpose{candour.PurposeResearch}}, candour.EINVALID, "only be narrowed"},
 		{"a partner added", reading(cw), candour.Correction{ShareWith: &[]string{"housing-north"}}, candour.EINVALID, "only be narrowed"},
 		{"every purpose taken away", reading(cw), candour.Correction{Purposes: []candour.Purpose{}}, candour.EINVALID, "withdrawal"},

@@ -64,9 +64,10 @@ func (s *Server) correctForm(w http.ResponseWriter, r *http.Request, in signedIn
 	s.render(w, r, http.StatusOK, "record-correct", s.correctView(f, draftOf(f), nil))
 }
 
-// correct stores what changed, then shows the record again with a banner.
-// The record is read again first (audited), so that only real changes are
-// sent and named in the audit entry.
+// correct sends the form's answers as a correction (the service keeps only
+// what changes, and names only that in the audit entry), then shows the
+// record again with a banner. Only a form sent back with a problem reads the
+// record again, to show it.
 func (s *Server) correct(w http.ResponseWriter, r *http.Request, in signedIn) {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10) // as the record form: a comment of 16,000 characters
 	if err := r.ParseForm(); err != nil {
@@ -74,25 +75,13 @@ func (s *Server) correct(w http.ResponseWriter, r *http.Request, in signedIn) {
 		return
 	}
 	id := r.PathValue("id")
-	f, err := s.cfg.Feedback.Read(r.Context(), in.caller(r), id)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
 	d := readDraft(r.PostForm)
-	ch, errs := changes(f, d)
-	if len(errs) == 0 && len(ch.Fields()) == 0 {
-		errs = []fieldError{{"comment", "You have not changed anything. Change an answer, or go back to the record"}}
-	}
+	ch, errs := correctionOf(d)
 	if len(errs) == 0 {
-		_, err = s.cfg.Lifecycle.Correct(r.Context(), in.caller(r), id, ch)
+		_, err := s.cfg.Lifecycle.Correct(r.Context(), in.caller(r), id, ch)
 		switch {
 		case candour.ErrorCode(err) == candour.EINVALID:
-			field := "comment"
-			if strings.Contains(candour.ErrorMessage(err), "onsent") {
-				field = "purposes"
-			}
-			errs = []fieldError{{field, strings.TrimSuffix(candour.ErrorMessage(err), ".")}}
+			errs = []fieldError{correctionError(candour.ErrorMessage(err))}
 		case err != nil:
 			s.fail(w, r, err)
 			return
@@ -101,17 +90,31 @@ func (s *Server) correct(w http.ResponseWriter, r *http.Request, in signedIn) {
 			return
 		}
 	}
+	f, err := s.cfg.Feedback.Read(r.Context(), in.caller(r), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	s.render(w, r, http.StatusUnprocessableEntity, "record-correct", s.correctView(f, d, errs))
 }
 
-// changes is the correction the form asks for: the fields whose answers
-// differ from the record's, after checking every answer is one the form
-// offers (consent only among what the record holds).
-func changes(f candour.Feedback, d draft) (candour.Correction, []fieldError) {
-	var (
-		ch   candour.Correction
-		errs []fieldError
-	)
+// correctionError puts the service's refusal of a correction beside the
+// field it is about.
+func correctionError(msg string) fieldError {
+	msg = strings.TrimSuffix(msg, ".")
+	switch {
+	case strings.HasPrefix(msg, "Nothing would change"):
+		return fieldError{"comment", "You have not changed anything. Change an answer, or go back to the record"}
+	case strings.Contains(msg, "onsent"):
+		return fieldError{"purposes", msg}
+	}
+	return fieldError{"comment", msg}
+}
+
+// correctionOf is the correction the form asks for: every answer as the
+// form holds it, after checking each is one the form offers.
+func correctionOf(d draft) (candour.Correction, []fieldError) {
+	var errs []fieldError
 	if d.Touchpoint != "" && !inOptions(touchpoints, d.Touchpoint) {
 		errs = append(errs, fieldError{"touchpoint", "Select a point in the service from the list"})
 	}
@@ -131,43 +134,14 @@ func changes(f candour.Feedback, d draft) (candour.Correction, []fieldError) {
 		errs = append(errs, fieldError{"purposes", "Keep at least one use. If the person has withdrawn their consent, record a withdrawal instead"})
 	}
 	if len(errs) > 0 {
-		return ch, errs
+		return candour.Correction{}, errs
 	}
-	if d.Touchpoint != f.Touchpoint {
-		ch.Touchpoint = &d.Touchpoint
-	}
-	if d.Channel != f.Channel {
-		ch.Channel = &d.Channel
-	}
-	if r := d.ratings(); !sameRatings(r, f.Ratings) {
-		ch.Ratings = &r
-	}
-	if c := strings.TrimSpace(d.Comment); c != f.Comment {
-		ch.Comment = &c
-	}
-	if sens := candour.Sensitivity(d.Sensitivity); sens != f.Sensitivity {
-		ch.Sensitivity = &sens
-	}
-	var purposes []candour.Purpose
+	ratings, comment, sens := d.ratings(), strings.TrimSpace(d.Comment), candour.Sensitivity(d.Sensitivity)
+	partners := append([]string{}, d.ShareWith...)
+	ch := candour.Correction{Touchpoint: &d.Touchpoint, Channel: &d.Channel, Ratings: &ratings, Comment: &comment,
+		Sensitivity: &sens, ShareWith: &partners}
 	for _, p := range d.Purposes {
-		purposes = append(purposes, candour.Purpose(p))
-	}
-	if len(purposes) != len(f.Consent.Purposes) {
-		ch.Purposes = purposes
-	}
-	if len(d.ShareWith) != len(f.Consent.ShareWith) {
-		partners := slices.Clone(d.ShareWith)
-		if partners == nil {
-			partners = []string{}
-		}
-		ch.ShareWith = &partners
+		ch.Purposes = append(ch.Purposes, candour.Purpose(p))
 	}
 	return ch, nil
-}
-
-// sameRatings compares two sets of answers by value.
-func sameRatings(a, b candour.Ratings) bool {
-	eq := func(x, y *int) bool { return (x == nil) == (y == nil) && (x == nil || *x == *y) }
-	return eq(a.Satisfaction, b.Satisfaction) && eq(a.Effort, b.Effort) && eq(a.WouldRecommend, b.WouldRecommend) &&
-		a.FeltSafe == b.FeltSafe && a.FeltBelieved == b.FeltBelieved
 }
