@@ -276,6 +276,8 @@ func (s *Server) placeHold(w http.ResponseWriter, r *http.Request, in signedIn) 
 	review, ok := dateOf(p.ReviewDay, p.ReviewMonth, p.ReviewYear)
 	today := s.now().UTC().Truncate(24 * time.Hour)
 	switch {
+	case p.ReviewDay+p.ReviewMonth+p.ReviewYear == "":
+		errs = append(errs, fieldError{"review", "Enter the review date"})
 	case !ok:
 		errs = append(errs, fieldError{"review", "Enter a real review date, for example 31 3 2027"})
 	case !review.After(today):

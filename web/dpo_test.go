@@ -123,6 +123,7 @@ func TestHoldAndRetentionPages(t *testing.T) {
 		{"no subject reference", url.Values{"target": {"subject"}, "reason": {"r"}, "review-day": {"1"}, "review-month": {"1"}, "review-year": {"2030"}}, "subject-ref"},
 		{"no reason", url.Values{"target": {"subject"}, "subject-ref": {"VS-1"}, "review-day": {"1"}, "review-month": {"1"}, "review-year": {"2030"}}, "reason"},
 		{"no such day", url.Values{"target": {"subject"}, "subject-ref": {"VS-1"}, "reason": {"Kept for the inquiry"}, "review-day": {"31"}, "review-month": {"2"}, "review-year": {"2030"}}, "review"},
+		{"no review date", url.Values{"target": {"subject"}, "subject-ref": {"VS-1"}, "reason": {"Kept for the inquiry"}}, "review"},
 		{"a past day", url.Values{"target": {"subject"}, "subject-ref": {"VS-1"}, "reason": {"Kept for the inquiry"}, "review-day": {"1"}, "review-month": {"1"}, "review-year": {"2020"}}, "review"},
 	}
 	for _, tt := range tests {
