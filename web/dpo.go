@@ -48,28 +48,6 @@ func (in signedIn) dpoCaller(r *http.Request) candour.Caller {
 	return candour.Caller{Principal: in.acting, RequestID: requestID(r.Context())}
 }
 
-// readForm parses a small posted form (8 KiB at most).
-func (s *Server) readForm(w http.ResponseWriter, r *http.Request) bool {
-	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
-	if err := r.ParseForm(); err != nil {
-		s.problem(w, r, http.StatusRequestEntityTooLarge)
-		return false
-	}
-	return true
-}
-
-// subjectRef reads and checks the subject reference of a posted form.
-func subjectRef(r *http.Request) (string, []fieldError) {
-	ref := strings.TrimSpace(r.PostForm.Get("subject-ref"))
-	switch {
-	case ref == "":
-		return "", []fieldError{{"subject-ref", "Enter the subject reference"}}
-	case len(ref) > candour.MaxSubjectRefBytes:
-		return ref, []fieldError{{"subject-ref", "Subject reference must be 128 characters or fewer"}}
-	}
-	return ref, nil
-}
-
 // accessPage is the subject access page: the form, and the answer once
 // found.
 type accessPage struct {

@@ -51,20 +51,11 @@ func (s *Server) findRecords(w http.ResponseWriter, r *http.Request, in signedIn
 // findBySubject lists the records about one subject: the reference comes
 // in the body, is hashed by the service, and is never put into a URL.
 func (s *Server) findBySubject(w http.ResponseWriter, r *http.Request, in signedIn) {
-	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
-	if err := r.ParseForm(); err != nil {
-		s.problem(w, r, http.StatusRequestEntityTooLarge)
+	if !s.readForm(w, r) {
 		return
 	}
-	ref := strings.TrimSpace(r.PostForm.Get("subject-ref"))
+	ref, errs := subjectRef(r)
 	p := findPage{BySubject: true, SubjectRef: ref}
-	var errs []fieldError
-	switch {
-	case ref == "":
-		errs = append(errs, fieldError{"subject-ref", "Enter the subject reference"})
-	case len(ref) > candour.MaxSubjectRefBytes:
-		errs = append(errs, fieldError{"subject-ref", "Subject reference must be 128 characters or fewer"})
-	}
 	s.showList(w, r, in, p, candour.ListQuery{SubjectRef: ref, Cursor: r.PostForm.Get("cursor"), Limit: pageSize}, errs)
 }
 
@@ -178,4 +169,26 @@ func validID(id string) bool {
 		}
 	}
 	return true
+}
+
+// readForm parses a small posted form (8 KiB at most).
+func (s *Server) readForm(w http.ResponseWriter, r *http.Request) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+	if err := r.ParseForm(); err != nil {
+		s.problem(w, r, http.StatusRequestEntityTooLarge)
+		return false
+	}
+	return true
+}
+
+// subjectRef reads and checks the subject reference of a posted form.
+func subjectRef(r *http.Request) (string, []fieldError) {
+	ref := strings.TrimSpace(r.PostForm.Get("subject-ref"))
+	switch {
+	case ref == "":
+		return "", []fieldError{{"subject-ref", "Enter the subject reference"}}
+	case len(ref) > candour.MaxSubjectRefBytes:
+		return ref, []fieldError{{"subject-ref", "Subject reference must be 128 characters or fewer"}}
+	}
+	return ref, nil
 }
