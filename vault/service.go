@@ -441,15 +441,9 @@ func (s *Service) Erase(ctx context.Context, c candour.Caller, subjectRef string
 	if subjectRef == "" || len(subjectRef) > candour.MaxSubjectRefBytes {
 		return candour.Erasure{}, candour.Errorf(candour.EINVALID, "The subject reference must be 1 to %d bytes.", candour.MaxSubjectRefBytes)
 	}
-	d, err := s.decide(ctx, c, candour.ActionSubjectErase, &candour.Resource{Agency: p.Agency}, now)
+	d, err := s.lifecycleDecision(ctx, c, candour.ActionSubjectErase, now)
 	if err != nil {
 		return candour.Erasure{}, err
-	}
-	if !d.Allow {
-		if _, err := s.audit(ctx, c, candour.ActionSubjectErase, nil, d, candour.OutcomeDenied, now); err != nil {
-			return candour.Erasure{}, err
-		}
-		return candour.Erasure{}, candour.Errorf(candour.EFORBIDDEN, "Policy does not allow you to erase subjects: %s.", strings.Join(d.Reasons, "; "))
 	}
 	hash, err := s.keys.SubjectHash(ctx, subjectRef)
 	if err != nil {
