@@ -218,6 +218,9 @@ type Record struct {
 	OwnKey bool
 	// CorrectedAt is when the record was last corrected; nil if never.
 	CorrectedAt *time.Time
+	// Invitation, when set, is the invitation the person used to give this
+	// record (InvitationUse); it is not stored with the record.
+	Invitation *InvitationUse
 }
 
 // Decision is the policy's answer to one request. The zero value denies.

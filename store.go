@@ -79,6 +79,10 @@ var ErrDataKeyTaken = errors.New("a data key is already stored under that id")
 // key.
 var ErrDataKeyGone = errors.New("the subject's data key is gone")
 
+// ErrInvitationUsed refuses a record given through an invitation that is
+// used, expired or gone: nothing is stored.
+var ErrInvitationUsed = errors.New("the invitation is used, expired or gone")
+
 // DataKeyStore keeps data keys, only ever wrapped by the key provider.
 type DataKeyStore interface {
 	// DataKey returns the wrapped key stored under id, or ENOTFOUND.

@@ -25,7 +25,7 @@ var (
 var (
 	channels       = []string{"phone", "in_person", "email", "web", "letter", "video", "sms"}
 	ternaryAnswers = []string{"yes", "no", "partly"}
-	consentMethods = []string{"verbal", "written", "electronic"}
+	consentMethods = []string{"verbal", "written", "electronic", ConsentMethodSelf}
 	ageBands       = []string{"under_18", "18-24", "25-34", "35-44", "45-54", "55-64", "65-74", "75+", "prefer_not_to_say"}
 	sexes          = []string{"female", "male", "other", "prefer_not_to_say"}
 	ethnicGroups   = []string{"asian", "black", "mixed", "white", "other", "prefer_not_to_say"}

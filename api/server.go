@@ -67,7 +67,10 @@ type Config struct {
 	Feedback FeedbackService
 	Audit    AuditService
 	Insight  InsightService
-	Auth     Authenticator
+	// Invitations, when set, serves POST /v1/invitations (the citizen
+	// channel is on).
+	Invitations InvitationService
+	Auth        Authenticator
 	// JWKS, when set, is served at /.well-known/jwks.json (the dev issuer's keys).
 	JWKS []byte
 	// Ready names the dependencies /readyz checks.
@@ -120,6 +123,9 @@ func New(c Config) *Server {
 	mux.HandleFunc("POST /v1/holds", s.authed(s.placeHold))
 	mux.HandleFunc("POST /v1/holds/{id}/release", s.authed(s.releaseHold))
 	mux.HandleFunc("GET /v1/retention", s.authed(s.retentionOverview))
+	if c.Invitations != nil {
+		mux.HandleFunc("POST /v1/invitations", s.authed(s.createInvitations))
+	}
 	if c.Insight != nil {
 		mux.HandleFunc("GET /v1/insights/summary", s.authed(s.insightSummary))
 		mux.HandleFunc("GET /v1/insights/comments", s.authed(s.insightComments))

@@ -81,11 +81,13 @@ func Start(t *testing.T) *Server {
 		t.Fatal(err)
 	}
 	sweeper := retention.New(retention.Config{Store: db, Rules: pol, Holder: "apitest"})
-	feedback := vault.New(vault.Config{Store: db, DataKeys: db, Log: db, Keys: keys, Policy: pol, Retention: sweeper})
+	feedback := vault.New(vault.Config{Store: db, DataKeys: db, Log: db, Keys: keys, Policy: pol, Retention: sweeper,
+		LinkBase: "https://feedback.test"})
 	releaser := insight.NewReleaser(db, db, 0, pol.Agencies, nil)
 	srv := httptest.NewServer(api.New(api.Config{
-		Feedback: feedback,
-		Audit:    audit.NewService(db, db, tree, pol, nil),
+		Feedback:    feedback,
+		Invitations: feedback,
+		Audit:       audit.NewService(db, db, tree, pol, nil),
 		Insight: insight.NewService(insight.Config{Store: db, Opener: feedback, Redactor: red, Log: db, Policy: pol, Noise: noise,
 			Releaser: releaser}),
 		Auth:  api.NewVerifier(iss, api.DevIssuer, api.DevAudience, nil),

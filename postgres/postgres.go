@@ -244,14 +244,20 @@ func (d *DB) CreateFeedback(ctx context.Context, rec candour.Record, e candour.A
 			satisfaction, effort, felt_safe, felt_believed, would_recommend, sensitivity,
 			consent_purposes, consent_share_with, consent_method, consent_notice_version,
 			consent_expires_at, consent_captured_at, consent_captured_by, consent_withdrawn_at,
-			subject_hash, sealed, record_key, age_band, sex, ethnic_group, disability, has_comment)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29,$30)`,
+			subject_hash, sealed, record_key, age_band, sex, ethnic_group, disability, has_comment, receipt_hash)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29,$30,$31)`,
 			[]any{rec.ID, rec.Agency, rec.SubmittedBy, rec.SubmittedAt, rec.Service, rec.Touchpoint, rec.Channel, rec.Period,
 				rec.Ratings.Satisfaction, rec.Ratings.Effort, rec.Ratings.FeltSafe, rec.Ratings.FeltBelieved,
 				rec.Ratings.WouldRecommend, string(rec.Sensitivity),
 				purposeStrings(c.Purposes), nonNil(c.ShareWith), c.Method, c.NoticeVersion,
 				c.ExpiresAt, c.CapturedAt, c.CapturedBy, c.WithdrawnAt, rec.SubjectHash, rec.Sealed, rec.RecordKey,
-				rec.Bands.AgeBand, rec.Bands.Sex, rec.Bands.EthnicGroup, rec.Bands.Disability, rec.HasComment}
+				rec.Bands.AgeBand, rec.Bands.Sex, rec.Bands.EthnicGroup, rec.Bands.Disability, rec.HasComment, nil}
+		if u := rec.Invitation; u != nil {
+			if err := useInvitation(ctx, tx, u.TokenHash, rec.SubmittedAt); err != nil {
+				return err
+			}
+			args[len(args)-1] = u.ReceiptHash
+		}
 		var err error
 		if k := rec.SealedUnder; k != nil {
 			err = insertHoldingKey(ctx, tx, k, insert, args)
@@ -742,8 +748,16 @@ func (d *DB) EraseSubject(ctx context.Context, agency string, subjectHash []byte
 		seq int64
 	)
 	err := d.inTx(ctx, func(tx pgx.Tx) error {
-		// The subject's key first: a submission for the subject holds it
-		// until it commits, and its record is then erased too.
+		// The subject's records first, in id order, then their key: the
+		// order a retention sweep takes them in, so that the two wait for
+		// each other instead of deadlocking. A submission for the subject
+		// holds the key until it commits; its record, committed by the
+		// time the key is ours, is seen and erased by the DELETE below
+		// (each statement reads what has committed before it).
+		if _, err := tx.Exec(ctx, `SELECT id FROM feedback WHERE agency = $1 AND subject_hash = $2 ORDER BY id FOR UPDATE`,
+			agency, subjectHash); err != nil {
+			return fmt.Errorf("lock the subject's records: %w", err)
+		}
 		if _, err := tx.Exec(ctx, `SELECT id FROM data_keys WHERE id = $1 FOR UPDATE`, candour.SubjectKeyID(agency, subjectHash)); err != nil {
 			return fmt.Errorf("lock the subject's key: %w", err)
 		}
@@ -766,6 +780,10 @@ func (d *DB) EraseSubject(ctx context.Context, agency string, subjectHash []byte
 			return fmt.Errorf("delete subject's records: %w", err)
 		}
 		slices.Sort(ids)
+		// A link not yet used would lead to a new record about the subject.
+		if _, err := tx.Exec(ctx, `DELETE FROM invitations WHERE agency = $1 AND subject_hash = $2 AND NOT used`, agency, subjectHash); err != nil {
+			return fmt.Errorf("delete subject's invitations: %w", err)
+		}
 		if err := eraseReleased(ctx, tx, agency, subjectHash); err != nil {
 			return err
 		}

@@ -134,6 +134,13 @@ func (d *DB) CreateFeedback(ctx context.Context, rec candour.Record, e candour.A
 				return fmt.Errorf("the subject's key: %w", err)
 			}
 		}
+		var receiptHash []byte
+		if u := rec.Invitation; u != nil {
+			if err := useInvitation(ctx, tx, u.TokenHash, rec.SubmittedAt); err != nil {
+				return err
+			}
+			receiptHash = u.ReceiptHash
+		}
 		purposes, _ := json.Marshal(rec.Consent.Purposes)
 		shareWith, _ := json.Marshal(nonNil(rec.Consent.ShareWith))
 		c := rec.Consent
@@ -142,8 +149,8 @@ func (d *DB) CreateFeedback(ctx context.Context, rec candour.Record, e candour.A
 			satisfaction, effort, felt_safe, felt_believed, would_recommend, sensitivity,
 			consent_purposes, consent_share_with, consent_method, consent_notice_version,
 			consent_expires_at, consent_captured_at, consent_captured_by, consent_withdrawn_at,
-			subject_hash, sealed, record_key, age_band, sex, ethnic_group, disability, has_comment)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+			subject_hash, sealed, record_key, age_band, sex, ethnic_group, disability, has_comment, receipt_hash)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 			rec.ID, rec.Agency, rec.SubmittedBy, formatTime(rec.SubmittedAt), rec.Service,
 			rec.Touchpoint, rec.Channel, rec.Period,
 			nullInt(rec.Ratings.Satisfaction), nullInt(rec.Ratings.Effort), rec.Ratings.FeltSafe,
@@ -151,7 +158,7 @@ func (d *DB) CreateFeedback(ctx context.Context, rec candour.Record, e candour.A
 			string(purposes), string(shareWith), c.Method, c.NoticeVersion,
 			nullTime(c.ExpiresAt), formatTime(c.CapturedAt), c.CapturedBy, nullTime(c.WithdrawnAt),
 			rec.SubjectHash, rec.Sealed, rec.RecordKey,
-			rec.Bands.AgeBand, rec.Bands.Sex, rec.Bands.EthnicGroup, rec.Bands.Disability, rec.HasComment)
+			rec.Bands.AgeBand, rec.Bands.Sex, rec.Bands.EthnicGroup, rec.Bands.Disability, rec.HasComment, receiptHash)
 		if err != nil {
 			if strings.Contains(err.Error(), "UNIQUE constraint failed") {
 				return candour.Errorf(candour.ECONFLICT, "A record with this id already exists.")
@@ -676,6 +683,9 @@ func (d *DB) EraseSubject(ctx context.Context, agency string, subjectHash []byte
 		rows.Close()
 		if err := lostFromRelease(ctx, tx, "agency = ? AND subject_hash = ?", agency, subjectHash); err != nil {
 			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM invitations WHERE agency = ? AND subject_hash = ? AND used = 0`, agency, subjectHash); err != nil {
+			return fmt.Errorf("delete subject's invitations: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM feedback WHERE agency = ? AND subject_hash = ?`, agency, subjectHash); err != nil {
 			return fmt.Errorf("delete subject's records: %w", err)

@@ -27,6 +27,7 @@ type Store interface {
 	candour.AuditReader
 	candour.RecordLister
 	candour.SessionStore
+	candour.InvitationStore
 	audit.Store
 	// DataKeysAfter and ReplaceDataKey serve key rotation.
 	DataKeysAfter(ctx context.Context, after string, limit int) ([]candour.WrappedKey, error)
@@ -71,6 +72,10 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"ListRecords", testListRecords},
 		{"Sessions", testSessions},
 		{"AuditAgencies", testAuditAgencies},
+		{"InvitationsUsedOnce", testInvitationUsedOnce},
+		{"InvitationsExpire", testInvitationExpiry},
+		{"InvitationsList", testInvitationList},
+		{"ReceiptGoesWithItsRecord", testReceipt},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore(t)) })

@@ -49,6 +49,10 @@ type Service struct {
 	newID  func() (string, error)
 	logger *slog.Logger
 	ret    RetentionPlanner
+
+	linkBase      string
+	invitationTTL time.Duration
+	words         *words
 }
 
 // Store keeps sealed records and lists them for case management; it keeps
@@ -58,6 +62,7 @@ type Store interface {
 	candour.RecordLister
 	candour.HoldStore
 	candour.AuditReader
+	candour.InvitationStore
 }
 
 // Config wires a Service. Now and NewID default to the wall clock and UUIDv7;
@@ -80,6 +85,12 @@ type Config struct {
 	KeysUp func() bool
 	// Retention, when set, answers the retention overview (retention.Sweeper).
 	Retention RetentionPlanner
+	// LinkBase is the public address feedback links start with
+	// (https://feedback.example.org); without it no invitation is created.
+	LinkBase string
+	// InvitationTTL is how long a link works (DefaultInvitationTTL when
+	// zero).
+	InvitationTTL time.Duration
 }
 
 // RetentionPlanner tells what retention does to one agency's records.
@@ -90,7 +101,11 @@ type RetentionPlanner interface {
 // New returns a Service built from c.
 func New(c Config) *Service {
 	s := &Service{store: c.Store, dkeys: c.DataKeys, log: c.Log, keys: &countingKEK{KEK: c.Keys}, policy: c.Policy,
-		now: c.Now, newID: c.NewID, logger: c.Logger, up: c.KeysUp, ret: c.Retention}
+		now: c.Now, newID: c.NewID, logger: c.Logger, up: c.KeysUp, ret: c.Retention,
+		linkBase: strings.TrimRight(c.LinkBase, "/"), invitationTTL: c.InvitationTTL, words: newWords()}
+	if s.invitationTTL <= 0 {
+		s.invitationTTL = DefaultInvitationTTL
+	}
 	if s.up == nil {
 		s.up = func() bool { return true }
 	}
@@ -134,6 +149,9 @@ func (s *Service) Submit(ctx context.Context, c candour.Caller, f candour.Feedba
 		return candour.Receipt{}, candour.Errorf(candour.EINVALID, "Idempotency-Key must be 1 to 255 printable ASCII characters.")
 	}
 	p := c.Principal
+	if f.Consent.Method == candour.ConsentMethodSelf {
+		return candour.Receipt{}, candour.Errorf(candour.EINVALID, "consent.method self is set only when the person gives feedback through an invitation.")
+	}
 	idem.Issuer, idem.Subject = p.Issuer, p.Subject
 	ctx = candour.WithAgencies(ctx, p.Agency)
 	f.Agency, f.SubmittedBy, f.SubmittedAt = p.Agency, p.Subject, now
@@ -151,6 +169,23 @@ func (s *Service) Submit(ctx context.Context, c candour.Caller, f candour.Feedba
 		return candour.Receipt{}, candour.Errorf(candour.EFORBIDDEN, "Policy does not allow you to record this feedback: %s.", strings.Join(d.Reasons, "; "))
 	}
 
+	var hash []byte
+	if f.SubjectRef != "" {
+		if hash, err = s.keys.SubjectHash(ctx, f.SubjectRef); err != nil {
+			return candour.Receipt{}, unavailable(err, keysDown)
+		}
+	}
+	return s.create(ctx, c, f, d, hash, nil, idem, now)
+}
+
+// keysDown is what a submission answers when the key provider fails.
+const keysDown = "The key provider is unavailable; nothing was stored. Try again shortly."
+
+// create seals f (allowed by d) and stores it with its audit entry: under
+// the subject's key when hash is set, or a key of its own; with use, the
+// invitation it came through is used up in the same transaction.
+func (s *Service) create(ctx context.Context, c candour.Caller, f candour.Feedback, d candour.Decision, hash []byte,
+	use *candour.InvitationUse, idem candour.Idempotency, now time.Time) (candour.Receipt, error) {
 	id, err := s.newID()
 	if err != nil {
 		return candour.Receipt{}, fmt.Errorf("new record id: %w", err)
@@ -162,15 +197,9 @@ func (s *Service) Submit(ctx context.Context, c candour.Caller, f candour.Feedba
 	rec := candour.Record{ID: id, Agency: f.Agency, SubmittedBy: f.SubmittedBy, SubmittedAt: now,
 		Service: f.Service, Touchpoint: f.Touchpoint, Channel: f.Channel, Period: f.Period,
 		Ratings: f.Ratings, Sensitivity: f.Sensitivity, Consent: f.Consent, RecordKey: binary.BigEndian.Uint32(rk[:]),
-		HasComment: strings.TrimSpace(f.Comment) != ""}
+		HasComment: strings.TrimSpace(f.Comment) != "", SubjectHash: hash, Invitation: use}
 	if f.Equality != nil && f.Consent.Covers(candour.PurposeEqualityMonitoring) {
 		rec.Bands = f.Equality.Coarse() // the answers as given stay sealed
-	}
-	const keysDown = "The key provider is unavailable; nothing was stored. Try again shortly."
-	if f.SubjectRef != "" {
-		if rec.SubjectHash, err = s.keys.SubjectHash(ctx, f.SubjectRef); err != nil {
-			return candour.Receipt{}, unavailable(err, keysDown)
-		}
 	}
 	entry := s.entry(c, candour.ActionFeedbackCreate, []string{id}, d, candour.OutcomeOK, now)
 	for attempt := 0; ; attempt++ {

@@ -79,20 +79,11 @@ func loadPages(a *assets, names func() candour.Catalogue) (*pages, error) {
 			return n
 		},
 		// dict builds the argument of a shared part: dict "Name" "x" "Value" y.
-		"dict": func(kv ...any) (map[string]any, error) {
-			if len(kv)%2 != 0 {
-				return nil, fmt.Errorf("dict: odd number of arguments")
-			}
-			m := map[string]any{}
-			for i := 0; i < len(kv); i += 2 {
-				k, ok := kv[i].(string)
-				if !ok {
-					return nil, fmt.Errorf("dict: key %v is not a string", kv[i])
-				}
-				m[k] = kv[i+1]
-			}
-			return m, nil
-		},
+		"dict": dict,
+		"add":  func(a, b int) int { return a + b },
+		// svg marks an SVG drawn by internal/qrsvg as safe to put inline:
+		// it holds no script, style or link, and its one text is escaped.
+		"svg": func(s string) template.HTML { return template.HTML(s) },
 		"notAsked": func(list []option) []option {
 			return append(slices.Clone(list), option{Value: "", Text: "Not asked or no answer"})
 		},
@@ -123,6 +114,22 @@ func loadPages(a *assets, names func() candour.Catalogue) (*pages, error) {
 	return p, nil
 }
 
+// dict builds the argument of a shared part: dict "Name" "x" "Value" y.
+func dict(kv ...any) (map[string]any, error) {
+	if len(kv)%2 != 0 {
+		return nil, fmt.Errorf("dict: odd number of arguments")
+	}
+	m := map[string]any{}
+	for i := 0; i < len(kv); i += 2 {
+		k, ok := kv[i].(string)
+		if !ok {
+			return nil, fmt.Errorf("dict: key %v is not a string", kv[i])
+		}
+		m[k] = kv[i+1]
+	}
+	return m, nil
+}
+
 // view is what every page template gets.
 type view struct {
 	Title string
@@ -131,6 +138,9 @@ type view struct {
 	// Person is the signed-in person, nil when no one is.
 	Person *candour.Principal
 	Dev    bool
+	// Invite shows the feedback links' navigation item (the citizen
+	// channel is on).
+	Invite bool
 	// Exit shows "Exit this page", for pages where the person may be at
 	// risk where the form is filled in.
 	Exit   bool
@@ -151,6 +161,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		v.Person = &f.sess.Principal
 	}
 	v.Dev = len(s.cfg.DevPeople) > 0
+	v.Invite = s.cfg.Invitations != nil
 	t, ok := s.pages.byName[name]
 	var buf bytes.Buffer
 	if ok {

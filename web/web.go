@@ -23,6 +23,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -79,6 +80,20 @@ type Config struct {
 	// Observe, when set, is told of every answered request: the route
 	// pattern (never the path), the status and the time taken.
 	Observe func(route string, status int, took time.Duration)
+
+	// Citizen, when set, serves the public pages of the citizen channel
+	// (/f/{token}, /withdraw) and the staff's invitation pages.
+	Citizen     CitizenService
+	Invitations InvitationService
+	// PublicURL is the address people reach the public pages at
+	// (https://feedback.example.org): the withdraw page's address on the
+	// receipt.
+	PublicURL string
+	// CitizenNotice is the version of what the public start page tells
+	// the person ("citizen-1" when empty); it is kept with their consent.
+	CitizenNotice string
+	// PublicLimits bound the public pages (DefaultPublicLimits).
+	PublicLimits PublicLimits
 }
 
 // Server serves the pages.
@@ -87,6 +102,9 @@ type Server struct {
 	sessions *sessions
 	assets   *assets
 	pages    *pages
+	public   *publicPages
+	msgs     *messages
+	limits   *limiter
 	handler  http.Handler
 	log      *slog.Logger
 	now      func() time.Time
@@ -104,6 +122,10 @@ func New(c Config) (*Server, error) {
 	if s.cfg.NoticeVersion == "" {
 		s.cfg.NoticeVersion = "1"
 	}
+	if s.cfg.CitizenNotice == "" {
+		s.cfg.CitizenNotice = "citizen-1"
+	}
+	s.cfg.PublicURL = strings.TrimRight(s.cfg.PublicURL, "/")
 	s.sessions = &sessions{store: c.Sessions, idle: c.IdleTimeout, absolute: c.AbsoluteTimeout, secure: c.SecureCookies, now: s.now}
 	if s.sessions.idle <= 0 {
 		s.sessions.idle = DefaultIdleTimeout
@@ -118,6 +140,13 @@ func New(c Config) (*Server, error) {
 	if s.pages, err = loadPages(s.assets, c.Catalogue.Catalogue); err != nil {
 		return nil, err
 	}
+	if s.public, err = loadPublicPages(s.assets); err != nil {
+		return nil, err
+	}
+	if s.msgs, err = loadMessages(); err != nil {
+		return nil, err
+	}
+	s.limits = newLimiter(c.PublicLimits, s.now)
 	mux := http.NewServeMux()
 	mux.Handle("GET /assets/", s.assets)
 	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
@@ -152,6 +181,19 @@ func New(c Config) (*Server, error) {
 		s.routeDPO(mux)
 		mux.HandleFunc("GET /records/{id}/correct", s.caseworker(s.correctForm))
 		mux.HandleFunc("POST /records/{id}/correct", s.caseworker(s.correct))
+	}
+	if c.Citizen != nil {
+		mux.HandleFunc("GET /f/{token}", s.limited(s.giveStart))
+		mux.HandleFunc("POST /f/{token}", s.limited(s.giveStep))
+		mux.HandleFunc("GET /withdraw", s.limited(s.withdrawForm))
+		mux.HandleFunc("POST /withdraw", s.limited(s.withdrawOwn))
+	}
+	if c.Invitations != nil {
+		inviter := func(next func(http.ResponseWriter, *http.Request, signedIn)) http.HandlerFunc {
+			return s.actingAs([]candour.Role{candour.RoleCaseworker, candour.RoleAdmin}, next)
+		}
+		mux.HandleFunc("GET /invitations", inviter(s.invitationsPage))
+		mux.HandleFunc("POST /invitations", inviter(s.invite))
 	}
 	mux.HandleFunc("POST /records", s.caseworker(s.findBySubject))
 	mux.HandleFunc("GET /records/{id}", s.caseworker(s.viewRecord))
@@ -223,17 +265,23 @@ func (s *Server) analyst(next func(http.ResponseWriter, *http.Request, signedIn)
 // acting requires a session whose person holds role and an agency, and
 // acts in that role alone.
 func (s *Server) acting(role candour.Role, next func(http.ResponseWriter, *http.Request, signedIn)) http.HandlerFunc {
+	return s.actingAs([]candour.Role{role}, next)
+}
+
+// actingAs is acting for the first of roles the person holds.
+func (s *Server) actingAs(roles []candour.Role, next func(http.ResponseWriter, *http.Request, signedIn)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		sess, ok := s.session(w, r)
 		if !ok {
 			return
 		}
-		if !sess.Principal.Has(role) || sess.Principal.Agency == "" {
+		i := slices.IndexFunc(roles, sess.Principal.Has)
+		if i < 0 || sess.Principal.Agency == "" {
 			s.problem(w, r, http.StatusForbidden)
 			return
 		}
 		p := sess.Principal
-		p.Roles = []candour.Role{role}
+		p.Roles = []candour.Role{roles[i]}
 		next(w, r, signedIn{session: sess, acting: p})
 	}
 }

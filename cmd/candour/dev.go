@@ -49,6 +49,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	policyDir := fs.String("policy-dir", "", "policy directory (Rego and data.json) to use instead of the embedded one; reloaded on change and on SIGHUP")
 	release := addReleaseFlags(fs)
 	sweeps := fs.Duration("retention-interval", time.Hour, "how often the retention sweeper runs; 0 turns it off")
+	ttl := fs.Duration("invitation-ttl", vault.DefaultInvitationTTL, "how long a feedback link works")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
@@ -120,13 +121,16 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	handler, err := c.handler()
-	if err != nil {
-		return err
-	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %w", *addr, err)
+	}
+	// Feedback links point at this dev server.
+	c.citizen = citizenChannel{publicURL: "http://" + ln.Addr().String(), ttl: *ttl}
+	handler, err := c.handler()
+	if err != nil {
+		ln.Close()
+		return err
 	}
 	if err := printBanner(stdout, issuer, dir, *dataDir == "", *database, ln.Addr().String(), pol.Revision(), tree.VerifierKey()); err != nil {
 		ln.Close()

@@ -63,6 +63,23 @@ type components struct {
 	// pages, when set, serves the pages beside the API (its Feedback,
 	// Sessions and Catalogue are filled in by handler).
 	pages *web.Config
+	// citizen, when its public URL is set, turns the citizen channel on.
+	citizen citizenChannel
+}
+
+// citizenChannel configures the citizen channel: feedback links and the
+// public pages they open.
+type citizenChannel struct {
+	publicURL      string // the public pages' address; empty: the channel is off
+	ttl            time.Duration
+	clientIPHeader string
+}
+
+// addCitizenFlags declares the citizen channel's flags.
+func addCitizenFlags(fs *flag.FlagSet) (*string, *time.Duration, *string) {
+	return fs.String("public-url", "", "the https:// address people open feedback links at (this server's public pages); empty: no feedback links"),
+		fs.Duration("invitation-ttl", vault.DefaultInvitationTTL, "how long a feedback link works"),
+		fs.String("client-ip-header", "", "the header a trusted reverse proxy puts the client's address in, for the public pages' rate limits (never stored); empty: the connection's address")
 }
 
 // handler wires the HTTP handler: the API, and the pages when c.pages is set.
@@ -74,7 +91,7 @@ func (c components) handler() (http.Handler, error) {
 	m := metrics.New()
 	pol := m.Authorizer(c.policy)
 	cfg := vault.Config{Store: c.store, DataKeys: c.store, Log: c.store, Keys: m.Keys(c.keys), Policy: pol,
-		Logger: c.logger, KeyCaching: &limits, Retention: c.sweeper()}
+		Logger: c.logger, KeyCaching: &limits, Retention: c.sweeper(), LinkBase: c.citizen.publicURL, InvitationTTL: c.citizen.ttl}
 	if h, ok := c.keys.(interface{ Healthy() bool }); ok {
 		cfg.KeysUp = h.Healthy
 	}
@@ -83,16 +100,21 @@ func (c components) handler() (http.Handler, error) {
 	insights := insight.NewService(insight.Config{Store: c.store, Opener: svc, Redactor: c.redact, Log: c.store, Policy: pol,
 		Noise: c.noise, Releaser: c.releaser()})
 	audits := audit.NewService(c.store, c.store, c.tree, pol, nil)
+	var invitations api.InvitationService
+	if c.citizen.publicURL != "" {
+		invitations = svc
+	}
 	apiHandler := api.New(api.Config{
-		Feedback: svc,
-		Insight:  insights,
-		Metrics:  m.Handler(),
-		Observe:  func(route string, status int, took time.Duration) { m.Request("api", route, status, took) },
-		Audit:    audit.NewService(c.store, c.store, c.tree, pol, nil),
-		Auth:     c.auth,
-		JWKS:     c.jwks,
-		Ready:    c.ready(),
-		Logger:   c.logger,
+		Invitations: invitations,
+		Feedback:    svc,
+		Insight:     insights,
+		Metrics:     m.Handler(),
+		Observe:     func(route string, status int, took time.Duration) { m.Request("api", route, status, took) },
+		Audit:       audit.NewService(c.store, c.store, c.tree, pol, nil),
+		Auth:        c.auth,
+		JWKS:        c.jwks,
+		Ready:       c.ready(),
+		Logger:      c.logger,
 	})
 	if c.pages == nil {
 		return apiHandler, nil
@@ -100,6 +122,10 @@ func (c components) handler() (http.Handler, error) {
 	pc := *c.pages
 	pc.Feedback, pc.Insight, pc.Audit, pc.Lifecycle, pc.Sessions, pc.Catalogue, pc.Logger = svc, insights, audits, svc, c.store, c.policy, c.logger
 	pc.Observe = func(route string, status int, took time.Duration) { m.Request("pages", route, status, took) }
+	if c.citizen.publicURL != "" {
+		pc.Citizen, pc.Invitations, pc.PublicURL = svc, svc, c.citizen.publicURL
+		pc.PublicLimits.ClientIPHeader = c.citizen.clientIPHeader
+	}
 	pages, err := web.New(pc)
 	if err != nil {
 		return nil, fmt.Errorf("the pages could not be set up: %w", err)

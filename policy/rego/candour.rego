@@ -49,6 +49,53 @@ grants contains "caseworker records feedback on a service of their own agency" i
 why_not contains "only caseworkers record feedback" if {
 	input.action == "feedback.create"
 	not roles.caseworker
+	not roles.person
+}
+
+# ------------------------------------------------------ the citizen channel
+
+# A person gives their own feedback through an invitation: the invitation
+# pages act for its agency in the role person (never taken from a token),
+# and the consent is the person's own.
+self_given if input.resource.consent.method == "self"
+
+grants contains "the person gives their own feedback through an invitation of the agency" if {
+	input.action == "feedback.create"
+	roles.person
+	own_record
+	data.services[input.resource.service].agency == principal.agency
+	self_given
+}
+
+why_not contains "feedback given through an invitation carries the person's own consent" if {
+	input.action == "feedback.create"
+	roles.person
+	not self_given
+}
+
+# The person withdraws their own feedback with its receipt code.
+grants contains "the person withdraws their own feedback with its receipt" if {
+	input.action == "feedback.withdraw"
+	roles.person
+	own_record
+	self_given
+}
+
+# Caseworkers invite a person to give feedback on a service of their own
+# agency; administrators too (a batch, to hand out on cards).
+grants contains "caseworker or administrator invites feedback on a service of their own agency" if {
+	input.action == "invitation.create"
+	some role in ["caseworker", "admin"]
+	roles[role]
+	own_record
+	data.services[input.resource.service].agency == principal.agency
+}
+
+grants contains "caseworker or administrator lists their agency's invitations" if {
+	input.action == "invitation.list"
+	some role in ["caseworker", "admin"]
+	roles[role]
+	own_record
 }
 
 why_not contains "your agency is not one the policy knows" if {
@@ -72,6 +119,16 @@ grants contains "caseworker reads their own agency's record for case management"
 	input.purpose in data.roles.caseworker.purposes
 	own_record
 	not input.resource.consent.withdrawn_at
+	not self_given
+}
+
+# What a person gave through an invitation, they gave without a caseworker:
+# caseworkers do not open it or correct it (the person withdraws it with
+# their receipt; the data protection officer serves their rights).
+why_not contains "the person gave this feedback themselves: caseworkers do not open or correct it" if {
+	input.action in {"feedback.read", "feedback.correct"}
+	roles.caseworker
+	self_given
 }
 
 # Caseworkers find their own agency's records for case management: the list
@@ -157,6 +214,7 @@ grants contains "caseworker corrects their own agency's record" if {
 	input.purpose in data.roles.caseworker.purposes
 	own_record
 	not input.resource.consent.withdrawn_at
+	not self_given
 }
 
 # ----------------------------------------------------------------- insight

@@ -359,3 +359,63 @@ test_the_same_principal_in_one_role_is_allowed if {
 	read(p("caseworker", "victim-support-north"), "case_management", record("victim-support-north", given)).allow
 	ask("audit.read", p("auditor", "victim-support-north"), "audit").allow
 }
+
+# ------------------------------------------------------ the citizen channel
+
+self_given := {"purposes": ["service_improvement"], "method": "self"}
+
+own(action, principal, agency, consent) := decide({
+	"principal": principal, "action": action,
+	"resource": {"id": "r1", "agency": agency, "service": "victim-support/initial-contact", "sensitivity": "standard", "consent": consent},
+	"now": now,
+})
+
+test_person_gives_own_feedback_for_the_invitations_agency if {
+	own("feedback.create", p("person", "victim-support-north"), "victim-support-north", self_given).allow
+}
+
+test_person_feedback_needs_own_consent if {
+	d := own("feedback.create", p("person", "victim-support-north"), "victim-support-north", given)
+	not d.allow
+	"feedback given through an invitation carries the person's own consent" in d.reasons
+}
+
+test_person_cannot_give_feedback_on_another_agencys_service if {
+	not own("feedback.create", p("person", "police-north"), "police-north", self_given).allow
+}
+
+test_only_caseworkers_and_the_person_create if {
+	# (the method "self" is refused in Go for anyone but the invitation pages)
+	not own("feedback.create", p("admin", "victim-support-north"), "victim-support-north", self_given).allow
+	not own("feedback.create", p("analyst", "victim-support-north"), "victim-support-north", self_given).allow
+}
+
+test_person_withdraws_own_feedback_only if {
+	own("feedback.withdraw", p("person", "victim-support-north"), "victim-support-north", self_given).allow
+	not own("feedback.withdraw", p("person", "victim-support-north"), "victim-support-north", given).allow
+	not own("feedback.withdraw", p("person", "police-north"), "victim-support-north", self_given).allow
+}
+
+test_person_reads_nothing if {
+	not own("feedback.read", p("person", "victim-support-north"), "victim-support-north", self_given).allow
+	not ask("audit.read", p("person", "victim-support-north"), "audit").allow
+	not ask("insight.summary", p("person", "victim-support-north"), "service_improvement").allow
+}
+
+test_caseworker_does_not_open_or_correct_what_the_person_gave if {
+	r := {"id": "r1", "agency": "victim-support-north", "sensitivity": "standard", "consent": self_given}
+	d := read(p("caseworker", "victim-support-north"), "case_management", r)
+	not d.allow
+	"the person gave this feedback themselves: caseworkers do not open or correct it" in d.reasons
+	not decide({"principal": p("caseworker", "victim-support-north"), "action": "feedback.correct",
+		"purpose": "case_management", "resource": r, "now": now}).allow
+	own("feedback.withdraw", p("caseworker", "victim-support-north"), "victim-support-north", self_given).allow
+}
+
+test_caseworker_and_admin_invite_for_own_services if {
+	own("invitation.create", p("caseworker", "victim-support-north"), "victim-support-north", null).allow
+	own("invitation.create", p("admin", "victim-support-north"), "victim-support-north", null).allow
+	not own("invitation.create", p("analyst", "victim-support-north"), "victim-support-north", null).allow
+	not own("invitation.create", p("caseworker", "police-north"), "police-north", null).allow
+	not own("invitation.create", p("person", "victim-support-north"), "victim-support-north", null).allow
+}
