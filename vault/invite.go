@@ -75,7 +75,7 @@ const unsettling = `kill murder dead death dying gun revolver rifle pistol knife
 	beat batter whip lash spank smother suffocat gag bind restrain handcuff captiv trap prey predator molest grope
 	lust seduc strip pervert filth dirty shame guilt fault blam worthless ugly stupid idiot fool moron hopeless
 	helpless useless alone abandon reject betray lie liar cheat steal thief rob burglar loot fraud scam decay rot
-	mold maggot worm parasite plague virus infect fever wheez cough gross`
+	mold maggot worm parasite plague virus infect fever wheez cough gross slit gigol`
 
 func newWords() *words {
 	eff := diceware.WordListEffLarge()

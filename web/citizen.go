@@ -185,7 +185,7 @@ type ownForm struct {
 	Service   string
 	Period    string
 	Subject   bool
-	Partners  string // names of the partners, for the consent hint
+	Partners  []string // names of the partners, for the consent hint
 	Purposes  []string
 	Overall   string
 	Safe      string
@@ -233,11 +233,10 @@ func (s *Server) ownFormFor(inv candour.Invitation, token string) ownForm {
 	// Partners see nothing of safeguarding records; the choice is not
 	// offered there.
 	if ps := partnersOf(cat, inv.Agency); len(ps) > 0 && inv.Sensitivity != candour.SensitivitySafeguarding {
-		names := make([]string, len(ps))
-		for i, p := range ps {
-			names[i] = p.Text
+		for _, p := range ps {
+			f.Partners = append(f.Partners, p.Text)
 		}
-		f.Partners, f.Shareable = strings.Join(names, ", "), true
+		f.Shareable = true
 	}
 	return f
 }

@@ -128,11 +128,17 @@ func newEnvOn(t testing.TB, pgURL string, configure func(c *web.Config, url stri
 	if err != nil {
 		t.Fatal(err)
 	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, nil))
 	c := &clock{}
 	sweeper := retention.New(retention.Config{Store: db, Rules: pol, Holder: "web-test", Now: c.now})
-	svc := vault.New(vault.Config{Store: db, DataKeys: db, Log: db, Keys: keys, Policy: pol, Logger: logger, Retention: sweeper, Now: c.now})
+	svc := vault.New(vault.Config{Store: db, DataKeys: db, Log: db, Keys: keys, Policy: pol, Logger: logger, Retention: sweeper, Now: c.now,
+		LinkBase: base})
 	noiseKey, err := keys.SubjectHash(ctx, insight.NoiseKeyLabel)
 	if err != nil {
 		t.Fatal(err)
@@ -147,11 +153,6 @@ func newEnvOn(t testing.TB, pgURL string, configure func(c *web.Config, url stri
 	}
 	releaser := insight.NewReleaser(db, db, 0, pol.Agencies, nil)
 	insights := insight.NewService(insight.Config{Store: db, Opener: svc, Redactor: red, Log: db, Policy: pol, Noise: noise, Releaser: releaser})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + ln.Addr().String()
 	skey, _, err := audit.GenerateKey("candour.test/pages")
 	if err != nil {
 		t.Fatal(err)
@@ -161,7 +162,8 @@ func newEnvOn(t testing.TB, pgURL string, configure func(c *web.Config, url stri
 		t.Fatal(err)
 	}
 	cfg := web.Config{Feedback: svc, Insight: insights, Audit: audit.NewService(db, db, tree, pol, nil), Lifecycle: svc, Sessions: db,
-		Catalogue: pol, DevPeople: web.DefaultDevPeople(), Now: c.now, Logger: logger}
+		Catalogue: pol, DevPeople: web.DefaultDevPeople(), Now: c.now, Logger: logger,
+		Citizen: svc, Invitations: svc, PublicURL: base}
 	if configure != nil {
 		configure(&cfg, base)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"sort"
+	"strings"
 
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
@@ -106,4 +107,12 @@ func (w words) Other() string {
 // Switch is the address of this page in the other language.
 func (w words) Switch(path string) string {
 	return path + "?" + url.Values{"lang": {w.Other()}}.Encode()
+}
+
+// List says names as a list: "A, B and C".
+func (w words) List(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " " + w.T("and") + " " + names[len(names)-1]
 }

@@ -43,7 +43,7 @@ type PublicLimits struct {
 // beside its staff traffic (docs/benchmarks.md).
 var DefaultPublicLimits = PublicLimits{
 	PerClient: rate.Every(2 * time.Second), ClientBurst: 20,
-	PerKey: rate.Every(10 * time.Second), KeyBurst: 10,
+	PerKey: rate.Every(6 * time.Second), KeyBurst: 20,
 	Total: 100, TotalBurst: 200,
 	InFlight: 16,
 	MaxBody:  64 << 10,

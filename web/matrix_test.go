@@ -19,7 +19,7 @@ func TestPagesMatrix(t *testing.T) {
 	pages := []string{"/", "/record", "/records", "/records/" + id, "/records/" + id + "/withdraw", "/records/" + id + "/correct",
 		"/insight", "/insight?purpose=inter_agency_insight&group=service", "/insight/comments?purpose=inter_agency_insight",
 		"/insight/disclosure-control", "/audit", "/audit/records/" + id, "/audit/actor?actor=x", "/audit/checkpoint",
-		"/subject-access", "/erasure", "/retention", "/holds"}
+		"/subject-access", "/erasure", "/retention", "/holds", "/invitations"}
 	// person: 0 caseworker of the record's agency, 1 caseworker of another
 	// agency, 2 analyst, 3 auditor, 4 administrator.
 	want := map[string][5]int{
@@ -41,6 +41,7 @@ func TestPagesMatrix(t *testing.T) {
 		"/erasure":                                            {403, 403, 403, 403, 200},
 		"/retention":                                          {403, 403, 403, 403, 200},
 		"/holds":                                              {403, 403, 403, 403, 200},
+		"/invitations":                                        {200, 200, 403, 403, 200},
 	}
 	anon := e.browser(t)
 	for _, page := range pages {
