@@ -23,6 +23,8 @@ func TestClaimMapping(t *testing.T) {
 			`{"realm_access":{"roles":["offline_access","candour-dpo"]},"org":{"id":"housing-north"}}`, "housing-north", []Role{RoleAdmin}, false},
 		{"mapping takes only what it names", ClaimMapping{RoleValues: map[string]Role{"CW": RoleCaseworker}},
 			`{"roles":["caseworker","CW"]}`, "", []Role{RoleCaseworker}, false},
+		{"the person's role is never taken from a token", ClaimMapping{}, `{"roles":["person","caseworker"]}`, "", []Role{RoleCaseworker}, false},
+		{"nor mapped onto", ClaimMapping{RoleValues: map[string]Role{"citizen": RolePerson}}, `{"roles":["citizen"]}`, "", nil, false},
 		{"repeated role once", ClaimMapping{}, `{"roles":["analyst","analyst"]}`, "", []Role{RoleAnalyst}, false},
 		{"no roles", ClaimMapping{}, `{"agency":"police-north"}`, "police-north", nil, false},
 		{"path through a non-object", ClaimMapping{RolesClaim: "a.b"}, `{"a":"x"}`, "", nil, false},
@@ -56,7 +58,7 @@ func TestParseRoleValues(t *testing.T) {
 	if err != nil || len(got) != 2 || got["candour-cw"] != RoleCaseworker || got["dpo"] != RoleAdmin {
 		t.Errorf("got %v, %v", got, err)
 	}
-	for _, bad := range []string{"x", "x=root", "=admin"} {
+	for _, bad := range []string{"x", "x=root", "=admin", "citizen=person"} {
 		if _, err := ParseRoleValues(bad); err == nil {
 			t.Errorf("ParseRoleValues(%q) accepted", bad)
 		}

@@ -27,7 +27,7 @@ import (
 //   - the person's record is validated, decided by the policy (role
 //     person, for the invitation's agency), sealed and audited exactly as a
 //     caseworker's is; nothing stored links it to the invitation;
-//   - a receipt code is five words drawn uniformly from 7,606 (64.4 bits),
+//   - a receipt code is five words drawn uniformly from 7,604 (64.4 bits),
 //     stored only as a keyed hash (the key provider's, like subject
 //     references), so a copy of the database cannot be searched for it.
 
@@ -37,7 +37,7 @@ const DefaultInvitationTTL = 30 * 24 * time.Hour
 // tokenBytes is the size of a link's token: 160 bits.
 const tokenBytes = 20
 
-// receiptWords is the number of words in a receipt code: 5 × log2(7,606)
+// receiptWords is the number of words in a receipt code: 5 × log2(7,604)
 // = 64.4 bits.
 const receiptWords = 5
 

@@ -57,7 +57,8 @@ func actionWords(a candour.Action) string {
 		candour.ActionFeedbackCorrect: "Corrected a record", candour.ActionSubjectAccess: "Answered a subject access request",
 		candour.ActionErasurePreview: "Previewed an erasure", candour.ActionRetentionSweep: "Destroyed records past their retention",
 		candour.ActionRetentionRead: "Read the retention overview", candour.ActionHoldPlace: "Placed a legal hold",
-		candour.ActionHoldRelease: "Released a legal hold",
+		candour.ActionHoldRelease: "Released a legal hold", candour.ActionInvitationCreate: "Made feedback links",
+		candour.ActionInvitationList: "Listed feedback links",
 	}
 	if w, ok := words[a]; ok {
 		return w
@@ -72,7 +73,8 @@ func roleWords(roles []candour.Role) string {
 		return "Candour itself"
 	}
 	words := map[candour.Role]string{candour.RoleCaseworker: "A caseworker", candour.RoleAnalyst: "An analyst",
-		candour.RoleAuditor: "An auditor", candour.RoleAdmin: "A data protection officer or administrator"}
+		candour.RoleAuditor: "An auditor", candour.RoleAdmin: "A data protection officer or administrator",
+		candour.RolePerson: "The person, through a feedback link"}
 	if w, ok := words[roles[0]]; ok {
 		return w
 	}

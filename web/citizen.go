@@ -114,29 +114,59 @@ func loadPublicPages(a *assets) (*publicPages, error) {
 // renderPublic writes a public page; a template error is logged and
 // answered with the public error page.
 func (s *Server) renderPublic(w http.ResponseWriter, r *http.Request, status int, name string, v publicView) {
-	var buf bytes.Buffer
-	if err := s.public.byName[name].ExecuteTemplate(&buf, "public-layout.html", v); err != nil {
+	page, err := s.publicPage(name, v)
+	if err != nil {
 		s.log.Error("page template failed", "request_id", requestID(r.Context()), "page", name, "err", err)
-		buf.Reset()
 		status = http.StatusInternalServerError
 		v.Title, v.Data = v.W.T("error.title"), "error.body"
-		if err := s.public.byName["public-message"].ExecuteTemplate(&buf, "public-layout.html", v); err != nil {
+		if page, err = s.publicPage("public-message", v); err != nil {
 			http.Error(w, "Sorry, there is a problem with the service.", status)
 			return
 		}
 	}
+	writePublic(w, status, v.W.Lang, page)
+}
+
+func (s *Server) publicPage(name string, v publicView) ([]byte, error) {
+	var buf bytes.Buffer
+	err := s.public.byName[name].ExecuteTemplate(&buf, "public-layout.html", v)
+	return buf.Bytes(), err
+}
+
+func writePublic(w http.ResponseWriter, status int, lang string, page []byte) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Content-Language", v.W.Lang)
+	w.Header().Set("Content-Language", lang)
+	if status == http.StatusTooManyRequests {
+		w.Header().Set("Retry-After", "60")
+	}
 	w.WriteHeader(status)
-	w.Write(buf.Bytes())
+	w.Write(page)
+}
+
+// limitPages are the limit's page in each language, made once: a flood is
+// answered without rendering anything.
+func (s *Server) limitPages() (map[string][]byte, error) {
+	out := map[string][]byte{}
+	for _, tag := range languages {
+		wd := s.msgs.in(tag.String())
+		page, err := s.publicPage("public-message", publicView{W: wd, Title: wd.T("limit.title"), Path: "/withdraw", Data: "limit.body"})
+		if err != nil {
+			return nil, err
+		}
+		out[wd.Lang] = page
+	}
+	return out, nil
+}
+
+// overLimit answers a request over a limit with the limit's page.
+func (s *Server) overLimit(w http.ResponseWriter, lang string) {
+	lang = s.msgs.lang(lang)
+	writePublic(w, http.StatusTooManyRequests, lang, s.limitPage[lang])
 }
 
 // publicMessage shows a page of one heading and one paragraph (its message
 // keys).
 func (s *Server) publicMessage(w http.ResponseWriter, r *http.Request, status int, wd words, title, body string) {
-	if status == http.StatusTooManyRequests {
-		w.Header().Set("Retry-After", "60")
-	}
 	s.renderPublic(w, r, status, "public-message", publicView{W: wd, Title: wd.T(title), Path: r.URL.Path, Data: body})
 }
 
@@ -151,7 +181,7 @@ func (s *Server) limited(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		done, ok := s.limits.enter(r)
 		if !ok {
-			s.publicMessage(w, r, http.StatusTooManyRequests, s.msgs.in(r.URL.Query().Get("lang")), "limit.title", "limit.body")
+			s.overLimit(w, r.URL.Query().Get("lang"))
 			return
 		}
 		defer done()
@@ -211,7 +241,7 @@ func (s *Server) giveStart(w http.ResponseWriter, r *http.Request) {
 func (s *Server) openLink(w http.ResponseWriter, r *http.Request, wd words, token string) (candour.Invitation, bool) {
 	h := sha256.Sum256([]byte(token))
 	if !s.limits.allowLink(h[:]) {
-		s.publicMessage(w, r, http.StatusTooManyRequests, wd, "limit.title", "limit.body")
+		s.overLimit(w, wd.Lang)
 		return candour.Invitation{}, false
 	}
 	inv, err := s.cfg.Citizen.OpenInvitation(r.Context(), token)
@@ -397,7 +427,7 @@ func (s *Server) withdrawOwn(w http.ResponseWriter, r *http.Request) {
 	}
 	// Guessing codes is held to a link's pace, per client.
 	if !s.limits.allowLink([]byte("withdraw:" + s.limits.client(r))) {
-		s.publicMessage(w, r, http.StatusTooManyRequests, wd, "limit.title", "limit.body")
+		s.overLimit(w, wd.Lang)
 		return
 	}
 	fail := func(key string) {

@@ -233,3 +233,50 @@ func TestPublicPagesHeadersAndLimits(t *testing.T) {
 		t.Errorf("%d guesses before the client's limit, want 6", n)
 	}
 }
+
+// TestInvitationPageErrors: each error of the link form is a GOV.UK error
+// summary that keeps what was typed; an administrator makes a batch, a
+// caseworker one link whatever the form says.
+func TestInvitationPageErrors(t *testing.T) {
+	e := newEnv(t)
+	cw := e.browser(t)
+	cw.signIn(0)
+	tests := []struct {
+		name   string
+		change url.Values
+		want   string
+	}{
+		{"no service", url.Values{"service": {""}}, "Select the service the feedback is about"},
+		{"another agency's service", url.Values{"service": {"police/victim-care"}}, "Select the service the feedback is about"},
+		{"future month", url.Values{"period-month": {"1"}, "period-year": {"2099"}}, "this month or earlier"},
+		{"not a month", url.Values{"period-month": {"13"}}, "must be a real month"},
+		{"long reference", url.Values{"subject-ref": {strings.Repeat("r", 129)}}, "128 characters or fewer"},
+		{"no sensitivity", url.Values{"sensitivity": {""}}, "Select how sensitive"},
+	}
+	for _, tt := range tests {
+		resp, body := cw.post("/invitations", merge(linkForm(), tt.change))
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "govuk-error-summary") || !strings.Contains(body, tt.want) {
+			t.Errorf("%s: %d, want 400 with %q", tt.name, resp.StatusCode, tt.want)
+		}
+		if tt.name != "long reference" && !strings.Contains(body, `value="VS-2026-777"`) {
+			t.Errorf("%s: the subject reference typed was not kept", tt.name)
+		}
+	}
+	if _, body := cw.post("/invitations", merge(linkForm(), url.Values{"count": {"5"}})); strings.Count(body, `class="candour-qr"`) != 1 {
+		t.Error("a caseworker's form made more than one link")
+	}
+	admin := e.browser(t)
+	admin.signIn(4)
+	batch := merge(linkForm(), url.Values{"subject-ref": {""}, "count": {"3"}})
+	if _, body := admin.post("/invitations", batch); strings.Count(body, `class="candour-qr"`) != 3 {
+		t.Error("an administrator's batch of 3 did not make 3 links")
+	}
+	for _, c := range []string{"0", "51", "x"} {
+		if resp, body := admin.post("/invitations", merge(batch, url.Values{"count": {c}})); resp.StatusCode != 400 || !strings.Contains(body, "from 1 to 50") {
+			t.Errorf("count %q: %d", c, resp.StatusCode)
+		}
+	}
+	if _, body := admin.get("/invitations"); strings.Count(body, "Waiting") != 4 {
+		t.Errorf("the administrator's list does not show the agency's 4 links")
+	}
+}

@@ -89,8 +89,13 @@ type bucket struct {
 	seen time.Time
 }
 
-// idleBucket is how long a quiet client's or link's bucket is kept.
-const idleBucket = 10 * time.Minute
+// idleBucket is how long a quiet client's or link's bucket is kept;
+// maxBuckets bounds how many are kept at once (a flood from many
+// addresses): past it a new client or link is refused until buckets go.
+const (
+	idleBucket = 10 * time.Minute
+	maxBuckets = 100_000
+)
 
 func newLimiter(cfg PublicLimits, now func() time.Time) *limiter {
 	cfg = cfg.withDefaults()
@@ -133,6 +138,9 @@ func (l *limiter) allowKey(key string, r rate.Limit, b int) bool {
 	}
 	bk := l.buckets[key]
 	if bk == nil {
+		if len(l.buckets) >= maxBuckets {
+			return false
+		}
 		bk = &bucket{lim: rate.NewLimiter(r, b)}
 		l.buckets[key] = bk
 	}

@@ -105,9 +105,11 @@ type Server struct {
 	public   *publicPages
 	msgs     *messages
 	limits   *limiter
-	handler  http.Handler
-	log      *slog.Logger
-	now      func() time.Time
+	// limitPage is the limit's page by language, made once.
+	limitPage map[string][]byte
+	handler   http.Handler
+	log       *slog.Logger
+	now       func() time.Time
 }
 
 // New returns the pages' handler.
@@ -147,6 +149,9 @@ func New(c Config) (*Server, error) {
 		return nil, err
 	}
 	s.limits = newLimiter(c.PublicLimits, s.now)
+	if s.limitPage, err = s.limitPages(); err != nil {
+		return nil, err
+	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /assets/", s.assets)
 	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })

@@ -8,8 +8,12 @@
 // Each request carries a new Idempotency-Key and subject reference, and a
 // comment of a realistic length. With --read N it first submits N records,
 // then measures reading them back one by one (GET URL/ID, with the purpose
-// case_management) instead. Exit status is 0 when every request got a 2xx
-// answer, 1 otherwise, 2 on bad usage.
+// case_management) instead. For the citizen channel, --links FILE sends the
+// person's answers through each link of the file once (POST, as the form
+// does), and --flood sends requests for links that do not exist, each as
+// if from another address (X-Forwarded-For), to flood the public pages.
+// Exit status is 0 when every request got a 2xx answer (with --flood: any
+// answer below 500), 1 otherwise, 2 on bad usage.
 package main
 
 import (
@@ -26,6 +30,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 func main() {
@@ -51,25 +57,53 @@ func run(args []string, stdout io.Writer) error {
 	duration := fs.Duration("duration", 20*time.Second, "how long to send for, after the warm-up")
 	warmup := fs.Duration("warmup", 3*time.Second, "how long to send before measuring")
 	reads := fs.Int("read", 0, "submit this many records first, then measure reading them back")
+	linksFile := fs.String("links", "", "a file of feedback links, one a line: answer each once through the public pages")
+	flood := fs.Bool("flood", false, "flood the public pages at --url with requests for links that do not exist")
+	perSecond := fs.Float64("rate", 0, "send at most this many requests a second, all connections together (0: as fast as answered)")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err.Error()}
 	}
 	switch {
-	case *url == "":
+	case *url == "" && *linksFile == "":
 		return usageError{"--url is required"}
 	case *conns < 1 || *conns > 1024:
 		return usageError{"--connections must be from 1 to 1024"}
 	case *duration <= 0:
 		return usageError{"--duration must be positive"}
 	}
-	var ids []string
-	if *reads > 0 {
-		var err error
-		if ids, err = submitAll(*url, *token, *reads); err != nil {
+	var req requester
+	switch {
+	case *flood:
+		req = floodPublic(*url)
+	case *linksFile != "":
+		links, err := readLinks(*linksFile)
+		if err != nil {
 			return err
 		}
+		req = answerLinks(links)
+	case *reads > 0:
+		ids, err := submitAll(*url, *token, *reads)
+		if err != nil {
+			return err
+		}
+		req = func(ctx context.Context, client *http.Client, n int64) int {
+			return read(ctx, client, *url+"/"+ids[int(n)%len(ids)], *token)
+		}
+	default:
+		run := fmt.Sprintf("%x", time.Now().UnixNano())
+		req = func(ctx context.Context, client *http.Client, n int64) int {
+			return send(ctx, client, *url, *token, run, n)
+		}
 	}
-	res := load(*url, *token, *conns, *warmup, *duration, ids)
+	var pace *rate.Limiter
+	if *perSecond > 0 {
+		pace = rate.NewLimiter(rate.Limit(*perSecond), 1)
+	}
+	res := load(req, *conns, *warmup, *duration, pace)
+	if *flood {
+		fmt.Fprintf(stdout, "answers by status: %v\n", res.statuses)
+		res = res.answered()
+	}
 	res.print(stdout, *conns, *duration)
 	if res.failed > 0 {
 		return fmt.Errorf("%d of %d requests failed", res.failed, res.failed+int64(len(res.latencies)))
@@ -82,6 +116,21 @@ type result struct {
 	latencies []time.Duration // of the requests that succeeded
 	failed    int64
 	statuses  map[int]int64 // failed requests by status (0: no answer)
+	// others are the latencies of answers that were not 2xx.
+	others []time.Duration
+}
+
+// answered counts every answer below 500 as a success: a flood's
+// requests are meant to be refused.
+func (r result) answered() result {
+	r.latencies = append(r.latencies, r.others...)
+	for s, c := range r.statuses {
+		if s != 0 && s < 500 {
+			r.failed -= c
+			delete(r.statuses, s)
+		}
+	}
+	return r
 }
 
 // submitAll submits n records one after another and returns their ids.
@@ -115,9 +164,17 @@ func submitAll(url, token string, n int) ([]string, error) {
 	return ids, nil
 }
 
-func load(url, token string, conns int, warmup, duration time.Duration, ids []string) result {
+// requester sends request n and returns the answer's status (0 when no
+// answer came, -1 when there is nothing left to send).
+type requester func(ctx context.Context, client *http.Client, n int64) int
+
+// load sends requests from conns connections for warmup and duration, at
+// most as fast as pace allows when it is set (the wait is not part of a
+// request's latency).
+func load(req requester, conns int, warmup, duration time.Duration, pace *rate.Limiter) result {
 	transport := &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns}
-	client := &http.Client{Transport: transport, Timeout: 30 * time.Second}
+	client := &http.Client{Transport: transport, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	defer transport.CloseIdleConnections()
 	start := time.Now()
 	measureFrom, stopAt := start.Add(warmup), start.Add(warmup+duration)
@@ -130,33 +187,38 @@ func load(url, token string, conns int, warmup, duration time.Duration, ids []st
 		wg   sync.WaitGroup
 	)
 	all.statuses = map[int]int64{}
-	run := fmt.Sprintf("%x", start.UnixNano())
 	for range conns {
 		wg.Go(func() {
-			var mine []time.Duration
+			var mine, others []time.Duration
 			failed, statuses := int64(0), map[int]int64{}
 			for ctx.Err() == nil {
-				n := next.Add(1)
-				t0 := time.Now()
-				var status int
-				if len(ids) > 0 {
-					status = read(ctx, client, url+"/"+ids[int(n)%len(ids)], token)
-				} else {
-					status = send(ctx, client, url, token, run, n)
+				if pace != nil && pace.Wait(ctx) != nil {
+					break // the next request would come after the run ends
 				}
+				n := next.Add(1) - 1
+				t0 := time.Now()
+				status := req(ctx, client, n)
 				took := time.Since(t0)
+				if status < 0 {
+					break
+				}
 				if t0.Before(measureFrom) || ctx.Err() != nil {
 					continue
 				}
-				if status/100 == 2 {
+				switch {
+				case status/100 == 2:
 					mine = append(mine, took)
-				} else {
+				case status != 0:
+					others = append(others, took)
+					fallthrough
+				default:
 					failed++
 					statuses[status]++
 				}
 			}
 			mu.Lock()
 			all.latencies = append(all.latencies, mine...)
+			all.others = append(all.others, others...)
 			all.failed += failed
 			for s, c := range statuses {
 				all.statuses[s] += c

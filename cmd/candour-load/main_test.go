@@ -1,8 +1,18 @@
 package main
 
 import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/time/rate"
 
 	"github.com/candour-vault/candour"
 	"github.com/candour-vault/candour/apitest"
@@ -19,17 +29,62 @@ func TestLoadAgainstCandour(t *testing.T) {
 		reads int
 	}{{"submit", 0}, {"read", 20}} {
 		t.Run(tt.name, func(t *testing.T) {
-			var ids []string
+			run := "test"
+			req := requester(func(ctx context.Context, client *http.Client, n int64) int {
+				return send(ctx, client, url, token, run, n)
+			})
 			if tt.reads > 0 {
-				var err error
-				if ids, err = submitAll(url, token, tt.reads); err != nil {
+				ids, err := submitAll(url, token, tt.reads)
+				if err != nil {
 					t.Fatal(err)
 				}
+				req = func(ctx context.Context, client *http.Client, n int64) int {
+					return read(ctx, client, url+"/"+ids[int(n)%len(ids)], token)
+				}
 			}
-			res := load(url, token, 2, 0, 500*time.Millisecond, ids)
+			res := load(req, 2, 0, 500*time.Millisecond, nil)
 			if res.failed > 0 || len(res.latencies) == 0 {
 				t.Fatalf("%d ok, %d failed (%v)", len(res.latencies), res.failed, res.statuses)
 			}
 		})
+	}
+}
+
+// TestPublicModes: --links answers each link once, as the form does, and
+// stops when they are used; --flood counts refusals as answers.
+func TestPublicModes(t *testing.T) {
+	var (
+		mu    sync.Mutex
+		paths []string
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if r.Method == "POST" {
+			r.ParseForm()
+			if r.PostForm.Get("send") != "1" || len(r.PostForm["purpose"]) == 0 || r.Header.Get("Origin") == "" {
+				w.WriteHeader(400)
+				return
+			}
+			paths = append(paths, r.URL.Path)
+			return
+		}
+		w.WriteHeader(http.StatusTooManyRequests)
+	}))
+	defer srv.Close()
+	file := filepath.Join(t.TempDir(), "links")
+	os.WriteFile(file, []byte(srv.URL+"/f/a\n"+srv.URL+"/f/b\n\n"+srv.URL+"/f/c\n"), 0o600)
+	links, err := readLinks(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := load(answerLinks(links), 2, 0, 2*time.Second, nil)
+	slices.Sort(paths)
+	if res.failed > 0 || len(res.latencies) != 3 || fmt.Sprint(paths) != "[/f/a /f/b /f/c]" {
+		t.Errorf("links: %d ok, %d failed, posted %v; want each link answered once", len(res.latencies), res.failed, paths)
+	}
+	res = load(floodPublic(srv.URL), 4, 0, 300*time.Millisecond, rate.NewLimiter(50, 1)).answered()
+	if res.failed > 0 || len(res.latencies) == 0 || len(res.latencies) > 20 {
+		t.Errorf("flood at 50/s for 0.3 s: %d answered, %d failed", len(res.latencies), res.failed)
 	}
 }

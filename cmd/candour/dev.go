@@ -49,7 +49,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	policyDir := fs.String("policy-dir", "", "policy directory (Rego and data.json) to use instead of the embedded one; reloaded on change and on SIGHUP")
 	release := addReleaseFlags(fs)
 	sweeps := fs.Duration("retention-interval", time.Hour, "how often the retention sweeper runs; 0 turns it off")
-	ttl := fs.Duration("invitation-ttl", vault.DefaultInvitationTTL, "how long a feedback link works")
+	citizen := addCitizenFlags(fs, false)
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
@@ -57,6 +57,10 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	if err := checkLoopback(*addr); err != nil {
+		return err
+	}
+	channel, err := citizen.channel("dev", "")
+	if err != nil {
 		return err
 	}
 	if *seed < 0 || *seed > 1_000_000 {
@@ -126,7 +130,8 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return fmt.Errorf("cannot listen on %s: %w", *addr, err)
 	}
 	// Feedback links point at this dev server.
-	c.citizen = citizenChannel{publicURL: "http://" + ln.Addr().String(), ttl: *ttl}
+	c.citizen = channel
+	c.citizen.publicURL = "http://" + ln.Addr().String()
 	handler, err := c.handler()
 	if err != nil {
 		ln.Close()

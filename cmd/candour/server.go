@@ -60,7 +60,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	sessionMax := fs.Duration("session-max-age", web.DefaultAbsoluteTimeout, "a page session ends this long after sign-in, whatever happens")
 	release := addReleaseFlags(fs)
 	sweeps := fs.Duration("retention-interval", time.Hour, "how often the retention sweeper runs (one replica at a time); 0 turns it off here")
-	publicURL, ttl, ipHeader := addCitizenFlags(fs)
+	citizen := addCitizenFlags(fs, true)
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
@@ -93,16 +93,13 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return usageError{"server: --oidc-issuer needs --oidc-client-id and --oidc-redirect-url"}
 	case *sessionIdle <= 0 || *sessionMax < *sessionIdle:
 		return usageError{"server: --session-idle-timeout must be positive and --session-max-age at least as long"}
-	case *publicURL != "" && *oidcIssuer == "":
-		return usageError{"server: --public-url needs the pages (--oidc-issuer): caseworkers make feedback links there"}
-	case *ttl < time.Hour || *ttl > 90*24*time.Hour:
-		return usageError{"server: --invitation-ttl must be from 1h to 2160h (90 days)"}
 	}
-	if *publicURL != "" {
-		if u, err := neturl.Parse(*publicURL); err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil ||
-			(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
-			return usageError{"server: --public-url must be an https:// address with no path, such as https://feedback.example.org"}
-		}
+	channel, err := citizen.channel("server", "")
+	if err != nil {
+		return err
+	}
+	if channel.publicURL != "" && *oidcIssuer == "" {
+		return usageError{"server: --public-url needs the pages (--oidc-issuer): caseworkers make feedback links there"}
 	}
 	roles, err := candour.ParseRoleValues(*roleMap)
 	if err != nil {
@@ -171,7 +168,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	c := components{poolAge: *poolAge, store: db, tree: tree, keys: kek, policy: pol, noise: noise, redact: red, embargo: *release.embargo,
 		auth: api.NewVerifier(jwks, *issuer, *audience, nil).WithMaxLifetime(*maxLifetime).WithClaimMapping(claims), logger: logger,
-		pages: pages, citizen: citizenChannel{publicURL: strings.TrimRight(*publicURL, "/"), ttl: *ttl, clientIPHeader: *ipHeader}}
+		pages: pages, citizen: channel}
 	handler, err := c.handler()
 	if err != nil {
 		return err

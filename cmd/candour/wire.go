@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/time/rate"
 
 	"github.com/candour-vault/candour"
 	"github.com/candour-vault/candour/api"
@@ -73,13 +74,48 @@ type citizenChannel struct {
 	publicURL      string // the public pages' address; empty: the channel is off
 	ttl            time.Duration
 	clientIPHeader string
+	rate           float64 // public page requests a second, all clients together; 0 for the default
 }
 
-// addCitizenFlags declares the citizen channel's flags.
-func addCitizenFlags(fs *flag.FlagSet) (*string, *time.Duration, *string) {
-	return fs.String("public-url", "", "the https:// address people open feedback links at (this server's public pages); empty: no feedback links"),
-		fs.Duration("invitation-ttl", vault.DefaultInvitationTTL, "how long a feedback link works"),
-		fs.String("client-ip-header", "", "the header a trusted reverse proxy puts the client's address in, for the public pages' rate limits (never stored); empty: the connection's address")
+// citizenFlags are the citizen channel's flags.
+type citizenFlags struct {
+	publicURL, ipHeader *string
+	ttl                 *time.Duration
+	rate                *float64
+}
+
+// addCitizenFlags declares the citizen channel's flags; a dev server's
+// links point at itself, so it has no --public-url.
+func addCitizenFlags(fs *flag.FlagSet, server bool) citizenFlags {
+	f := citizenFlags{
+		ttl: fs.Duration("invitation-ttl", vault.DefaultInvitationTTL, "how long a feedback link works (1h to 2160h)"),
+		ipHeader: fs.String("client-ip-header", "", "the header a trusted reverse proxy puts the client's address in, for the public pages' "+
+			"rate limits (only hashed in memory, never stored); empty: the connection's address"),
+		rate: fs.Float64("public-rate", float64(web.DefaultPublicLimits.Total), "public page requests a second, all clients together (bursts of twice that)"),
+	}
+	if server {
+		f.publicURL = fs.String("public-url", "", "the https:// address people open feedback links at (this server's public pages); empty: no feedback links")
+	}
+	return f
+}
+
+// channel checks the flags and returns the channel they configure, with
+// publicURL for a dev server.
+func (f citizenFlags) channel(cmd, publicURL string) (citizenChannel, error) {
+	if f.publicURL != nil {
+		publicURL = strings.TrimRight(*f.publicURL, "/")
+		if u, err := neturl.Parse(publicURL); publicURL != "" && (err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil ||
+			u.Path != "" || u.RawQuery != "" || u.Fragment != "") {
+			return citizenChannel{}, usageError{cmd + ": --public-url must be an https:// address with no path, such as https://feedback.example.org"}
+		}
+	}
+	switch {
+	case *f.ttl < time.Hour || *f.ttl > 90*24*time.Hour:
+		return citizenChannel{}, usageError{cmd + ": --invitation-ttl must be from 1h to 2160h (90 days)"}
+	case *f.rate < 1 || *f.rate > 100_000:
+		return citizenChannel{}, usageError{cmd + ": --public-rate must be from 1 to 100000"}
+	}
+	return citizenChannel{publicURL: publicURL, ttl: *f.ttl, clientIPHeader: *f.ipHeader, rate: *f.rate}, nil
 }
 
 // handler wires the HTTP handler: the API, and the pages when c.pages is set.
@@ -125,6 +161,9 @@ func (c components) handler() (http.Handler, error) {
 	if c.citizen.publicURL != "" {
 		pc.Citizen, pc.Invitations, pc.PublicURL = svc, svc, c.citizen.publicURL
 		pc.PublicLimits.ClientIPHeader = c.citizen.clientIPHeader
+		if r := c.citizen.rate; r > 0 {
+			pc.PublicLimits.Total, pc.PublicLimits.TotalBurst = rate.Limit(r), int(2*r)
+		}
 	}
 	pages, err := web.New(pc)
 	if err != nil {
