@@ -117,7 +117,7 @@ func testInvitationList(t *testing.T, s Store) {
 	b := invitation("inv-b", "victim-support-north", nil, base.Add(time.Hour))
 	b.CreatedBy = "cw-2"
 	c := invitation("inv-c", "police-north", nil, base.Add(2*time.Hour))
-	c.Service = "police/victim-care"
+	c.Service = "police/victim-updates"
 	invite(t, s, a, b, c)
 	tests := []struct {
 		agency, by string

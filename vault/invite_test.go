@@ -2,6 +2,7 @@ package vault
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -307,5 +308,55 @@ func TestInvitationRefusals(t *testing.T) {
 	noBase := New(Config{Store: db, DataKeys: db, Log: db, Keys: svc.keys.KEK, Policy: svc.policy})
 	if _, err := noBase.Invite(ctx, cw, req); candour.ErrorCode(err) != candour.EUNAVAILABLE {
 		t.Errorf("no link base: %v, want EUNAVAILABLE", err)
+	}
+}
+
+// TestLinkAcrossAgencies: a link made in one agency leads to a record of
+// that agency only, invisible to another's caseworkers; and a link whose
+// row names a service of another agency (a row written past the service,
+// or a service moved in the policy since) is refused by the policy, with
+// nothing stored and the link still unused.
+func TestLinkAcrossAgencies(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	for name, open := range bothStores() {
+		t.Run(name, func(t *testing.T) {
+			db := open(t)
+			svc := citizenOn(t, db, &now)
+			police := caseworker("police-north")
+			got, err := svc.Invite(ctx, police, candour.InvitationRequest{Service: "police/victim-updates", Period: "2026-11"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rc, err := svc.SubmitOwn(ctx, "r", tokenOf(t, got.Invitations[0].Link), ownFeedback(), "citizen-1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if l, _ := svc.List(ctx, reading(police), candour.ListQuery{}); len(l.Records) != 1 {
+				t.Errorf("police-north's list: %d records, want the person's one", len(l.Records))
+			}
+			if l, _ := svc.List(ctx, reading(caseworker("victim-support-north")), candour.ListQuery{}); len(l.Records) != 0 {
+				t.Errorf("victim-support-north's list shows %d records of police-north", len(l.Records))
+			}
+			if _, err := svc.WithdrawOwn(ctx, "w", rc.Code); err != nil {
+				t.Errorf("withdrawal with the receipt: %v", err)
+			}
+
+			// A row naming another agency's service.
+			token := strings.Repeat("q", 32)
+			hash := sha256.Sum256([]byte(token))
+			inv := candour.Invitation{ID: "0193a000-0000-7000-8000-000000000001", Agency: "victim-support-north", Service: "police/victim-updates",
+				Period: "2026-11", Sensitivity: candour.SensitivityStandard, CreatedBy: "x", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+			if _, err := db.CreateInvitations(candour.WithAgencies(ctx, inv.Agency), []candour.Invitation{inv}, [][]byte{hash[:]},
+				candour.AuditEntry{Time: now, Action: candour.ActionInvitationCreate, Outcome: candour.OutcomeOK}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := svc.SubmitOwn(ctx, "r", token, ownFeedback(), "citizen-1"); candour.ErrorCode(err) != candour.EFORBIDDEN {
+				t.Errorf("a link naming another agency's service: %v, want EFORBIDDEN", err)
+			}
+			if _, err := svc.OpenInvitation(ctx, token); err != nil {
+				t.Errorf("the refused link was used up: %v", err)
+			}
+		})
 	}
 }

@@ -247,7 +247,7 @@ func TestInvitationPageErrors(t *testing.T) {
 		want   string
 	}{
 		{"no service", url.Values{"service": {""}}, "Select the service the feedback is about"},
-		{"another agency's service", url.Values{"service": {"police/victim-care"}}, "Select the service the feedback is about"},
+		{"another agency's service", url.Values{"service": {"police/victim-updates"}}, "Select the service the feedback is about"},
 		{"future month", url.Values{"period-month": {"1"}, "period-year": {"2099"}}, "this month or earlier"},
 		{"not a month", url.Values{"period-month": {"13"}}, "must be a real month"},
 		{"long reference", url.Values{"subject-ref": {strings.Repeat("r", 129)}}, "128 characters or fewer"},

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"errors"
+	"log"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -257,4 +259,23 @@ func dig(v any, keys ...string) any {
 		v = m[k]
 	}
 	return v
+}
+
+// TestServerErrorLogHasNoAddresses: the HTTP server's own error lines
+// reach the log without the client's address.
+func TestServerErrorLogHasNoAddresses(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"http: TLS handshake error from 203.0.113.7:51234: EOF\n", "http: TLS handshake error from [address]: EOF"},
+		{"http: TLS handshake error from [2001:db8::1]:443: remote error", "http: TLS handshake error from [address]: remote error"},
+		{"http2: error reading preface from client 198.51.100.20", "http2: error reading preface from client [address]"},
+		{"http: Accept error: too many open files; retrying in 5ms", "http: Accept error: too many open files; retrying in 5ms"},
+	}
+	for _, tt := range tests {
+		var buf bytes.Buffer
+		l := log.New(addressFree{slog.New(slog.NewTextHandler(&buf, nil))}, "", 0)
+		l.Print(tt.in)
+		if !strings.Contains(buf.String(), strconv.Quote(tt.want)) {
+			t.Errorf("%q logged as %s, want %q", tt.in, buf.String(), tt.want)
+		}
+	}
 }

@@ -6,12 +6,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"time"
@@ -275,6 +277,20 @@ func printBanner(w io.Writer, iss *api.Issuer, dir string, temporary bool, datab
 	return err
 }
 
+// addressFree is the HTTP server's own error log (a TLS handshake that
+// failed, a connection read error) with client addresses taken out: no IP
+// address reaches a log.
+type addressFree struct{ logger *slog.Logger }
+
+// clientAddress matches an IPv4 address or a bracketed IPv6 address, with
+// or without a port.
+var clientAddress = regexp.MustCompile(`\b(?:\d{1,3}\.){3}\d{1,3}(?::\d+)?\b|\[[0-9A-Fa-f:.%a-z]+\](?::\d+)?`)
+
+func (a addressFree) Write(p []byte) (int, error) {
+	a.logger.Warn(clientAddress.ReplaceAllString(strings.TrimSpace(string(p)), "[address]"))
+	return len(p), nil
+}
+
 // maxHeaderBytes bounds a request's headers; larger ones get 431.
 const maxHeaderBytes = 16 << 10
 
@@ -288,7 +304,7 @@ func serve(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Lo
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    maxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		ErrorLog:          log.New(addressFree{logger}, "", 0),
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
