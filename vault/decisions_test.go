@@ -53,8 +53,8 @@ func bothStores() map[string]func(t *testing.T) store {
 
 // serviceOn returns a feedback service on db with a key file of its own and
 // the embedded policy, and a function that makes more services sharing them
-// (but not their caches).
-func serviceOn(t *testing.T, db store) (*Service, func() *Service) {
+// (but not their caches); change, when given, adjusts their Config.
+func serviceOn(t *testing.T, db store, change ...func(*Config)) (*Service, func() *Service) {
 	t.Helper()
 	keys, err := keyring.LoadOrCreate(filepath.Join(t.TempDir(), "keyring.json"))
 	if err != nil {
@@ -64,7 +64,13 @@ func serviceOn(t *testing.T, db store) (*Service, func() *Service) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	newSvc := func() *Service { return New(Config{Store: db, DataKeys: db, Log: db, Keys: keys, Policy: pol}) }
+	newSvc := func() *Service {
+		c := Config{Store: db, DataKeys: db, Log: db, Keys: keys, Policy: pol}
+		for _, f := range change {
+			f(&c)
+		}
+		return New(c)
+	}
 	return newSvc(), newSvc
 }
 

@@ -5,14 +5,11 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"math"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/candour-vault/candour"
-	"github.com/candour-vault/candour/policy"
-	"github.com/candour-vault/candour/vault/keyring"
 )
 
 // TestReceiptWords checks the receipt code's strength and its word list.
@@ -77,16 +74,10 @@ func TestParseReceipt(t *testing.T) {
 // feedback links at https://feedback.test.
 func citizenOn(t *testing.T, db store, now *time.Time) *Service {
 	t.Helper()
-	keys, err := keyring.LoadOrCreate(filepath.Join(t.TempDir(), "keyring.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pol, err := policy.Load(context.Background(), policy.Embedded())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return New(Config{Store: db, DataKeys: db, Log: db, Keys: keys, Policy: pol, LinkBase: "https://feedback.test/",
-		Now: func() time.Time { return *now }})
+	svc, _ := serviceOn(t, db, func(c *Config) {
+		c.LinkBase, c.Now = "https://feedback.test/", func() time.Time { return *now }
+	})
+	return svc
 }
 
 func admin(agency string) candour.Caller {

@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"html/template"
-	"io/fs"
 	"net/http"
 	"slices"
 	"strconv"
@@ -59,23 +58,11 @@ type publicPages struct {
 
 func loadPublicPages(a *assets) (*publicPages, error) {
 	funcs := template.FuncMap{
-		"asset": func(name string) (string, error) { return a.path(name), nil },
-		"itemID": func(name string, i int) string {
-			if i == 0 {
-				return name
-			}
-			return name + "-" + strconv.Itoa(i+1)
-		},
-		"errorFor": func(errs []fieldError, field string) string {
-			for _, e := range errs {
-				if e.Field == field {
-					return e.Message
-				}
-			}
-			return ""
-		},
-		"has":  func(list []string, v string) bool { return slices.Contains(list, v) },
-		"dict": dict,
+		"asset":    func(name string) (string, error) { return a.path(name), nil },
+		"itemID":   itemID,
+		"errorFor": errorFor,
+		"has":      func(list []string, v string) bool { return slices.Contains(list, v) },
+		"dict":     dict,
 		// list makes the options of a choice: value, words, value, words …
 		"list": func(kv ...string) []option {
 			var out []option
@@ -89,26 +76,8 @@ func loadPublicPages(a *assets) (*publicPages, error) {
 	if err != nil {
 		return nil, err
 	}
-	files, err := fs.Glob(templateFS, "templates/public/*.html")
-	if err != nil {
-		return nil, err
-	}
-	p := &publicPages{byName: map[string]*template.Template{}}
-	for _, n := range files {
-		base := strings.TrimSuffix(strings.TrimPrefix(n, "templates/public/"), ".html")
-		if base == "public-layout" {
-			continue
-		}
-		t, err := layout.Clone()
-		if err != nil {
-			return nil, err
-		}
-		if _, err := t.ParseFS(templateFS, n); err != nil {
-			return nil, err
-		}
-		p.byName[base] = t
-	}
-	return p, nil
+	byName, err := eachPage(layout, "templates/public", "public-layout")
+	return &publicPages{byName: byName}, err
 }
 
 // renderPublic writes a public page; a template error is logged and
@@ -144,12 +113,13 @@ func writePublic(w http.ResponseWriter, status int, lang string, page []byte) {
 }
 
 // limitPages are the limit's page in each language, made once: a flood is
-// answered without rendering anything.
+// answered without rendering anything. (Its language switch, "?lang=…",
+// is the same address in the other language.)
 func (s *Server) limitPages() (map[string][]byte, error) {
 	out := map[string][]byte{}
 	for _, tag := range languages {
 		wd := s.msgs.in(tag.String())
-		page, err := s.publicPage("public-message", publicView{W: wd, Title: wd.T("limit.title"), Path: "/withdraw", Data: "limit.body"})
+		page, err := s.publicPage("public-message", publicView{W: wd, Title: wd.T("limit.title"), Data: "limit.body"})
 		if err != nil {
 			return nil, err
 		}

@@ -52,20 +52,8 @@ func loadPages(a *assets, names func() candour.Catalogue) (*pages, error) {
 			}
 			return false
 		},
-		"errorFor": func(errs []fieldError, field string) string {
-			for _, e := range errs {
-				if e.Field == field {
-					return e.Message
-				}
-			}
-			return ""
-		},
-		"itemID": func(name string, i int) string {
-			if i == 0 {
-				return name
-			}
-			return fmt.Sprintf("%s-%d", name, i+1)
-		},
+		"errorFor":     errorFor,
+		"itemID":       itemID,
 		"lower":        strings.ToLower,
 		"actionWords":  actionWords,
 		"outcomeWords": outcomeWords,
@@ -92,14 +80,21 @@ func loadPages(a *assets, names func() candour.Catalogue) (*pages, error) {
 	if err != nil {
 		return nil, err
 	}
-	files, err := fs.Glob(templateFS, "templates/*.html")
+	byName, err := eachPage(layout, "templates", "layout", "parts")
+	return &pages{byName: byName}, err
+}
+
+// eachPage parses every template of dir (but those named in skip) into its
+// own copy of layout, by name without ".html".
+func eachPage(layout *template.Template, dir string, skip ...string) (map[string]*template.Template, error) {
+	files, err := fs.Glob(templateFS, dir+"/*.html")
 	if err != nil {
 		return nil, err
 	}
-	p := &pages{byName: map[string]*template.Template{}}
+	byName := map[string]*template.Template{}
 	for _, n := range files {
-		base := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
-		if base == "layout" || base == "parts" {
+		base := strings.TrimSuffix(strings.TrimPrefix(n, dir+"/"), ".html")
+		if slices.Contains(skip, base) {
 			continue
 		}
 		t, err := layout.Clone()
@@ -109,9 +104,28 @@ func loadPages(a *assets, names func() candour.Catalogue) (*pages, error) {
 		if _, err := t.ParseFS(templateFS, n); err != nil {
 			return nil, err
 		}
-		p.byName[base] = t
+		byName[base] = t
 	}
-	return p, nil
+	return byName, nil
+}
+
+// errorFor is the message of the form's error on field, if any.
+func errorFor(errs []fieldError, field string) string {
+	for _, e := range errs {
+		if e.Field == field {
+			return e.Message
+		}
+	}
+	return ""
+}
+
+// itemID is the id of a choice's item i: name for the first (which the
+// error summary links to), name-2, name-3 … after.
+func itemID(name string, i int) string {
+	if i == 0 {
+		return name
+	}
+	return fmt.Sprintf("%s-%d", name, i+1)
 }
 
 // dict builds the argument of a shared part: dict "Name" "x" "Value" y.
