@@ -184,6 +184,10 @@ func (tb *tab) emulate(width int64) {
 			Width: width, Height: 640, DeviceScaleFactor: 1, Mobile: true})
 		return err
 	}))
+	// Let the page settle at its new width (the navigation's script
+	// answers the media query change) before anything is measured or
+	// clicked: two frames after the change.
+	eval[bool](tb, `new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))`)
 }
 
 // axeViolation is what axe-core reports of one broken rule.

@@ -105,6 +105,7 @@ func (s *Server) publicPage(name string, v publicView) ([]byte, error) {
 func writePublic(w http.ResponseWriter, status int, lang string, page []byte) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Content-Language", lang)
+	w.Header().Add("Vary", "Accept-Language")
 	if status == http.StatusTooManyRequests {
 		w.Header().Set("Retry-After", "60")
 	}
@@ -134,6 +135,12 @@ func (s *Server) overLimit(w http.ResponseWriter, lang string) {
 	writePublic(w, http.StatusTooManyRequests, lang, s.limitPage[lang])
 }
 
+// words are the page's words in the language asked for, or else the one
+// the browser prefers (Accept-Language), or else English.
+func (s *Server) words(r *http.Request, asked string) words {
+	return s.msgs.in(s.msgs.pick(asked, r.Header.Get("Accept-Language")))
+}
+
 // publicMessage shows a page of one heading and one paragraph (its message
 // keys).
 func (s *Server) publicMessage(w http.ResponseWriter, r *http.Request, status int, wd words, title, body string) {
@@ -151,7 +158,7 @@ func (s *Server) limited(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		done, ok := s.limits.enter(r)
 		if !ok {
-			s.overLimit(w, r.URL.Query().Get("lang"))
+			s.overLimit(w, s.words(r, r.URL.Query().Get("lang")).Lang)
 			return
 		}
 		defer done()
@@ -164,7 +171,7 @@ func (s *Server) limited(next http.HandlerFunc) http.HandlerFunc {
 // when the body is too large or cannot be read.
 func (s *Server) publicForm(w http.ResponseWriter, r *http.Request) bool {
 	if err := r.ParseForm(); err != nil {
-		wd := s.msgs.in(r.URL.Query().Get("lang"))
+		wd := s.words(r, r.URL.Query().Get("lang"))
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			s.publicMessage(w, r, http.StatusRequestEntityTooLarge, wd, "toolarge.title", "toolarge.body")
@@ -197,7 +204,7 @@ type ownForm struct {
 // giveStart shows the first step: what happens to the person's words, and
 // their consent.
 func (s *Server) giveStart(w http.ResponseWriter, r *http.Request) {
-	wd := s.msgs.in(r.URL.Query().Get("lang"))
+	wd := s.words(r, r.URL.Query().Get("lang"))
 	token := r.PathValue("token")
 	inv, ok := s.openLink(w, r, wd, token)
 	if !ok {
@@ -256,7 +263,7 @@ func (s *Server) giveStep(w http.ResponseWriter, r *http.Request) {
 	if !s.publicForm(w, r) {
 		return
 	}
-	wd := s.msgs.in(r.PostFormValue("lang"))
+	wd := s.words(r, r.PostFormValue("lang"))
 	if sw := r.PostFormValue("switch"); sw != "" {
 		wd = s.msgs.in(sw)
 	}
@@ -378,7 +385,7 @@ func ownRatings(wd words, f ownForm) (candour.Ratings, []fieldError) {
 
 // withdrawForm shows the page where the person types their receipt code.
 func (s *Server) withdrawForm(w http.ResponseWriter, r *http.Request) {
-	wd := s.msgs.in(r.URL.Query().Get("lang"))
+	wd := s.words(r, r.URL.Query().Get("lang"))
 	s.renderPublic(w, r, http.StatusOK, "public-withdraw", publicView{W: wd, Title: wd.T("withdraw.title"), Path: r.URL.Path, Form: "withdraw"})
 }
 
@@ -387,7 +394,7 @@ func (s *Server) withdrawOwn(w http.ResponseWriter, r *http.Request) {
 	if !s.publicForm(w, r) {
 		return
 	}
-	wd := s.msgs.in(r.PostFormValue("lang"))
+	wd := s.words(r, r.PostFormValue("lang"))
 	code := r.PostFormValue("code")
 	if sw := r.PostFormValue("switch"); sw != "" {
 		wd = s.msgs.in(sw)

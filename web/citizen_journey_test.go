@@ -52,21 +52,21 @@ func citizenJourney(t *testing.T, jsOff, welsh bool) {
 			t.Fatalf("Welsh start page: %q", got)
 		}
 	}
-	person.check(lang(welsh, "give-start"))
+	person.checkIn(welsh, "give-start")
 	person.follow(`#give button.govuk-button`)
 	if person.text(".govuk-error-summary") == "" {
 		t.Fatal("no consent shows no error summary")
 	}
-	person.check(lang(welsh, "give-consent-error"))
+	person.checkIn(welsh, "give-consent-error")
 	person.click("#purpose")
 	person.click("#purpose-2")
 	person.follow(`#give button.govuk-button`)
-	person.check(lang(welsh, "give-answers"))
+	person.checkIn(welsh, "give-answers")
 	person.follow(`#give button[name=send]`)
 	if person.text(".govuk-error-summary") == "" {
 		t.Fatal("no answer shows no error summary")
 	}
-	person.check(lang(welsh, "give-answers-error"))
+	person.checkIn(welsh, "give-answers-error")
 	person.click("#overall-2") // Good (4)
 	person.click("#safe")
 	person.typeInto("#comment", ownWords)
@@ -81,13 +81,17 @@ func citizenJourney(t *testing.T, jsOff, welsh bool) {
 	if strings.Count(receipt, "-") != 4 {
 		t.Fatalf("receipt %q", receipt)
 	}
-	person.check(lang(welsh, "give-done"))
+	person.checkIn(welsh, "give-done")
 
-	person.open(path)
+	if welsh {
+		person.open(path + "?lang=cy") // the language is asked for again: no cookie remembers it
+	} else {
+		person.open(path)
+	}
 	if !strings.Contains(person.text("h1"), "link does not work") && !strings.Contains(person.text("h1"), "ddolen hon ddim yn gweithio") {
 		t.Fatalf("the used link: %q", person.text("h1"))
 	}
-	person.check(lang(welsh, "give-gone"))
+	person.checkIn(welsh, "give-gone")
 	ctx := context.Background()
 	list, err := e.feedback.List(ctx, caller("victim-support-north"), candour.ListQuery{})
 	if err != nil || len(list.Records) != 1 || list.Records[0].SubmittedBy != candour.PersonSubject {
@@ -95,16 +99,16 @@ func citizenJourney(t *testing.T, jsOff, welsh bool) {
 	}
 
 	person.follow(`main a[href^="/withdraw"]`)
-	person.check(lang(welsh, "withdraw"))
+	person.checkIn(welsh, "withdraw")
 	person.typeInto("#code", "not my code")
 	person.follow(`#withdraw button.govuk-button`)
 	if person.text(".govuk-error-summary") == "" {
 		t.Fatal("a wrong code shows no error summary")
 	}
-	person.check(lang(welsh, "withdraw-error"))
+	person.checkIn(welsh, "withdraw-error")
 	person.setValue("#code", strings.ReplaceAll(receipt, "-", " "))
 	person.follow(`#withdraw button.govuk-button`)
-	person.check(lang(welsh, "withdrawn"))
+	person.checkIn(welsh, "withdrawn")
 	list, _ = e.feedback.List(ctx, caller("victim-support-north"), candour.ListQuery{})
 	if !list.Records[0].Withdrawn {
 		t.Error("the receipt did not take the feedback back")
@@ -117,6 +121,20 @@ func lang(welsh bool, name string) string {
 		return name + "-cy"
 	}
 	return name
+}
+
+// checkIn is check, after making sure the page is in the journey's
+// language.
+func (tb *tab) checkIn(welsh bool, name string) {
+	tb.t.Helper()
+	want := "en"
+	if welsh {
+		want = "cy"
+	}
+	if got := eval[string](tb, `document.documentElement.lang`); got != want {
+		tb.t.Errorf("%s: the page is in %q, want %q", name, got, want)
+	}
+	tb.check(lang(welsh, name))
 }
 
 func TestCitizenJourneyInChromium(t *testing.T)        { citizenJourney(t, false, false) }

@@ -26,6 +26,7 @@ var languages = []language.Tag{language.English, language.MustParse("cy")}
 // messages holds a printer per language.
 type messages struct {
 	printers map[string]*message.Printer
+	matcher  language.Matcher
 }
 
 // loadMessages reads every catalogue and checks that each language has
@@ -56,7 +57,7 @@ func loadMessages() (*messages, error) {
 			return nil, fmt.Errorf("messages/%s.json does not have the keys of messages/en.json", tag)
 		}
 	}
-	m := &messages{printers: map[string]*message.Printer{}}
+	m := &messages{printers: map[string]*message.Printer{}, matcher: language.NewMatcher(languages)}
 	for _, tag := range languages {
 		m.printers[tag.String()] = message.NewPrinter(tag, message.Catalog(b))
 	}
@@ -70,6 +71,23 @@ func (m *messages) lang(asked string) string {
 		return asked
 	}
 	return language.English.String()
+}
+
+// pick is the language asked for when there is one, else the best match
+// of the browser's Accept-Language header (English when none matches).
+func (m *messages) pick(asked, acceptLanguage string) string {
+	if _, ok := m.printers[asked]; ok {
+		return asked
+	}
+	tags, _, err := language.ParseAcceptLanguage(acceptLanguage)
+	if err != nil || len(tags) == 0 {
+		return languages[0].String()
+	}
+	_, i, conf := m.matcher.Match(tags...)
+	if conf == language.No {
+		return languages[0].String()
+	}
+	return languages[i].String()
 }
 
 // words is what a public page's template uses to say things in its
