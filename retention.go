@@ -133,7 +133,15 @@ type Sweep struct {
 	Held                  int            // records due but under a legal hold
 	ByRule                map[string]int // records destroyed, by SweepRuleKey
 	AuditSeq              int64          // the last audit entry of the sweep
+	// Invitations is how many feedback links that expired more than
+	// InvitationKeep ago were deleted (not kept with the sweep's record).
+	Invitations int
 }
+
+// InvitationKeep is how long after it expires a feedback link's row is
+// kept (so that the person who made it sees it expired), before the
+// retention sweeper deletes it with its subject hash.
+const InvitationKeep = 30 * 24 * time.Hour
 
 // RetentionStore is what the retention sweeper needs of storage. Every
 // method works across agencies: the sweeper is the system, not a person,
@@ -161,6 +169,9 @@ type RetentionStore interface {
 	AcquireSweepLease(ctx context.Context, holder string, now, until time.Time) (bool, error)
 	// ReleaseSweepLease gives up holder's lease.
 	ReleaseSweepLease(ctx context.Context, holder string) error
+	// DeleteInvitations deletes the invitations (used or not) that expired
+	// before before, and returns how many.
+	DeleteInvitations(ctx context.Context, before time.Time) (int, error)
 	// AddSweep records a finished sweep; Sweeps lists the latest first.
 	AddSweep(ctx context.Context, s Sweep) error
 	Sweeps(ctx context.Context, limit int) ([]Sweep, error)

@@ -115,3 +115,17 @@ func useInvitation(ctx context.Context, tx pgx.Tx, tokenHash []byte, at time.Tim
 	}
 	return nil
 }
+
+// DeleteInvitations implements candour.RetentionStore.
+func (d *DB) DeleteInvitations(ctx context.Context, before time.Time) (int, error) {
+	var n int64
+	err := d.inTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM invitations WHERE expires_at < $1`, before)
+		n = tag.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("delete invitations: %w", err)
+	}
+	return int(n), nil
+}

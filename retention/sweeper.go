@@ -260,12 +260,16 @@ func (s *Sweeper) Run(ctx context.Context, progress Progress) (candour.Sweep, er
 			return sweep, fmt.Errorf("retention sweep of released months: %w", err)
 		}
 	}
+	// Feedback links long expired go, with any subject hash they hold.
+	if sweep.Invitations, err = s.cfg.Store.DeleteInvitations(actx, started.Add(-candour.InvitationKeep)); err != nil {
+		return sweep, fmt.Errorf("retention sweep of expired feedback links: %w", err)
+	}
 	sweep.FinishedAt = s.cfg.Now().UTC()
 	if err := s.cfg.Store.AddSweep(ctx, sweep); err != nil {
 		return sweep, err
 	}
 	s.cfg.Logger.Info("retention sweep", "examined", sweep.Examined, "destroyed", sweep.Destroyed, "held", sweep.Held,
-		"released_cells", len(plan.Cells), "took", sweep.FinishedAt.Sub(started).String())
+		"released_cells", len(plan.Cells), "expired_links", sweep.Invitations, "took", sweep.FinishedAt.Sub(started).String())
 	return sweep, nil
 }
 

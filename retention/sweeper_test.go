@@ -2,6 +2,7 @@ package retention_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"os"
@@ -260,4 +261,47 @@ func sorted(s []string) []string {
 	out := slices.Clone(s)
 	slices.Sort(out)
 	return out
+}
+
+// TestSweepDeletesLongExpiredLinks: a sweep deletes the feedback links
+// that expired more than InvitationKeep ago, used or not, on both stores,
+// and keeps the others.
+func TestSweepDeletesLongExpiredLinks(t *testing.T) {
+	for name, open := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			s := open(t)
+			ctx := storetest.Context()
+			var invs []candour.Invitation
+			var hashes [][]byte
+			for i, expired := range []time.Duration{-(candour.InvitationKeep + time.Hour), -(candour.InvitationKeep - time.Hour), time.Hour} {
+				id := fmt.Sprintf("0193a000-0000-7000-8000-00000000000%d", i)
+				invs = append(invs, candour.Invitation{ID: id, Agency: "victim-support-north", Service: "victim-support/initial-contact",
+					Period: "2026-10", Sensitivity: candour.SensitivityStandard, SubjectHash: []byte{byte(i)}, CreatedBy: "cw",
+					CreatedAt: now.Add(expired - 30*24*time.Hour), ExpiresAt: now.Add(expired)})
+				h := sha256.Sum256([]byte(id))
+				hashes = append(hashes, h[:])
+			}
+			if _, err := s.CreateInvitations(ctx, invs, hashes, storetest.Entry("cw", candour.ActionInvitationCreate)); err != nil {
+				t.Fatal(err)
+			}
+			sweep, err := newSweeper(t, s, "links").Run(context.Background(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sweep.Invitations != 1 {
+				t.Errorf("the sweep deleted %d links, want the 1 expired more than %s ago", sweep.Invitations, candour.InvitationKeep)
+			}
+			left, err := s.Invitations(ctx, "victim-support-north", "", 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for _, v := range left {
+				ids = append(ids, v.ID[len(v.ID)-1:])
+			}
+			if fmt.Sprint(ids) != "[2 1]" {
+				t.Errorf("links left %v, want the two younger ones", ids)
+			}
+		})
+	}
 }

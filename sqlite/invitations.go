@@ -110,3 +110,19 @@ func useInvitation(ctx context.Context, tx *sql.Tx, tokenHash []byte, at time.Ti
 	}
 	return nil
 }
+
+// DeleteInvitations implements candour.RetentionStore.
+func (d *DB) DeleteInvitations(ctx context.Context, before time.Time) (int, error) {
+	var n int64
+	err := d.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM invitations WHERE expires_at < ?`, formatTime(before))
+		if err == nil {
+			n, _ = res.RowsAffected()
+		}
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("delete invitations: %w", err)
+	}
+	return int(n), nil
+}

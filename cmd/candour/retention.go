@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/candour-vault/candour"
 	"github.com/candour-vault/candour/retention"
 )
 
@@ -72,6 +73,9 @@ func runRetention(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	fmt.Fprintf(stdout, "Swept under policy %s in %s: read %d records that could be due, destroyed %d%s, kept %d under a legal hold.\n",
 		sweep.Revision, time.Since(start).Round(time.Millisecond), sweep.Examined, sweep.Destroyed, byRule(sweep.ByRule), sweep.Held)
+	if sweep.Invitations > 0 {
+		fmt.Fprintf(stdout, "Deleted %d feedback links that expired more than %d days ago.\n", sweep.Invitations, int(candour.InvitationKeep.Hours()/24))
+	}
 	if sweep.Destroyed > 0 {
 		fmt.Fprintf(stdout, "The audit log names every destroyed record, in entries up to sequence number %d.\n", sweep.AuditSeq)
 	}
