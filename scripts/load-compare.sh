@@ -13,31 +13,9 @@
 set -euo pipefail
 admin=${1:-postgres://postgres@127.0.0.1:5432/postgres}
 secs=${2:-20}
-root=$(cd "$(dirname "$0")/.." && pwd)
-export GOTOOLCHAIN=${GOTOOLCHAIN:-go1.27.3}
-work=$(mktemp -d)
-pids=()
-db="candour_load_$$"
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	psql "$admin" -qc "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
-(cd "$root" && go build -o "$work/candour" ./cmd/candour && go build -o "$work/candour-load" ./cmd/candour-load &&
-	go build -o "$work/candour-anchor" ./cmd/candour-anchor)
-psql "$admin" -qc "CREATE DATABASE $db" >/dev/null
-url="${admin%/*}/$db"
-
-wait_for() { # wait_for URL: until it answers, at most 30 s
-	for _ in $(seq 1 300); do
-		curl -s -o /dev/null "$1" && return 0
-		sleep 0.1
-	done
-	echo "load-compare: $1 did not come up" >&2
-	return 1
-}
+name=load-compare
+# shellcheck source=scripts/load-lib.sh
+source "$(dirname "$0")/load-lib.sh"
 measure() { # measure NAME URL TOKEN [--read N]
 	for c in 1 8 32; do
 		printf '%-24s ' "$1"

@@ -66,6 +66,9 @@ func TestCitizenPages(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `<html lang="en"`) || !strings.Contains(body, "Exit this page") {
 		t.Fatalf("start page: %d\n%s", resp.StatusCode, body)
 	}
+	if !strings.Contains(body, "<title>Tell us how it went</title>") {
+		t.Error("the start page's title repeats or lacks the service name")
+	}
 	if !strings.Contains(body, "Victim Support North has asked you") || !strings.Contains(body, "November 2026") ||
 		!strings.Contains(body, "kept with your case") {
 		t.Errorf("start page does not say who asks about what:\n%s", body)

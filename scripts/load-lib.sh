@@ -1,0 +1,30 @@
+# Shared by the load scripts (scripts/load-compare.sh, scripts/citizen-load.sh):
+# sourced after `set -euo pipefail`, with admin (a PostgreSQL URL it may create
+# a database in) and name (the script's name, for messages) set. It builds the
+# binaries into a temporary directory ($work), creates a fresh database ($db, at
+# $url), and on exit stops everything listed in $pids and drops the database.
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export GOTOOLCHAIN=${GOTOOLCHAIN:-go1.27.3}
+work=$(mktemp -d)
+pids=()
+db="candour_${name//-/_}_$$"
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	psql "$admin" -qc "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+(cd "$root" && go build -o "$work/candour" ./cmd/candour && go build -o "$work/candour-load" ./cmd/candour-load &&
+	go build -o "$work/candour-anchor" ./cmd/candour-anchor)
+psql "$admin" -qc "CREATE DATABASE $db" >/dev/null
+url="${admin%/*}/$db"
+
+wait_for() { # wait_for URL: until it answers, at most 30 s
+	for _ in $(seq 1 300); do
+		curl -s -o /dev/null "$1" && return 0
+		sleep 0.1
+	done
+	echo "$name: $1 did not come up" >&2
+	return 1
+}
