@@ -49,6 +49,8 @@ type publicView struct {
 	Path, Form string
 	Errors     []fieldError
 	Data       any
+	// Dev says, on a dev server, that it is not for real feedback.
+	Dev bool
 }
 
 // publicPages are the public pages' templates, each with the public layout.
@@ -97,6 +99,7 @@ func (s *Server) renderPublic(w http.ResponseWriter, r *http.Request, status int
 }
 
 func (s *Server) publicPage(name string, v publicView) ([]byte, error) {
+	v.Dev = len(s.cfg.DevPeople) > 0
 	var buf bytes.Buffer
 	err := s.public.byName[name].ExecuteTemplate(&buf, "public-layout.html", v)
 	return buf.Bytes(), err

@@ -66,6 +66,9 @@ func TestCitizenPages(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `<html lang="en"`) || !strings.Contains(body, "Exit this page") {
 		t.Fatalf("start page: %d\n%s", resp.StatusCode, body)
 	}
+	if !strings.Contains(body, "Do not give real feedback here") {
+		t.Error("the dev server's public page does not say it is not for real feedback")
+	}
 	if !strings.Contains(body, "<title>Tell us how it went</title>") {
 		t.Error("the start page's title repeats or lacks the service name")
 	}
