@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -40,6 +41,7 @@ type Verifier struct {
 	maxLifetime time.Duration
 	mapping     candour.ClaimMapping
 	now         func() time.Time
+	cache       *tokenCache
 }
 
 // DefaultMaxLifetime is the longest a token may be valid for, from its iat
@@ -68,7 +70,7 @@ func NewVerifier(keys KeySet, issuer, audience string, now func() time.Time) *Ve
 		now = time.Now
 	}
 	return &Verifier{keys: keys, parser: jwt.NewParser(opts...), issuer: issuer, audience: audience,
-		maxLifetime: DefaultMaxLifetime, now: now}
+		maxLifetime: DefaultMaxLifetime, now: now, cache: newTokenCache(verifiedTokens, verifiedFor)}
 }
 
 // WithMaxLifetime sets the longest validity a token may carry and returns v.
@@ -170,6 +172,11 @@ var errBadToken = candour.Errorf(candour.EUNAUTHORIZED, "A valid bearer token is
 // Verify returns the principal of a valid token. Every failure returns the
 // same EUNAUTHORIZED error, wrapping the reason for the server's log.
 func (v *Verifier) Verify(token string) (candour.Principal, error) {
+	now := v.now()
+	key := sha256.Sum256([]byte(token))
+	if p, ok := v.cache.get(key, now); ok {
+		return p, nil
+	}
 	if err := checkShape(token); err != nil {
 		return candour.Principal{}, fmt.Errorf("%w: %w", errBadToken, err)
 	}
@@ -208,5 +215,6 @@ func (v *Verifier) Verify(token string) (candour.Principal, error) {
 	if err != nil {
 		return candour.Principal{}, fmt.Errorf("%w: %w", errBadToken, err)
 	}
+	v.cache.put(key, p, now, exp.Add(Leeway))
 	return p, nil
 }
