@@ -270,19 +270,37 @@ func (d *DB) CreateFeedback(ctx context.Context, rec candour.Record, e candour.A
 		if err != nil {
 			return fmt.Errorf("insert feedback: %w", err)
 		}
-		if rc.AuditSeq, err = appendAudit(ctx, tx, e); err != nil {
+		// The audit entry last, as it holds the log's head until COMMIT,
+		// and the idempotency key in the same round trip.
+		entry, err := auditArgs(e)
+		if err != nil {
 			return err
 		}
-		if idem.Key == "" {
-			return nil
+		var b pgx.Batch
+		b.Queue(auditStatement, entry...)
+		if idem.Key != "" {
+			b.Queue(`INSERT INTO idempotency (issuer, subject, key, request_hash, record_id, audit_seq, created_at)
+				VALUES ($1,$2,$3,$4,$5,(SELECT next - 1 FROM audit_head WHERE id = 1),$6) ON CONFLICT DO NOTHING`,
+				idem.Issuer, idem.Subject, idem.Key, idem.RequestHash, rc.ID, e.Time)
 		}
-		tag, err := tx.Exec(ctx, `INSERT INTO idempotency (issuer, subject, key, request_hash, record_id, audit_seq, created_at)
-			VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT DO NOTHING`,
-			idem.Issuer, idem.Subject, idem.Key, idem.RequestHash, rc.ID, rc.AuditSeq, e.Time)
-		if err != nil {
-			return fmt.Errorf("insert idempotency key: %w", err)
+		res := tx.SendBatch(ctx, &b)
+		auditErr := res.QueryRow().Scan(&rc.AuditSeq)
+		var replayed bool
+		var idemErr error
+		if idem.Key != "" && auditErr == nil {
+			var tag pgconn.CommandTag
+			tag, idemErr = res.Exec()
+			replayed = idemErr == nil && tag.RowsAffected() == 0
 		}
-		if tag.RowsAffected() == 0 {
+		if err := res.Close(); err != nil && auditErr == nil && idemErr == nil {
+			idemErr = err
+		}
+		switch {
+		case auditErr != nil:
+			return fmt.Errorf("append audit entry: %w", auditErr)
+		case idemErr != nil:
+			return fmt.Errorf("insert idempotency key: %w", idemErr)
+		case replayed:
 			return errReplay // a concurrent request with the key committed first
 		}
 		return nil
@@ -443,26 +461,35 @@ func (d *DB) AppendAudit(ctx context.Context, e candour.AuditEntry) (int64, erro
 // appendAudit writes e at the next sequence number inside tx. The row lock on
 // audit_head, held until tx ends, keeps the sequence gap-free.
 func appendAudit(ctx context.Context, tx pgx.Tx, e candour.AuditEntry) (int64, error) {
-	leaf, err := e.MarshalLeaf()
+	args, err := auditArgs(e)
 	if err != nil {
-		return 0, fmt.Errorf("encode audit entry: %w", err)
+		return 0, err
 	}
 	var seq int64
-	if err := tx.QueryRow(ctx, `UPDATE audit_head SET next = next + 1 WHERE id = 1 RETURNING next - 1`).Scan(&seq); err != nil {
-		return 0, fmt.Errorf("next audit seq: %w", err)
-	}
-	if _, err := tx.Exec(ctx, `INSERT INTO audit_log (seq, time, actor, action, leaf, actor_agency, outcome) VALUES ($1,$2,$3,$4,$5,$6,$7)`,
-		seq, e.Time, e.Actor.Subject, string(e.Action), leaf, e.Actor.Agency, e.Outcome); err != nil {
-		return 0, fmt.Errorf("insert audit entry: %w", err)
-	}
-	if len(e.Records) > 0 {
-		if _, err := tx.Exec(ctx, `INSERT INTO audit_records (record_id, seq, agency)
-			SELECT r, $2, coalesce(candour_record_agency(r), '') FROM unnest($1::text[]) AS r`,
-			e.Records, seq); err != nil {
-			return 0, fmt.Errorf("insert audit record links: %w", err)
-		}
+	if err := tx.QueryRow(ctx, auditStatement, args...).Scan(&seq); err != nil {
+		return 0, fmt.Errorf("append audit entry: %w", err)
 	}
 	return seq, nil
+}
+
+// auditStatement appends one entry in one round trip: it takes the log's
+// head, writes the entry and its record links, and returns the entry's
+// sequence number. The head's row stays locked until the transaction ends,
+// so callers append as the last thing before COMMIT.
+const auditStatement = `WITH h AS (UPDATE audit_head SET next = next + 1 WHERE id = 1 RETURNING next - 1 AS seq),
+	l AS (INSERT INTO audit_log (seq, time, actor, action, leaf, actor_agency, outcome)
+		SELECT h.seq, $1, $2, $3, $4, $5, $6 FROM h RETURNING seq),
+	r AS (INSERT INTO audit_records (record_id, seq, agency)
+		SELECT x, l.seq, coalesce(candour_record_agency(x), '') FROM l, unnest($7::text[]) AS x)
+	SELECT seq FROM l`
+
+// auditArgs are auditStatement's arguments for e.
+func auditArgs(e candour.AuditEntry) ([]any, error) {
+	leaf, err := e.MarshalLeaf()
+	if err != nil {
+		return nil, fmt.Errorf("encode audit entry: %w", err)
+	}
+	return []any{e.Time, e.Actor.Subject, string(e.Action), leaf, e.Actor.Agency, e.Outcome, nonNil(e.Records)}, nil
 }
 
 // AuditEntries implements candour.AuditReader.
