@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -15,41 +14,17 @@ import (
 
 	"github.com/candour-vault/candour"
 	"github.com/candour-vault/candour/policy"
-	"github.com/candour-vault/candour/postgres"
 	"github.com/candour-vault/candour/postgres/pgtest"
 	"github.com/candour-vault/candour/retention"
-	"github.com/candour-vault/candour/sqlite"
 	"github.com/candour-vault/candour/storetest"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
-type store interface {
-	storetest.Lifecycle
-}
+type store = storetest.Lifecycle
 
 // stores opens an empty store of each kind.
-func stores(t *testing.T) map[string]func(t *testing.T) store {
-	return map[string]func(t *testing.T) store{
-		"sqlite": func(t *testing.T) store {
-			db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "candour.db"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { db.Close() })
-			return db
-		},
-		"postgres": func(t *testing.T) store {
-			d := pgtest.NewMigratedDatabase(t)
-			db, err := postgres.Open(context.Background(), d.AppURL)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(db.Close)
-			return db
-		},
-	}
-}
+func stores(*testing.T) map[string]func(t *testing.T) store { return storetest.Openers() }
 
 // now is the sweeps' clock: 2026-12-02.
 var now = time.Date(2026, 12, 2, 3, 0, 0, 0, time.UTC)

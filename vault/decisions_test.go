@@ -12,7 +12,6 @@ import (
 
 	"github.com/candour-vault/candour"
 	"github.com/candour-vault/candour/policy"
-	"github.com/candour-vault/candour/postgres"
 	"github.com/candour-vault/candour/postgres/pgtest"
 	"github.com/candour-vault/candour/sqlite"
 	"github.com/candour-vault/candour/storetest"
@@ -21,35 +20,12 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
-// store is what the feedback service needs of a database.
-type store interface {
-	Store
-	candour.DataKeyStore
-	candour.AuditLog
-}
+// store is what the feedback service's tests need of a database: all a
+// store does (storetest.Openers opens one of each kind).
+type store = storetest.Lifecycle
 
 // bothStores opens an empty store of each kind.
-func bothStores() map[string]func(t *testing.T) store {
-	return map[string]func(t *testing.T) store{
-		"sqlite": func(t *testing.T) store {
-			db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "candour.db"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { db.Close() })
-			return db
-		},
-		"postgres": func(t *testing.T) store {
-			d := pgtest.NewMigratedDatabase(t)
-			db, err := postgres.Open(context.Background(), d.AppURL)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(db.Close)
-			return db
-		},
-	}
-}
+func bothStores() map[string]func(t *testing.T) store { return storetest.Openers() }
 
 // serviceOn returns a feedback service on db with a key file of its own and
 // the embedded policy, and a function that makes more services sharing them

@@ -189,19 +189,28 @@ func (s *Server) publicForm(w http.ResponseWriter, r *http.Request) bool {
 // ownForm is what the person has answered so far; it travels only in the
 // form's fields between the two steps.
 type ownForm struct {
-	Token     string
-	Step      string // consent, answers
-	Agency    string
-	Service   string
-	Period    string
-	Subject   bool
-	Partners  []string // names of the partners, for the consent hint
-	Purposes  []string
-	Overall   string
-	Safe      string
-	Believed  string
-	Comment   string
-	Shareable bool
+	Step    string // consent, answers
+	Agency  string
+	Service string
+	Period  string
+	Subject bool
+	// Partners are the agencies the person may let see insight: none for
+	// a safeguarding interaction (partners see nothing of those).
+	Partners []option
+	Purposes []string
+	Overall  string
+	Safe     string
+	Believed string
+	Comment  string
+}
+
+// PartnerNames are the partners' names, for the consent hint.
+func (f ownForm) PartnerNames() []string {
+	names := make([]string, len(f.Partners))
+	for i, p := range f.Partners {
+		names[i] = p.Text
+	}
+	return names
 }
 
 // giveStart shows the first step: what happens to the person's words, and
@@ -213,7 +222,7 @@ func (s *Server) giveStart(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.renderGive(w, r, http.StatusOK, wd, s.ownFormFor(inv, token), nil)
+	s.renderGive(w, r, http.StatusOK, wd, s.ownFormFor(inv), nil)
 }
 
 // openLink opens the invitation token names, or shows the one page for a
@@ -236,17 +245,12 @@ func (s *Server) openLink(w http.ResponseWriter, r *http.Request, wd words, toke
 	return inv, true
 }
 
-func (s *Server) ownFormFor(inv candour.Invitation, token string) ownForm {
+func (s *Server) ownFormFor(inv candour.Invitation) ownForm {
 	cat := s.cfg.Catalogue.Catalogue()
-	f := ownForm{Token: token, Step: "consent", Agency: cat.AgencyName(inv.Agency), Service: cat.ServiceName(inv.Service),
+	f := ownForm{Step: "consent", Agency: cat.AgencyName(inv.Agency), Service: cat.ServiceName(inv.Service),
 		Period: inv.Period, Subject: inv.Subject}
-	// Partners see nothing of safeguarding records; the choice is not
-	// offered there.
-	if ps := partnersOf(cat, inv.Agency); len(ps) > 0 && inv.Sensitivity != candour.SensitivitySafeguarding {
-		for _, p := range ps {
-			f.Partners = append(f.Partners, p.Text)
-		}
-		f.Shareable = true
+	if inv.Sensitivity != candour.SensitivitySafeguarding {
+		f.Partners = partnersOf(cat, inv.Agency)
 	}
 	return f
 }
@@ -275,7 +279,7 @@ func (s *Server) giveStep(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	f := s.ownFormFor(inv, token)
+	f := s.ownFormFor(inv)
 	f.Purposes = r.PostForm["purpose"]
 	f.Overall, f.Safe, f.Believed = r.PostFormValue("overall"), r.PostFormValue("safe"), r.PostFormValue("believed")
 	f.Comment = r.PostFormValue("comment")
@@ -309,7 +313,7 @@ func (s *Server) giveStep(w http.ResponseWriter, r *http.Request) {
 	}
 	own := candour.OwnFeedback{Purposes: purposes, Ratings: ratings, Comment: strings.TrimSpace(f.Comment)}
 	if slices.Contains(purposes, candour.PurposeInterAgency) {
-		for _, p := range partnersOf(s.cfg.Catalogue.Catalogue(), inv.Agency) {
+		for _, p := range f.Partners {
 			own.ShareWith = append(own.ShareWith, p.Value)
 		}
 	}
@@ -334,7 +338,7 @@ func (s *Server) giveStep(w http.ResponseWriter, r *http.Request) {
 // offered.
 func (s *Server) ownPurposes(wd words, f ownForm) ([]candour.Purpose, []fieldError) {
 	offered := []string{string(candour.PurposeServiceImprovement), string(candour.PurposeResearch)}
-	if f.Shareable {
+	if len(f.Partners) > 0 {
 		offered = append(offered, string(candour.PurposeInterAgency))
 	}
 	var out []candour.Purpose
