@@ -115,7 +115,10 @@ func Load(ctx context.Context, fsys fs.FS) (*Engine, error) {
 
 // Compile prepares the decision query over f.
 func Compile(ctx context.Context, f Files) (*Engine, error) {
-	opts := []func(*rego.Rego){rego.Query(query), rego.Store(inmem.NewFromObject(f.Data))}
+	// The data is converted to OPA's values once, here, rather than on every
+	// read of it by every decision (docs/benchmarks.md, "Policy decisions").
+	store := inmem.NewFromObjectWithOpts(f.Data, inmem.OptRoundTripOnWrite(true), inmem.OptReturnASTValuesOnRead(true))
+	opts := []func(*rego.Rego){rego.Query(query), rego.Store(store)}
 	for name, src := range f.Modules {
 		if !strings.HasSuffix(name, "_test.rego") {
 			opts = append(opts, rego.Module(name, src))
