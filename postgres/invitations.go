@@ -103,19 +103,6 @@ func (d *DB) ReceiptRecord(ctx context.Context, receiptHash []byte) (string, err
 	return *id, nil
 }
 
-// useInvitation marks the invitation used in tx, or refuses the record with
-// ErrInvitationUsed.
-func useInvitation(ctx context.Context, tx pgx.Tx, tokenHash []byte, at time.Time) error {
-	tag, err := tx.Exec(ctx, `UPDATE invitations SET used = true WHERE token_hash = $1 AND NOT used AND expires_at > $2`, tokenHash, at)
-	if err != nil {
-		return fmt.Errorf("use invitation: %w", err)
-	}
-	if tag.RowsAffected() != 1 {
-		return candour.ErrInvitationUsed
-	}
-	return nil
-}
-
 // DeleteInvitations implements candour.RetentionStore.
 func (d *DB) DeleteInvitations(ctx context.Context, before time.Time) (int, error) {
 	var n int64

@@ -11,7 +11,6 @@
 package postgres
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"embed"
@@ -196,7 +195,29 @@ func (d *DB) Ping(ctx context.Context) error { return d.pool.Ping(ctx) }
 // inTx runs fn in a transaction that may see the agencies of ctx
 // (candour.WithAgencies) and commits it if fn returns nil.
 func (d *DB) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
-	return d.tx(ctx, `SELECT set_config('candour.agencies', $1, true)`, fn)
+	return d.tx(ctx, setAgencies, fn)
+}
+
+// setAgencies names, for the rest of the transaction, the agencies whose
+// rows it may see (row-level security reads candour.agencies).
+const setAgencies = `SELECT set_config('candour.agencies', $1, true)`
+
+// queryScoped runs one query that may see the agencies of ctx, and reads its
+// row with read, in one round trip: the agencies are set and the query run
+// in one implicit transaction.
+func (d *DB) queryScoped(ctx context.Context, read func(pgx.Row) error, query string, args ...any) error {
+	var b pgx.Batch
+	b.Queue(setAgencies, strings.Join(candour.AgenciesFrom(ctx), ","))
+	b.Queue(query, args...)
+	res := d.pool.SendBatch(ctx, &b)
+	_, err := res.Exec()
+	if err == nil {
+		err = read(res.QueryRow())
+	}
+	if cerr := res.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // inScopeTx is inTx for a query over a policy scope. It also asks for a plan
@@ -214,150 +235,6 @@ func (d *DB) tx(ctx context.Context, setup string, fn func(pgx.Tx) error) error 
 		}
 		return fn(tx)
 	})
-}
-
-// errReplay rolls back a transaction whose idempotency key was taken first by
-// another.
-var errReplay = errors.New("idempotency key already used")
-
-// CreateFeedback implements candour.FeedbackStore.
-func (d *DB) CreateFeedback(ctx context.Context, rec candour.Record, e candour.AuditEntry, idem candour.Idempotency) (candour.Receipt, error) {
-	if idem.Key != "" {
-		if rc, err := d.replay(ctx, idem); !errors.Is(err, pgx.ErrNoRows) {
-			return rc, err
-		}
-	}
-	rc := candour.Receipt{ID: rec.ID}
-	err := d.inTx(ctx, func(tx pgx.Tx) error {
-		if k := rec.NewDataKey; k != nil {
-			tag, err := tx.Exec(ctx, `INSERT INTO data_keys (id, wrapped) VALUES ($1, $2) ON CONFLICT DO NOTHING`, k.ID, k.Wrapped)
-			if err != nil {
-				return fmt.Errorf("insert data key: %w", err)
-			}
-			if tag.RowsAffected() == 0 {
-				return candour.ErrDataKeyTaken
-			}
-		}
-		c := rec.Consent
-		insert, args := `INSERT INTO feedback (
-			id, agency, submitted_by, submitted_at, service, touchpoint, channel, period,
-			satisfaction, effort, felt_safe, felt_believed, would_recommend, sensitivity,
-			consent_purposes, consent_share_with, consent_method, consent_notice_version,
-			consent_expires_at, consent_captured_at, consent_captured_by, consent_withdrawn_at,
-			subject_hash, sealed, record_key, age_band, sex, ethnic_group, disability, has_comment, receipt_hash)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29,$30,$31)`,
-			[]any{rec.ID, rec.Agency, rec.SubmittedBy, rec.SubmittedAt, rec.Service, rec.Touchpoint, rec.Channel, rec.Period,
-				rec.Ratings.Satisfaction, rec.Ratings.Effort, rec.Ratings.FeltSafe, rec.Ratings.FeltBelieved,
-				rec.Ratings.WouldRecommend, string(rec.Sensitivity),
-				purposeStrings(c.Purposes), nonNil(c.ShareWith), c.Method, c.NoticeVersion,
-				c.ExpiresAt, c.CapturedAt, c.CapturedBy, c.WithdrawnAt, rec.SubjectHash, rec.Sealed, rec.RecordKey,
-				rec.Bands.AgeBand, rec.Bands.Sex, rec.Bands.EthnicGroup, rec.Bands.Disability, rec.HasComment, nil}
-		if u := rec.Invitation; u != nil {
-			if err := useInvitation(ctx, tx, u.TokenHash, rec.SubmittedAt); err != nil {
-				return err
-			}
-			args[len(args)-1] = u.ReceiptHash
-		}
-		var err error
-		if k := rec.SealedUnder; k != nil {
-			err = insertHoldingKey(ctx, tx, k, insert, args)
-		} else {
-			_, err = tx.Exec(ctx, insert, args...)
-		}
-		if isUniqueViolation(err) {
-			return candour.Errorf(candour.ECONFLICT, "A record with this id already exists.")
-		}
-		if err != nil {
-			return fmt.Errorf("insert feedback: %w", err)
-		}
-		// The audit entry last, as it holds the log's head until COMMIT,
-		// and the idempotency key in the same round trip.
-		entry, err := auditArgs(e)
-		if err != nil {
-			return err
-		}
-		var b pgx.Batch
-		b.Queue(auditStatement, entry...)
-		if idem.Key != "" {
-			b.Queue(`INSERT INTO idempotency (issuer, subject, key, request_hash, record_id, audit_seq, created_at)
-				VALUES ($1,$2,$3,$4,$5,(SELECT next - 1 FROM audit_head WHERE id = 1),$6) ON CONFLICT DO NOTHING`,
-				idem.Issuer, idem.Subject, idem.Key, idem.RequestHash, rc.ID, e.Time)
-		}
-		res := tx.SendBatch(ctx, &b)
-		auditErr := res.QueryRow().Scan(&rc.AuditSeq)
-		var replayed bool
-		var idemErr error
-		if idem.Key != "" && auditErr == nil {
-			var tag pgconn.CommandTag
-			tag, idemErr = res.Exec()
-			replayed = idemErr == nil && tag.RowsAffected() == 0
-		}
-		if err := res.Close(); err != nil && auditErr == nil && idemErr == nil {
-			idemErr = err
-		}
-		switch {
-		case auditErr != nil:
-			return fmt.Errorf("append audit entry: %w", auditErr)
-		case idemErr != nil:
-			return fmt.Errorf("insert idempotency key: %w", idemErr)
-		case replayed:
-			return errReplay // a concurrent request with the key committed first
-		}
-		return nil
-	})
-	if errors.Is(err, errReplay) {
-		return d.replay(ctx, idem)
-	}
-	if err != nil {
-		return candour.Receipt{}, err
-	}
-	return rc, nil
-}
-
-// insertHoldingKey inserts a record sealed under a stored subject key, and
-// holds that key (FOR KEY SHARE) until the transaction ends, in one round
-// trip: an erasure or a sweep destroying the subject's last record, or a
-// re-key, either sees this record or has already changed the key, and then
-// the record is refused with ErrDataKeyGone (the insert rolls back with the
-// transaction) and sealed again under the key stored now.
-func insertHoldingKey(ctx context.Context, tx pgx.Tx, k *candour.WrappedKey, insert string, args []any) error {
-	var b pgx.Batch
-	b.Queue(`SELECT 1 FROM data_keys WHERE id = $1 AND wrapped = $2 FOR KEY SHARE`, k.ID, k.Wrapped)
-	b.Queue(insert, args...)
-	res := tx.SendBatch(ctx, &b)
-	var one int
-	keyErr := res.QueryRow().Scan(&one)
-	_, insErr := res.Exec()
-	if err := res.Close(); err != nil && insErr == nil && keyErr == nil {
-		insErr = err
-	}
-	switch {
-	case errors.Is(keyErr, pgx.ErrNoRows):
-		return candour.ErrDataKeyGone
-	case keyErr != nil:
-		return fmt.Errorf("hold the subject's key: %w", keyErr)
-	}
-	return insErr
-}
-
-// replay answers a request whose idempotency key is already stored:
-// pgx.ErrNoRows when it is not.
-func (d *DB) replay(ctx context.Context, idem candour.Idempotency) (candour.Receipt, error) {
-	var (
-		hash []byte
-		rc   = candour.Receipt{Replayed: true}
-	)
-	err := d.pool.QueryRow(ctx, `SELECT request_hash, record_id, audit_seq FROM idempotency
-		WHERE issuer = $1 AND subject = $2 AND key = $3`, idem.Issuer, idem.Subject, idem.Key).Scan(&hash, &rc.ID, &rc.AuditSeq)
-	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-		return candour.Receipt{}, err
-	case err != nil:
-		return candour.Receipt{}, fmt.Errorf("select idempotency key: %w", err)
-	case !bytes.Equal(hash, idem.RequestHash):
-		return candour.Receipt{}, candour.Errorf(candour.ECONFLICT, "This Idempotency-Key was already used with a different request.")
-	}
-	return rc, nil
 }
 
 // recordColumns are the columns scanRecord reads, in order; listColumns
@@ -409,18 +286,18 @@ func scanRecord(row pgx.Row) (candour.Record, error) {
 // Record implements candour.FeedbackStore.
 func (d *DB) Record(ctx context.Context, id string) (candour.Record, error) {
 	var r candour.Record
-	err := d.inTx(ctx, func(tx pgx.Tx) error {
+	err := d.queryScoped(ctx, func(row pgx.Row) error {
 		var err error
-		r, err = scanRecord(tx.QueryRow(ctx, `SELECT `+recordColumns+` FROM feedback WHERE id = $1`, id))
-		if errors.Is(err, pgx.ErrNoRows) {
-			return candour.Errorf(candour.ENOTFOUND, "No such record.")
-		}
-		if err != nil {
-			return fmt.Errorf("select feedback: %w", err)
-		}
-		return nil
-	})
-	return r, err
+		r, err = scanRecord(row)
+		return err
+	}, `SELECT `+recordColumns+` FROM feedback WHERE id = $1`, id)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return candour.Record{}, candour.Errorf(candour.ENOTFOUND, "No such record.")
+	case err != nil:
+		return candour.Record{}, fmt.Errorf("select feedback: %w", err)
+	}
+	return r, nil
 }
 
 // RecordAgency returns the agency that owns the record with the given id,
@@ -455,7 +332,7 @@ func (d *DB) ScopedRecords(ctx context.Context, scope candour.Scope, now time.Ti
 // AppendAudit implements candour.AuditLog. Concurrent appends are committed
 // together in batches (group commit) by the store's sequencer.
 func (d *DB) AppendAudit(ctx context.Context, e candour.AuditEntry) (int64, error) {
-	return d.seq.append(ctx, e)
+	return d.seq.append(ctx, e, nil)
 }
 
 // appendAudit writes e at the next sequence number inside tx. The row lock on

@@ -434,6 +434,9 @@ func testIdempotency(t *testing.T, s Store) {
 	if candour.ErrorCode(err) != candour.ECONFLICT {
 		t.Errorf("same key, other body: %v, want ECONFLICT", err)
 	}
+	if size, err := s.AuditSize(ctx); err != nil || size != 1 {
+		t.Errorf("audit entries after a retry and a conflict: %d, %v; want the first's only", size, err)
+	}
 	other, err := s.CreateFeedback(ctx, Record("i-4"), Entry("cw2", candour.ActionFeedbackCreate, "i-4"), idem("cw2", "k1", "body-a"))
 	if err != nil || other.Replayed || other.ID != "i-4" {
 		t.Errorf("same key from another principal: %+v, %v; want a new record", other, err)
