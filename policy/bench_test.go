@@ -5,6 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage/inmem"
+
 	"github.com/candour-vault/candour"
 	"github.com/candour-vault/candour/policy"
 )
@@ -45,5 +48,60 @@ func BenchmarkDecide(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// rbacExample is the role-based access control example of OPA's playground
+// and documentation (https://play.openpolicyagent.org, "Role-based",
+// Apache-2.0), written out here in Rego v1: a user's roles, each role's
+// grants, allow when one grant matches.
+const rbacExample = `package app.rbac
+
+default allow := false
+
+allow if user_is_admin
+
+allow if {
+	some grant in user_is_granted
+	input.action == grant.action
+	input.type == grant.type
+}
+
+user_is_admin if "admin" in data.user_roles[input.user]
+
+user_is_granted contains grant if {
+	some role in data.user_roles[input.user]
+	some grant in data.role_grants[role]
+}
+`
+
+// BenchmarkDecideReference evaluates OPA's RBAC example the way OPA's
+// documentation does (a prepared query, a Go map as input), so that the
+// figures of BenchmarkDecide can be read against it in the same run on a
+// machine whose speed varies from day to day (docs/benchmarks.md).
+func BenchmarkDecideReference(b *testing.B) {
+	ctx := context.Background()
+	data := map[string]any{
+		"user_roles": map[string]any{"alice": []any{"admin"}, "bob": []any{"employee", "billing"}, "eve": []any{"customer"}},
+		"role_grants": map[string]any{
+			"customer": []any{map[string]any{"action": "read", "type": "dog"}, map[string]any{"action": "read", "type": "cat"},
+				map[string]any{"action": "adopt", "type": "dog"}, map[string]any{"action": "adopt", "type": "cat"}},
+			"employee": []any{map[string]any{"action": "read", "type": "dog"}, map[string]any{"action": "read", "type": "cat"},
+				map[string]any{"action": "update", "type": "dog"}, map[string]any{"action": "update", "type": "cat"}},
+			"billing": []any{map[string]any{"action": "read", "type": "finance"}, map[string]any{"action": "update", "type": "finance"}},
+		},
+	}
+	pq, err := rego.New(rego.Query("data.app.rbac.allow"), rego.Module("rbac.rego", rbacExample),
+		rego.Store(inmem.NewFromObject(data))).PrepareForEval(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	input := map[string]any{"user": "bob", "action": "update", "type": "finance"}
+	b.ReportAllocs()
+	for b.Loop() {
+		rs, err := pq.Eval(ctx, rego.EvalInput(input))
+		if err != nil || !rs.Allowed() {
+			b.Fatalf("decision %v, %v", rs, err)
+		}
 	}
 }

@@ -25,8 +25,10 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
+	"github.com/open-policy-agent/opa/v1/metrics"
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
+	"github.com/open-policy-agent/opa/v1/topdown"
 
 	"github.com/candour-vault/candour"
 )
@@ -146,7 +148,16 @@ func (e *Engine) Revision() string { return e.revision }
 // Decide implements candour.Authorizer.
 func (e *Engine) Decide(ctx context.Context, in candour.DecisionInput) (candour.Decision, error) {
 	deny := candour.Decision{ID: e.newID(), Revision: e.revision}
-	rs, err := e.prepared.Eval(ctx, rego.EvalParsedInput(inputValue(in)))
+	// A request already gone gets no decision. OPA would otherwise start a
+	// goroutine per evaluation to watch ctx, and keep metrics nobody reads;
+	// a cancel hooked to ctx stops an evaluation whose request goes.
+	if err := ctx.Err(); err != nil {
+		return deny, fmt.Errorf("policy: evaluate: %w", err)
+	}
+	cancel := topdown.NewCancel()
+	defer context.AfterFunc(ctx, cancel.Cancel)()
+	rs, err := e.prepared.Eval(ctx, rego.EvalParsedInput(inputValue(in)),
+		rego.EvalExternalCancel(cancel), rego.EvalMetrics(metrics.NoOp()))
 	if err != nil {
 		return deny, fmt.Errorf("policy: evaluate: %w", err)
 	}

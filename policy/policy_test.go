@@ -128,19 +128,27 @@ func TestDecide(t *testing.T) {
 func TestFailClosed(t *testing.T) {
 	ctx := context.Background()
 	tests := []struct {
-		name string
-		rego string
+		name      string
+		rego      string
+		cancelled bool // the request is gone before its decision
 	}{
-		{"decision not an object", "package candour\ndecision := 7\n"},
-		{"allow missing", "package candour\ndecision := {\"reasons\": []}\n"},
-		{"runtime error", "package candour\ndecision := {\"allow\": true, \"x\": 1/0 }\n"},
-		{"no decision rule", "package candour\nother := 1\n"},
+		{"decision not an object", "package candour\ndecision := 7\n", false},
+		{"allow missing", "package candour\ndecision := {\"reasons\": []}\n", false},
+		{"runtime error", "package candour\ndecision := {\"allow\": true, \"x\": 1/0 }\n", false},
+		{"no decision rule", "package candour\nother := 1\n", false},
+		{"request cancelled", "package candour\ndecision := {\"allow\": true, \"reasons\": [\"all\"]}\n", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e, err := policy.Load(ctx, fstest.MapFS{"p.rego": {Data: []byte(tt.rego)}})
 			if err != nil {
 				return // refusing to load is also closed
+			}
+			ctx := ctx
+			if tt.cancelled {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithCancel(ctx)
+				cancel()
 			}
 			d, err := e.Decide(ctx, candour.DecisionInput{Action: candour.ActionFeedbackCreate})
 			if err == nil || d.Allow {
