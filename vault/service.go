@@ -203,7 +203,11 @@ func (s *Service) create(ctx context.Context, c candour.Caller, f candour.Feedba
 	}
 	entry := s.entry(c, candour.ActionFeedbackCreate, []string{id}, d, candour.OutcomeOK, now)
 	for attempt := 0; ; attempt++ {
-		dataKey, wrapped, fresh, err := s.keyFor(ctx, keyID(rec), true)
+		keyFor := s.keyFor
+		if attempt == 0 && rec.SubjectHash == nil {
+			keyFor = s.newKey // the record's own key, named by the id just drawn
+		}
+		dataKey, wrapped, fresh, err := keyFor(ctx, keyID(rec), true)
 		if err != nil {
 			return candour.Receipt{}, unavailable(err, keyOrStore(err, keysDown, "The record store is unavailable; nothing was stored. Try again shortly."))
 		}
@@ -348,11 +352,7 @@ func (s *Service) keyFor(ctx context.Context, id string, create bool) (plain, wr
 	wrapped, err = s.dkeys.DataKey(ctx, id)
 	switch {
 	case candour.ErrorCode(err) == candour.ENOTFOUND && create:
-		plain, w, err := s.freshKey(ctx)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		return plain, w, &candour.WrappedKey{ID: id, Wrapped: w}, nil
+		return s.newKey(ctx, id, create)
 	case err != nil && candour.ErrorCode(err) != candour.ENOTFOUND:
 		return nil, nil, nil, storeError{err}
 	case err != nil:
@@ -364,6 +364,22 @@ func (s *Service) keyFor(ctx context.Context, id string, create bool) (plain, wr
 	}
 	s.cache.put(id, keys[0], wrapped)
 	return keys[0], wrapped, nil, nil
+}
+
+// newKey returns a fresh key to store under id, as keyFor does when nothing
+// is stored there, without looking: for a record's own key, named by the
+// record's id drawn just now, so that a submission without a subject
+// reference makes no look-up (were a key already there, the store would
+// refuse the record with ErrDataKeyTaken and the submission look again).
+func (s *Service) newKey(ctx context.Context, id string, _ bool) (plain, wrapped []byte, fresh *candour.WrappedKey, err error) {
+	if !s.up() {
+		return nil, nil, nil, errKeysDown
+	}
+	plain, wrapped, err = s.freshKey(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return plain, wrapped, &candour.WrappedKey{ID: id, Wrapped: wrapped}, nil
 }
 
 // storeError marks a failure of the record store met while fetching or

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -483,6 +484,64 @@ func TestErrorsNameThePart(t *testing.T) {
 			_, err := svc.Submit(ctx, caseworker("victim-support-north"), feedback(), candour.Idempotency{})
 			if candour.ErrorCode(err) != candour.EUNAVAILABLE || !strings.Contains(candour.ErrorMessage(err), tt.want) {
 				t.Errorf("Submit: %q (%v); want EUNAVAILABLE naming the %s", candour.ErrorMessage(err), err, tt.want)
+			}
+		})
+	}
+}
+
+// lookupCounter passes every call on to the store, counting the data-key
+// look-ups.
+type lookupCounter struct {
+	candour.DataKeyStore
+	n atomic.Int64
+}
+
+func (c *lookupCounter) DataKey(ctx context.Context, id string) ([]byte, error) {
+	c.n.Add(1)
+	return c.DataKeyStore.DataKey(ctx, id)
+}
+
+// TestSubmitKeyLookups: a record without a subject reference is sealed under
+// a key of its own, named by an id drawn at that moment, so its submission
+// looks for no stored key; a subject's first submission looks once, and a
+// second is answered by the cache. Every record opens again.
+func TestSubmitKeyLookups(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name    string
+		subject string
+		times   int
+		want    int64
+	}{
+		{"no subject reference", "", 3, 0},
+		{"a subject's records", secretRef, 2, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var keys *lookupCounter
+			fx := newFixture(t, func(c *Config) {
+				keys = &lookupCounter{DataKeyStore: c.DataKeys}
+				c.DataKeys = keys
+			})
+			cw := caseworker("victim-support-north")
+			f := feedback()
+			f.SubjectRef = tt.subject
+			var ids []string
+			for range tt.times {
+				rc, err := fx.svc.Submit(ctx, cw, f, candour.Idempotency{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				ids = append(ids, rc.ID)
+			}
+			if n := keys.n.Load(); n != tt.want {
+				t.Errorf("%d data-key look-ups for %d submissions, want %d", n, tt.times, tt.want)
+			}
+			for _, id := range ids {
+				got, err := fx.svc.Read(ctx, reading(cw), id)
+				if err != nil || got.Comment != secretComment {
+					t.Fatalf("read back: %v (comment kept: %t)", err, got.Comment == secretComment)
+				}
 			}
 		})
 	}
