@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Measures POST /v1/feedback, and GET /v1/feedback/{id} of records just
-# submitted, on Candour against candour-anchor (a bare server doing one plain
-# INSERT, or one SELECT by id, of a row of the same shape) side by side, in
-# one run, at 1, 8 and 32 connections, on the same PostgreSQL; then Candour's
-# submissions on its embedded SQLite. Prints one line per measurement.
+# Measures POST /v1/feedback (records with a subject reference, then without
+# one), and GET /v1/feedback/{id} of records just submitted, on Candour
+# against candour-anchor (a bare server doing one plain INSERT, or one SELECT
+# by id, of a row of the same shape) side by side, in one run, at 1, 8 and 32
+# connections, on the same PostgreSQL; then Candour's submissions on its
+# embedded SQLite. Prints one line per measurement.
 # docs/benchmarks.md keeps the figures.
 #
 #   scripts/load-compare.sh [postgres://127.0.0.1:5432/postgres] [seconds]
@@ -33,6 +34,7 @@ token=$("$work/candour" token --data-dir "$work/pg" --role caseworker --agency v
 pids+=($!)
 wait_for http://127.0.0.1:18430/
 measure "candour postgresql" http://127.0.0.1:18420/v1/feedback "$token"
+measure "candour pg no subject" http://127.0.0.1:18420/v1/feedback "$token" --no-subject
 measure "anchor postgresql" http://127.0.0.1:18430/v1/feedback ""
 measure "candour postgresql read" http://127.0.0.1:18420/v1/feedback "$token" --read 2000
 measure "anchor postgresql read" http://127.0.0.1:18430/v1/feedback "" --read 2000

@@ -5,8 +5,8 @@
 //
 //	candour-load --url http://127.0.0.1:8420/v1/feedback --token "$TOKEN" --connections 8 --duration 20s
 //
-// Each request carries a new Idempotency-Key and subject reference, and a
-// comment of a realistic length. With --read N it first submits N records,
+// Each request carries a new Idempotency-Key and subject reference (none
+// with --no-subject), and a comment of a realistic length. With --read N it first submits N records,
 // then measures reading them back one by one (GET URL/ID, with the purpose
 // case_management) instead. For the citizen channel, --links FILE sends the
 // person's answers through each link of the file once (POST, as the form
@@ -60,6 +60,7 @@ func run(args []string, stdout io.Writer) error {
 	linksFile := fs.String("links", "", "a file of feedback links, one a line: answer each once through the public pages")
 	flood := fs.Bool("flood", false, "flood the public pages at --url with requests for links that do not exist")
 	perSecond := fs.Float64("rate", 0, "send at most this many requests a second, all connections together (0: as fast as answered)")
+	noSubject := fs.Bool("no-subject", false, "submit records without a subject reference (each sealed under a key of its own)")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err.Error()}
 	}
@@ -92,7 +93,7 @@ func run(args []string, stdout io.Writer) error {
 	default:
 		run := fmt.Sprintf("%x", time.Now().UnixNano())
 		req = func(ctx context.Context, client *http.Client, n int64) int {
-			return send(ctx, client, *url, *token, run, n)
+			return send(ctx, client, *url, *token, run, n, body(n, !*noSubject))
 		}
 	}
 	var pace *rate.Limiter
@@ -138,7 +139,7 @@ func submitAll(url, token string, n int) ([]string, error) {
 	ids := make([]string, 0, n)
 	run := fmt.Sprintf("seed-%x", time.Now().UnixNano())
 	for i := range n {
-		req, err := http.NewRequest("POST", url, strings.NewReader(body(int64(i))))
+		req, err := http.NewRequest("POST", url, strings.NewReader(body(int64(i), true)))
 		if err != nil {
 			return nil, err
 		}
@@ -231,8 +232,8 @@ func load(req requester, conns int, warmup, duration time.Duration, pace *rate.L
 }
 
 // send posts submission n and returns the status (0 when no answer came).
-func send(ctx context.Context, client *http.Client, url, token, run string, n int64) int {
-	req, err := http.NewRequestWithContext(ctx, "POST", url, strings.NewReader(body(n)))
+func send(ctx context.Context, client *http.Client, url, token, run string, n int64, body string) int {
+	req, err := http.NewRequestWithContext(ctx, "POST", url, strings.NewReader(body))
 	if err != nil {
 		return 0
 	}
@@ -267,14 +268,18 @@ func do(client *http.Client, req *http.Request, token string) int {
 }
 
 // body is submission n: the shape of a caseworker's record, with a comment
-// of about 200 characters.
-func body(n int64) string {
+// of about 200 characters, and a subject reference when subject is set.
+func body(n int64, subject bool) string {
+	ref := ""
+	if subject {
+		ref = fmt.Sprintf(`"subject_ref":"VS-2026-%06d",`, n%1_000_000)
+	}
 	return fmt.Sprintf(`{"service":"victim-support/initial-contact","touchpoint":"first-contact","channel":"phone","period":"2026-10",`+
 		`"ratings":{"satisfaction":%d,"effort":%d,"felt_safe":"yes","felt_believed":"partly","would_recommend":%d},`+
 		`"comment":"The caseworker rang back when she said she would and explained what happens next at court. Waiting for the letter was the hardest part; number %d.",`+
-		`"subject_ref":"VS-2026-%06d","sensitivity":"standard",`+
+		`%s"sensitivity":"standard",`+
 		`"consent":{"purposes":["service_improvement","inter_agency_insight"],"share_with":["police-north"],"method":"verbal","notice_version":"2026-01"}}`,
-		1+n%5, 1+(n/5)%5, n%11, n, n%1_000_000)
+		1+n%5, 1+(n/5)%5, n%11, n, ref)
 }
 
 func (r result) print(w io.Writer, conns int, duration time.Duration) {

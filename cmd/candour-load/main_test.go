@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -25,13 +26,14 @@ func TestLoadAgainstCandour(t *testing.T) {
 	token := s.Token(t, "cw-load", candour.RoleCaseworker, "victim-support-north")
 	url := s.URL + "/v1/feedback"
 	for _, tt := range []struct {
-		name  string
-		reads int
-	}{{"submit", 0}, {"read", 20}} {
+		name    string
+		reads   int
+		subject bool
+	}{{"submit", 0, true}, {"submit without subject", 0, false}, {"read", 20, true}} {
 		t.Run(tt.name, func(t *testing.T) {
-			run := "test"
+			run := strings.ReplaceAll(tt.name, " ", "-")
 			req := requester(func(ctx context.Context, client *http.Client, n int64) int {
-				return send(ctx, client, url, token, run, n)
+				return send(ctx, client, url, token, run, n, body(n, tt.subject))
 			})
 			if tt.reads > 0 {
 				ids, err := submitAll(url, token, tt.reads)
