@@ -17,12 +17,10 @@ secs=${2:-20}
 name=load-compare
 # shellcheck source=scripts/load-lib.sh
 source "$(dirname "$0")/load-lib.sh"
-measure() { # measure NAME URL TOKEN [--read N]
-	for c in 1 8 32; do
-		printf '%-24s ' "$1"
-		"$work/candour-load" --url "$2" --token "$3" --connections "$c" --duration "${secs}s" --warmup 3s "${@:4}" | tr '\n' ' '
-		echo
-	done
+one() { # one CONNECTIONS NAME URL TOKEN [candour-load flags]
+	printf '%-24s ' "$2"
+	"$work/candour-load" --url "$3" --token "$4" --connections "$1" --duration "${secs}s" --warmup 3s "${@:5}" | tr '\n' ' '
+	echo
 }
 
 # Candour on PostgreSQL, then the anchor on the same database.
@@ -33,11 +31,17 @@ token=$("$work/candour" token --data-dir "$work/pg" --role caseworker --agency v
 "$work/candour-anchor" --database "$url" --addr 127.0.0.1:18430 2>"$work/anchor.log" &
 pids+=($!)
 wait_for http://127.0.0.1:18430/
-measure "candour postgresql" http://127.0.0.1:18420/v1/feedback "$token"
-measure "candour pg no subject" http://127.0.0.1:18420/v1/feedback "$token" --no-subject
-measure "anchor postgresql" http://127.0.0.1:18430/v1/feedback ""
-measure "candour postgresql read" http://127.0.0.1:18420/v1/feedback "$token" --read 2000
-measure "anchor postgresql read" http://127.0.0.1:18430/v1/feedback "" --read 2000
+# At each width Candour and the anchor are measured one right after the
+# other, so that the machine's drift during the run touches both alike.
+for c in 1 8 32; do
+	one "$c" "candour postgresql" http://127.0.0.1:18420/v1/feedback "$token"
+	one "$c" "candour pg no subject" http://127.0.0.1:18420/v1/feedback "$token" --no-subject
+	one "$c" "anchor postgresql" http://127.0.0.1:18430/v1/feedback ""
+done
+for c in 1 8 32; do
+	one "$c" "candour postgresql read" http://127.0.0.1:18420/v1/feedback "$token" --read 2000
+	one "$c" "anchor postgresql read" http://127.0.0.1:18430/v1/feedback "" --read 2000
+done
 kill "${pids[@]}"; wait 2>/dev/null || true; pids=()
 
 # Candour on its embedded SQLite.
@@ -45,4 +49,6 @@ kill "${pids[@]}"; wait 2>/dev/null || true; pids=()
 pids+=($!)
 wait_for http://127.0.0.1:18421/livez
 token=$("$work/candour" token --data-dir "$work/lite" --role caseworker --agency victim-support-north)
-measure "candour sqlite" http://127.0.0.1:18421/v1/feedback "$token"
+for c in 1 8 32; do
+	one "$c" "candour sqlite" http://127.0.0.1:18421/v1/feedback "$token"
+done
