@@ -203,11 +203,16 @@ func (s *Service) create(ctx context.Context, c candour.Caller, f candour.Feedba
 	}
 	entry := s.entry(c, candour.ActionFeedbackCreate, []string{id}, d, candour.OutcomeOK, now)
 	for attempt := 0; ; attempt++ {
-		keyFor := s.keyFor
+		var (
+			dataKey, wrapped []byte
+			fresh            *candour.WrappedKey
+		)
 		if attempt == 0 && rec.SubjectHash == nil {
-			keyFor = s.newKey // the record's own key, named by the id just drawn
+			// The record's own key, named by the id just drawn: nothing to look up.
+			dataKey, wrapped, fresh, err = s.newKey(ctx, keyID(rec))
+		} else {
+			dataKey, wrapped, fresh, err = s.keyFor(ctx, keyID(rec), true)
 		}
-		dataKey, wrapped, fresh, err := keyFor(ctx, keyID(rec), true)
 		if err != nil {
 			return candour.Receipt{}, unavailable(err, keyOrStore(err, keysDown, "The record store is unavailable; nothing was stored. Try again shortly."))
 		}
@@ -352,7 +357,7 @@ func (s *Service) keyFor(ctx context.Context, id string, create bool) (plain, wr
 	wrapped, err = s.dkeys.DataKey(ctx, id)
 	switch {
 	case candour.ErrorCode(err) == candour.ENOTFOUND && create:
-		return s.newKey(ctx, id, create)
+		return s.newKey(ctx, id)
 	case err != nil && candour.ErrorCode(err) != candour.ENOTFOUND:
 		return nil, nil, nil, storeError{err}
 	case err != nil:
@@ -371,7 +376,7 @@ func (s *Service) keyFor(ctx context.Context, id string, create bool) (plain, wr
 // record's id drawn just now, so that a submission without a subject
 // reference makes no look-up (were a key already there, the store would
 // refuse the record with ErrDataKeyTaken and the submission look again).
-func (s *Service) newKey(ctx context.Context, id string, _ bool) (plain, wrapped []byte, fresh *candour.WrappedKey, err error) {
+func (s *Service) newKey(ctx context.Context, id string) (plain, wrapped []byte, fresh *candour.WrappedKey, err error) {
 	if !s.up() {
 		return nil, nil, nil, errKeysDown
 	}

@@ -6,9 +6,9 @@
 //	candour-load --url http://127.0.0.1:8420/v1/feedback --token "$TOKEN" --connections 8 --duration 20s
 //
 // Each request carries a new Idempotency-Key and subject reference (none
-// with --no-subject), and a comment of a realistic length. With --read N it first submits N records,
-// then measures reading them back one by one (GET URL/ID, with the purpose
-// case_management) instead. For the citizen channel, --links FILE sends the
+// with --no-subject), and a comment of a realistic length. With --read N it
+// first submits N records, then measures reading them back one by one (GET
+// URL/ID, with the purpose case_management) instead. For the citizen channel, --links FILE sends the
 // person's answers through each link of the file once (POST, as the form
 // does), and --flood sends requests for links that do not exist, each as
 // if from another address (X-Forwarded-For), to flood the public pages.
