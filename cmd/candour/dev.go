@@ -52,6 +52,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	release := addReleaseFlags(fs)
 	sweeps := fs.Duration("retention-interval", time.Hour, "how often the retention sweeper runs; 0 turns it off")
 	citizen := addCitizenFlags(fs, false)
+	cpuProfile := fs.String("cpu-profile", "", "write a CPU profile of the server to this file until it stops (for docs/benchmarks.md)")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
@@ -148,6 +149,14 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	go releaser.Every(ctx, *release.interval, time.Now)
 	if *sweeps > 0 {
 		go c.sweeper().Every(ctx, *sweeps)
+	}
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer stop()
 	}
 	return serve(ctx, ln, handler, logger)
 }
