@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/candour-vault/candour"
 	"github.com/candour-vault/candour/postgres"
 	"github.com/candour-vault/candour/postgres/pgtest"
@@ -45,6 +47,64 @@ func BenchmarkAppendAudit(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "appends/s")
+}
+
+// BenchmarkAppendAuditOne measures one writer's audit append, alone, of an
+// entry naming a record (so the statement looks up the record's agency), as
+// a read's entry is: the latency a request at one connection waits for. A
+// plain INSERT of a feedback-shaped row in autocommit, on the same database
+// in the same run, gives the scale (both commit durably).
+//
+//	go test -run '^$' -bench AppendAuditOne -benchtime 5000x -count 3 ./postgres
+func BenchmarkAppendAuditOne(b *testing.B) {
+	ctx := context.Background()
+	d := pgtest.NewMigratedDatabase(b)
+	db, err := postgres.Open(ctx, d.AppURL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	owner, err := pgxpool.New(ctx, d.OwnerURL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer owner.Close()
+	if _, err := owner.Exec(ctx, `CREATE TABLE plain_feedback (LIKE feedback INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES)`); err != nil {
+		b.Fatal(err)
+	}
+	sctx := storetest.Context()
+	rec := storetest.Record("0193f0c2-7d1e-7a3b-9c4d-5e6f70819202")
+	if _, err := db.CreateFeedback(sctx, rec, storetest.Entry("cw", candour.ActionFeedbackCreate, rec.ID), candour.Idempotency{}); err != nil {
+		b.Fatal(err)
+	}
+	sealed := make([]byte, 520)
+	var n int
+	for _, bm := range []struct {
+		name string
+		do   func() error
+	}{
+		{"entry-naming-a-record", func() error {
+			_, err := db.AppendAudit(sctx, storetest.Entry("cw", candour.ActionFeedbackRead, rec.ID))
+			return err
+		}},
+		{"plain-insert", func() error {
+			n++
+			_, err := owner.Exec(ctx, `INSERT INTO plain_feedback (id, agency, submitted_by, submitted_at, service, period,
+				satisfaction, sensitivity, consent_purposes, consent_share_with, consent_method, consent_notice_version,
+				consent_captured_at, consent_captured_by, sealed)
+				VALUES ($1,'victim-support-north','bench',now(),'victim-support/initial-contact','2026-10',3,'standard',
+				'{service_improvement}','{}','verbal','2026-01',now(),'bench',$2)`, fmt.Sprint("plain-", n), sealed)
+			return err
+		}},
+	} {
+		b.Run(bm.name, func(b *testing.B) {
+			for b.Loop() {
+				if err := bm.do(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
 
 // BenchmarkSummaryMillion measures one summary over a million released
