@@ -339,10 +339,9 @@ why_not contains "your agency has no export key (age_recipient) in the policy da
 }
 
 # The fields every granted agency shares, of those the purpose may use.
-shown_everywhere := [f |
-	some f in purpose_fields
-	every g in scope_grants { f in g.fields }
-]
+shown_everywhere := [f | some f in purpose_fields; fields_everywhere[f]]
+
+fields_everywhere := intersection({{f | some f in g.fields} | some g in scope_grants})
 
 # Equality bands serve equality monitoring only; for that purpose the scope
 # also holds only records whose consent covers it.
