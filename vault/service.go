@@ -40,6 +40,7 @@ type Service struct {
 	log    candour.AuditLog
 	keys   *countingKEK
 	cache  *keyCache
+	dir    *keyDirectory
 	pool   *keyPool // nil when key caching is off
 	hits   atomic.Int64
 	misses atomic.Int64
@@ -117,6 +118,7 @@ func New(c Config) *Service {
 		limits = *c.KeyCaching
 	}
 	s.cache = newKeyCache(limits, s.now)
+	s.dir = newKeyDirectory(MaxKnownSubjects)
 	if s.cache.enabled() {
 		s.pool = &keyPool{maxAge: limits.PoolMaxAge, now: s.now}
 		if s.pool.maxAge <= 0 {
@@ -207,8 +209,10 @@ func (s *Service) create(ctx context.Context, c candour.Caller, f candour.Feedba
 			dataKey, wrapped []byte
 			fresh            *candour.WrappedKey
 		)
-		if attempt == 0 && rec.SubjectHash == nil {
-			// The record's own key, named by the id just drawn: nothing to look up.
+		if attempt == 0 && (rec.SubjectHash == nil || !s.dir.mayBeStored(keyID(rec))) {
+			// The record's own key, named by the id just drawn, or the key of
+			// a person the store has never seen (keyDirectory): nothing to
+			// look up.
 			dataKey, wrapped, fresh, err = s.newKey(ctx, keyID(rec))
 		} else {
 			dataKey, wrapped, fresh, err = s.keyFor(ctx, keyID(rec), true)
@@ -229,15 +233,20 @@ func (s *Service) create(ctx context.Context, c candour.Caller, f candour.Feedba
 			rec.SealedUnder = &candour.WrappedKey{ID: keyID(rec), Wrapped: wrapped}
 		}
 		rc, err := s.store.CreateFeedback(ctx, rec, entry, idem)
-		if (errors.Is(err, candour.ErrDataKeyTaken) || errors.Is(err, candour.ErrDataKeyGone)) && attempt == 0 {
-			// Another submission stored the subject's key first, or an
-			// erasure or a sweep took it: seal again under the key stored now.
+		if (errors.Is(err, candour.ErrDataKeyTaken) || errors.Is(err, candour.ErrDataKeyGone)) && attempt < 2 {
+			// Another submission (here or on another server) stored the
+			// subject's key first, or an erasure or a sweep took it: seal
+			// again under the key stored now.
 			clear(dataKey)
 			s.cache.drop(keyID(rec))
+			s.dir.add(keyID(rec))
 			continue
 		}
 		if err == nil && fresh != nil {
 			s.cache.put(fresh.ID, dataKey, fresh.Wrapped)
+			if rec.SubjectHash != nil {
+				s.dir.add(fresh.ID)
+			}
 		}
 		clear(dataKey)
 		if err != nil {
@@ -363,6 +372,7 @@ func (s *Service) keyFor(ctx context.Context, id string, create bool) (plain, wr
 	case err != nil:
 		return nil, nil, nil, err
 	}
+	s.dir.add(id)
 	keys, err := s.keys.UnwrapKeys(ctx, [][]byte{wrapped})
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("unwrap data key: %w", err)
@@ -424,6 +434,16 @@ func (s *Service) freshKey(ctx context.Context) (plain, wrapped []byte, err erro
 		return nil, nil, fmt.Errorf("wrap data key: %w", err)
 	}
 	return plain, w[0], nil
+}
+
+// LoadKeyDirectory reads which subject keys the store holds, so that from
+// then on a submission for a person the store has never seen seals under a
+// fresh key without looking one up first (the store still refuses a key
+// stored meanwhile, and the submission then looks; see keyDirectory). Until
+// it returns, every subject's key is looked up. cmd/candour runs it once at
+// start, beside serving.
+func (s *Service) LoadKeyDirectory(ctx context.Context, from KeyLister) error {
+	return s.dir.load(ctx, from, 10_000)
 }
 
 // CacheStats returns how many data-key look-ups the cache answered and how

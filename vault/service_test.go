@@ -501,20 +501,33 @@ func (c *lookupCounter) DataKey(ctx context.Context, id string) ([]byte, error) 
 	return c.DataKeyStore.DataKey(ctx, id)
 }
 
-// TestSubmitKeyLookups: a record without a subject reference is sealed under
-// a key of its own, named by an id drawn at that moment, so its submission
-// looks for no stored key; a subject's first submission looks once, and a
-// second is answered by the cache. Every record opens again.
+// TestSubmitKeyLookups counts the look-ups of stored data keys a run of
+// submissions makes. A record without a subject reference is sealed under a
+// key of its own, named by an id drawn at that moment: no look-up. Once the
+// key directory is loaded, a person the store has never seen gets a fresh
+// key without a look-up too; before it is loaded, their first submission
+// looks once. A later submission finds the key in the cache, or without the
+// cache looks it up. A key stored after the load by another server is
+// refused as new by the store, looked up once, and the record sealed under
+// it. Every record opens again, and each submission is audited once.
 func TestSubmitKeyLookups(t *testing.T) {
 	ctx := context.Background()
+	noCache := &CacheLimits{}
 	tests := []struct {
-		name    string
-		subject string
-		times   int
-		want    int64
+		name       string
+		subject    string
+		loaded     bool // the key directory loaded before the first submission
+		storedElse bool // the subject's key stored behind the service's back, after the load
+		caching    *CacheLimits
+		times      int
+		want       int64
 	}{
-		{"no subject reference", "", 3, 0},
-		{"a subject's records", secretRef, 2, 1},
+		{name: "no subject reference", times: 3},
+		{name: "a subject's records, directory not loaded", subject: secretRef, times: 3, want: 1},
+		{name: "a subject's records, directory loaded", subject: secretRef, loaded: true, times: 3},
+		{name: "no cache, directory not loaded", subject: secretRef, caching: noCache, times: 3, want: 3},
+		{name: "no cache, directory loaded", subject: secretRef, caching: noCache, loaded: true, times: 3, want: 2},
+		{name: "key stored by another server after the load", subject: secretRef, loaded: true, storedElse: true, times: 2, want: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -522,7 +535,26 @@ func TestSubmitKeyLookups(t *testing.T) {
 			fx := newFixture(t, func(c *Config) {
 				keys = &lookupCounter{DataKeyStore: c.DataKeys}
 				c.DataKeys = keys
+				c.KeyCaching = tt.caching
 			})
+			if tt.loaded {
+				if err := fx.svc.LoadKeyDirectory(ctx, fx.db); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tt.storedElse {
+				hash, err := fx.keys.SubjectHash(ctx, tt.subject)
+				if err != nil {
+					t.Fatal(err)
+				}
+				wrapped, err := fx.keys.WrapKeys(ctx, [][]byte{make([]byte, 32)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := fx.db.AddDataKey(ctx, candour.SubjectKeyID("victim-support-north", hash), wrapped[0]); err != nil {
+					t.Fatal(err)
+				}
+			}
 			cw := caseworker("victim-support-north")
 			f := feedback()
 			f.SubjectRef = tt.subject
@@ -542,6 +574,15 @@ func TestSubmitKeyLookups(t *testing.T) {
 				if err != nil || got.Comment != secretComment {
 					t.Fatalf("read back: %v (comment kept: %t)", err, got.Comment == secretComment)
 				}
+			}
+			created := 0
+			for _, o := range auditOutcomes(t, fx.db) {
+				if o == "feedback.create:ok" {
+					created++
+				}
+			}
+			if created != tt.times {
+				t.Errorf("%d feedback.create entries for %d submissions", created, tt.times)
 			}
 		})
 	}

@@ -60,7 +60,7 @@ func BenchmarkSubmitPostgres(b *testing.B) {
 	}
 	c := components{store: db, keys: keys, policy: pol, logger: slog.New(slog.DiscardHandler),
 		auth: api.NewVerifier(iss, api.DevIssuer, api.DevAudience, nil)}
-	h, err := c.handler()
+	h, err := c.handler(ctx)
 	if err != nil {
 		b.Fatal(err)
 	}

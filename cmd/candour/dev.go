@@ -135,7 +135,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	// Feedback links point at this dev server.
 	c.citizen = channel
 	c.citizen.publicURL = "http://" + ln.Addr().String()
-	handler, err := c.handler()
+	handler, err := c.handler(ctx)
 	if err != nil {
 		ln.Close()
 		return err

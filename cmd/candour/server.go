@@ -169,7 +169,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	c := components{poolAge: *poolAge, store: db, tree: tree, keys: kek, policy: pol, noise: noise, redact: red, embargo: *release.embargo,
 		auth: api.NewVerifier(jwks, *issuer, *audience, nil).WithMaxLifetime(*maxLifetime).WithClaimMapping(claims), logger: logger,
 		pages: pages, citizen: channel}
-	handler, err := c.handler()
+	handler, err := c.handler(ctx)
 	if err != nil {
 		return err
 	}

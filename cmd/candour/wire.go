@@ -119,7 +119,8 @@ func (f citizenFlags) channel(cmd, publicURL string) (citizenChannel, error) {
 }
 
 // handler wires the HTTP handler: the API, and the pages when c.pages is set.
-func (c components) handler() (http.Handler, error) {
+// It starts loading the service's key directory, which stops with ctx.
+func (c components) handler(ctx context.Context) (http.Handler, error) {
 	limits := vault.DefaultCacheLimits
 	if c.poolAge > 0 {
 		limits.PoolMaxAge = c.poolAge
@@ -132,6 +133,14 @@ func (c components) handler() (http.Handler, error) {
 		cfg.KeysUp = h.Healthy
 	}
 	svc := vault.New(cfg)
+	go func() {
+		start := time.Now()
+		if err := svc.LoadKeyDirectory(ctx, c.store); err != nil {
+			c.logger.Warn("the key directory did not load; every subject's key is looked up", "err", err)
+			return
+		}
+		c.logger.Info("key directory loaded", "took", time.Since(start).Round(time.Millisecond))
+	}()
 	observeStore(m, c.store, svc)
 	insights := insight.NewService(insight.Config{Store: c.store, Opener: svc, Redactor: c.redact, Log: c.store, Policy: pol,
 		Noise: c.noise, Releaser: c.releaser()})
