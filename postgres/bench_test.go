@@ -22,12 +22,7 @@ import (
 //	go test -run '^$' -bench AppendAudit -benchtime 20000x ./postgres
 func BenchmarkAppendAudit(b *testing.B) {
 	ctx := context.Background()
-	d := pgtest.NewMigratedDatabase(b)
-	db, err := postgres.Open(ctx, d.AppURL)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
+	db, _ := pgtest.OpenMigrated(b)
 	var n atomic.Int64
 	b.SetParallelism(16)
 	b.ResetTimer()
@@ -58,12 +53,7 @@ func BenchmarkAppendAudit(b *testing.B) {
 //	go test -run '^$' -bench AppendAuditOne -benchtime 5000x -count 3 ./postgres
 func BenchmarkAppendAuditOne(b *testing.B) {
 	ctx := context.Background()
-	d := pgtest.NewMigratedDatabase(b)
-	db, err := postgres.Open(ctx, d.AppURL)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
+	db, d := pgtest.OpenMigrated(b)
 	owner, err := pgxpool.New(ctx, d.OwnerURL)
 	if err != nil {
 		b.Fatal(err)

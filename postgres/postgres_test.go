@@ -20,29 +20,16 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
-// open returns a store connected as the application role to a fresh, migrated
-// database.
-func open(t *testing.T) (*postgres.DB, pgtest.Database) {
-	t.Helper()
-	d := pgtest.NewMigratedDatabase(t)
-	db, err := postgres.Open(context.Background(), d.AppURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(db.Close)
-	return db, d
-}
-
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) storetest.Store {
-		db, _ := open(t)
+		db, _ := pgtest.OpenMigrated(t)
 		return db
 	})
 }
 
 func TestLifecycleConformance(t *testing.T) {
 	storetest.RunLifecycle(t, func(t *testing.T) storetest.Lifecycle {
-		db, _ := open(t)
+		db, _ := pgtest.OpenMigrated(t)
 		return db
 	})
 }
@@ -55,7 +42,7 @@ func exec(t *testing.T, url, stmt string, args ...any) error {
 
 func TestAppRoleCannotAlterAudit(t *testing.T) {
 	ctx := storetest.Context()
-	db, d := open(t)
+	db, d := pgtest.OpenMigrated(t)
 	if _, err := db.CreateFeedback(ctx, storetest.Record("r1"), storetest.Entry("cw", candour.ActionFeedbackCreate, "r1"), candour.Idempotency{}); err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +81,7 @@ func TestAppRoleCannotAlterAudit(t *testing.T) {
 }
 
 func TestRowLevelSecurity(t *testing.T) {
-	db, d := open(t)
+	db, d := pgtest.OpenMigrated(t)
 	police := candour.WithAgencies(context.Background(), "police-north")
 	victim := candour.WithAgencies(context.Background(), "victim-support-north")
 	rec := storetest.Record("rls-1") // belongs to victim-support-north
@@ -187,7 +174,7 @@ func TestSchemaVersionChecked(t *testing.T) {
 // must succeed (none may be chosen as a deadlock victim).
 func TestConcurrentErasures(t *testing.T) {
 	ctx := storetest.Context()
-	db, _ := open(t)
+	db, _ := pgtest.OpenMigrated(t)
 	const subjects = 16
 	periods := []string{"2026-01", "2026-02", "2026-03", "2026-04"}
 	for round := range len(periods) {
@@ -246,7 +233,7 @@ func TestConcurrentErasures(t *testing.T) {
 // entry of their group commit is appended, gap-free.
 func TestAuditBadEntryFailsAlone(t *testing.T) {
 	ctx := storetest.Context()
-	db, _ := open(t)
+	db, _ := pgtest.OpenMigrated(t)
 	const n = 300
 	var wg sync.WaitGroup
 	seqs := make([]int64, n)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/candour-vault/candour"
 	"github.com/candour-vault/candour/postgres"
+	"github.com/candour-vault/candour/postgres/pgtest"
 	"github.com/candour-vault/candour/storetest"
 )
 
@@ -17,7 +18,7 @@ import (
 // entry.
 func TestBatchRefusesOneSubmissionAlone(t *testing.T) {
 	ctx := storetest.Context()
-	db, _ := open(t)
+	db, _ := pgtest.OpenMigrated(t)
 	if _, err := db.CreateFeedback(ctx, storetest.Record("taken"), storetest.Entry("cw", candour.ActionFeedbackCreate, "taken"), candour.Idempotency{}); err != nil {
 		t.Fatal(err)
 	}

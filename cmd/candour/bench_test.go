@@ -24,7 +24,6 @@ import (
 	"github.com/candour-vault/candour/api"
 	"github.com/candour-vault/candour/audit"
 	"github.com/candour-vault/candour/policy"
-	"github.com/candour-vault/candour/postgres"
 	"github.com/candour-vault/candour/postgres/pgtest"
 	"github.com/candour-vault/candour/vault/keyring"
 )
@@ -39,12 +38,7 @@ import (
 //	go test -run '^$' -bench SubmitPostgres -benchtime 3000x ./cmd/candour
 func BenchmarkSubmitPostgres(b *testing.B) {
 	ctx := context.Background()
-	d := pgtest.NewMigratedDatabase(b)
-	db, err := postgres.Open(ctx, d.AppURL)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
+	db, d := pgtest.OpenMigrated(b)
 	dir := b.TempDir()
 	keys, err := keyring.LoadOrCreate(filepath.Join(dir, "keyring.json"))
 	if err != nil {

@@ -125,6 +125,19 @@ func NewMigratedDatabase(t testing.TB) Database {
 	return db
 }
 
+// OpenMigrated returns a store connected as candour_app to a fresh, migrated
+// database (NewMigratedDatabase), closed when the test ends, and the database.
+func OpenMigrated(t testing.TB) (*postgres.DB, Database) {
+	t.Helper()
+	d := NewMigratedDatabase(t)
+	db, err := postgres.Open(context.Background(), d.AppURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(db.Close)
+	return db, d
+}
+
 func newDatabaseOn(t testing.TB, server string) Database {
 	t.Helper()
 	ctx := context.Background()
