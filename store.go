@@ -98,9 +98,12 @@ type WrappedKey struct {
 	Wrapped []byte
 }
 
+// SubjectKeyPrefix begins every SubjectKeyID, and no RecordKeyID.
+const SubjectKeyPrefix = "s:"
+
 // SubjectKeyID names the data key of one subject's records in one agency.
 func SubjectKeyID(agency string, subjectHash []byte) string {
-	return "s:" + agency + ":" + hex.EncodeToString(subjectHash)
+	return SubjectKeyPrefix + agency + ":" + hex.EncodeToString(subjectHash)
 }
 
 // RecordKeyID names the data key of a record given without a subject

@@ -62,7 +62,7 @@ func (d *keyDirectory) mayBeStored(id string) bool {
 
 // add records that a key is stored under id, if it is a subject's key.
 func (d *keyDirectory) add(id string) {
-	if !strings.HasPrefix(id, subjectKeys) {
+	if !strings.HasPrefix(id, candour.SubjectKeyPrefix) {
 		return // a record's own key: never guessed
 	}
 	fp := maphash.String(d.seed, id)
@@ -81,14 +81,11 @@ func (d *keyDirectory) addLocked(fp uint64) {
 	}
 }
 
-// subjectKeys is the prefix of every subject key's id (candour.SubjectKeyID);
-// records' own keys sort before it.
-const subjectKeys = "s:"
-
 // load reads every subject key's id from the store, a page at a time, then
-// makes the directory ready. Keys added meanwhile are kept.
+// makes the directory ready. Keys added meanwhile are kept. Records' own keys
+// ("r:…") sort before the subjects' and are skipped.
 func (d *keyDirectory) load(ctx context.Context, from KeyLister, page int) error {
-	for after := subjectKeys; ; {
+	for after := candour.SubjectKeyPrefix; ; {
 		keys, err := from.DataKeysAfter(ctx, after, page)
 		if err != nil {
 			return fmt.Errorf("load the key directory: %w", err)
@@ -96,7 +93,7 @@ func (d *keyDirectory) load(ctx context.Context, from KeyLister, page int) error
 		done := len(keys) < page
 		d.mu.Lock()
 		for _, k := range keys {
-			if !strings.HasPrefix(k.ID, subjectKeys) {
+			if !strings.HasPrefix(k.ID, candour.SubjectKeyPrefix) {
 				done = true
 				break
 			}

@@ -67,7 +67,7 @@ func TestKeyDirectory(t *testing.T) {
 			}
 			if tt.add != "" {
 				d.add(tt.add)
-				if n := len(d.known); !strings.HasPrefix(tt.add, subjectKeys) && n != 3 {
+				if n := len(d.known); !strings.HasPrefix(tt.add, candour.SubjectKeyPrefix) && n != 3 {
 					t.Errorf("%d keys known after adding a record's own key, want the 3 subject keys", n)
 				}
 			}
