@@ -25,6 +25,7 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
+	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/metrics"
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
@@ -145,6 +146,10 @@ func (e *Engine) Agencies() []string { return slices.Clone(e.agencies) }
 // Revision returns the digest of the files the engine was loaded from.
 func (e *Engine) Revision() string { return e.revision }
 
+// keepTerm hands a result back as OPA's own value: decisionFrom reads it
+// without a conversion to Go's maps and slices first.
+func keepTerm(t *ast.Term, _ *rego.EvalContext) (any, error) { return t, nil }
+
 // Decide implements candour.Authorizer.
 func (e *Engine) Decide(ctx context.Context, in candour.DecisionInput) (candour.Decision, error) {
 	deny := candour.Decision{ID: e.newID(), Revision: e.revision}
@@ -157,14 +162,18 @@ func (e *Engine) Decide(ctx context.Context, in candour.DecisionInput) (candour.
 	cancel := topdown.NewCancel()
 	defer context.AfterFunc(ctx, cancel.Cancel)()
 	rs, err := e.prepared.Eval(ctx, rego.EvalParsedInput(inputValue(in)),
-		rego.EvalExternalCancel(cancel), rego.EvalMetrics(metrics.NoOp()))
+		rego.EvalExternalCancel(cancel), rego.EvalMetrics(metrics.NoOp()), rego.EvalGenerateJSON(keepTerm))
 	if err != nil {
 		return deny, fmt.Errorf("policy: evaluate: %w", err)
 	}
 	if len(rs) != 1 || len(rs[0].Expressions) != 1 {
 		return deny, fmt.Errorf("policy: %s gave %d results, want 1", query, len(rs))
 	}
-	d, err := decisionFrom(rs[0].Expressions[0].Value)
+	t, ok := rs[0].Expressions[0].Value.(*ast.Term)
+	if !ok {
+		return deny, fmt.Errorf("policy: %s gave a %T", query, rs[0].Expressions[0].Value)
+	}
+	d, err := decisionFrom(t.Value)
 	if err != nil {
 		return deny, fmt.Errorf("policy: %s: %w", query, err)
 	}

@@ -50,21 +50,3 @@ func TestInputValueMatchesJSON(t *testing.T) {
 		})
 	}
 }
-
-func TestDecisionFromRejects(t *testing.T) {
-	tests := map[string]any{
-		"not an object":      7,
-		"no allow":           map[string]any{"reasons": []any{}},
-		"allow not bool":     map[string]any{"allow": "yes"},
-		"unknown key":        map[string]any{"allow": true, "extra": 1},
-		"unknown obligation": map[string]any{"allow": true, "obligations": map[string]any{"x": 1}},
-		"bad reasons":        map[string]any{"allow": true, "reasons": []any{1}},
-		"bad scope":          map[string]any{"allow": true, "scope": map[string]any{"grants": []any{7}}},
-		"bad cell size":      map[string]any{"allow": true, "obligations": map[string]any{"min_cell_size": "ten"}},
-	}
-	for name, v := range tests {
-		if _, err := decisionFrom(v); err == nil {
-			t.Errorf("%s: decisionFrom accepted %v", name, v)
-		}
-	}
-}
