@@ -65,11 +65,12 @@ func obligationsFrom(v ast.Value) (candour.Obligations, error) {
 			o.AuditAgencies, err = stringList(key, val)
 		case "min_cell_size":
 			n, ok := val.(ast.Number)
-			i, isInt := n.Int()
-			if !ok || !isInt {
+			if ok {
+				o.MinCellSize, ok = n.Int()
+			}
+			if !ok {
 				return errors.New("not a decision: min_cell_size is not a whole number")
 			}
-			o.MinCellSize = i
 		default:
 			err = fmt.Errorf("not a decision: unknown obligation %q", key)
 		}
