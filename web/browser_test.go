@@ -137,13 +137,19 @@ func (tb *tab) expectPage(act func()) {
 	tb.t.Helper()
 	eval[bool](tb, `window.candourOldPage = true`)
 	act()
+	var err error
 	for range 800 { // 20 s: the machine may be busy
-		if eval[bool](tb, `window.candourOldPage === undefined && document.readyState === "complete"`) {
+		// An evaluation that meets the navigation itself fails ("Inspected
+		// target navigated or closed"): that is no answer, so ask again.
+		var loaded bool
+		loaded, err = chromedp.Run(tb.ctx, chromedp.Evaluate[bool](
+			`window.candourOldPage === undefined && document.readyState === "complete"`, chromedp.EvalAwaitPromise))
+		if err == nil && loaded {
 			return
 		}
 		time.Sleep(25 * time.Millisecond)
 	}
-	tb.t.Fatalf("no new page loaded (still at %s)", tb.location())
+	tb.t.Fatalf("no new page loaded (still at %s; last error: %v)", tb.location(), err)
 }
 
 func (tb *tab) setValue(sel, v string) {
