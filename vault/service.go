@@ -381,11 +381,11 @@ func (s *Service) keyFor(ctx context.Context, id string, create bool) (plain, wr
 	return keys[0], wrapped, nil, nil
 }
 
-// newKey returns a fresh key to store under id, as keyFor does when nothing
-// is stored there, without looking: for a record's own key, named by the
-// record's id drawn just now, so that a submission without a subject
-// reference makes no look-up (were a key already there, the store would
-// refuse the record with ErrDataKeyTaken and the submission look again).
+// newKey returns a fresh key to store under id without looking whether one
+// is stored there: keyFor's answer when none is, and a submission's first
+// try when none can be (a record's own key, named by the id just drawn) or
+// the key directory has never seen id. Were a key already there, the store
+// would refuse the record with ErrDataKeyTaken and the submission look again.
 func (s *Service) newKey(ctx context.Context, id string) (plain, wrapped []byte, fresh *candour.WrappedKey, err error) {
 	if !s.up() {
 		return nil, nil, nil, errKeysDown

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/candour-vault/candour"
+	"github.com/candour-vault/candour/vault"
 	"github.com/candour-vault/candour/vault/keyring"
 	"github.com/candour-vault/candour/vault/transit"
 )
@@ -61,7 +62,7 @@ var (
 
 // keyRows is what rotation needs of the database.
 type keyRows interface {
-	DataKeysAfter(ctx context.Context, after string, limit int) ([]candour.WrappedKey, error)
+	vault.KeyLister
 	ReplaceDataKey(ctx context.Context, id string, old, new []byte) (bool, error)
 }
 
