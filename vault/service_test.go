@@ -3,8 +3,10 @@ package vault
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -303,6 +305,8 @@ func TestEnvelope(t *testing.T) {
 		{"consent widened in the database", key, sealed, "rec-a", "police-north", widened, false},
 		{"old version", key, append([]byte("candour-envelope/v1\n"), sealed[len(envelopeV2):]...), "rec-a", "police-north", consent, false},
 		{"truncated", key, sealed[:len(sealed)-10], "rec-a", "police-north", consent, false},
+		{"trailing byte", key, append(bytes.Clone(sealed), 0), "rec-a", "police-north", consent, false},
+		{"trailing chunk", key, append(bytes.Clone(sealed), make([]byte, 64*1024+16)...), "rec-a", "police-north", consent, false},
 		{"header bit flipped", key, flip(len(envelopeV2) + 40), "rec-a", "police-north", consent, false},
 		{"payload bit flipped", key, flip(len(sealed) - 5), "rec-a", "police-north", consent, false},
 		{"destroyed", key, nil, "rec-a", "police-north", consent, false},
@@ -326,6 +330,41 @@ func TestEnvelope(t *testing.T) {
 	}
 	if bytes.Contains(sealed, []byte(secretComment)) || bytes.Contains(sealed, []byte(secretRef)) {
 		t.Error("sealed envelope holds plaintext")
+	}
+}
+
+// TestEnvelopeChunks opens content that spans one, two and three of age's
+// 64 KiB chunks, whole, and refuses each with its last chunk cut off.
+func TestEnvelopeChunks(t *testing.T) {
+	key := bytes.Repeat([]byte{7}, 32)
+	consent := candour.Consent{Purposes: []candour.Purpose{candour.PurposeResearch}, Method: "verbal", NoticeVersion: "2026-01",
+		CapturedAt: time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC), CapturedBy: "cw"}
+	for _, n := range []int{10, 64*1024 - 60, 64 * 1024, 100_000, 140_000} {
+		t.Run(strconv.Itoa(n), func(t *testing.T) {
+			c := content{ID: "rec-a", Agency: "police-north", Comment: strings.Repeat("x", n)}
+			sealed, err := seal(key, c, consent)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, err := open(key, sealed, c.ID, c.Agency, consent); err != nil || got != c {
+				t.Fatalf("open: %d bytes, %v; want the %d sealed", len(got.Comment), err, n)
+			}
+			plain, err := json.Marshal(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			const chunk = 64 * 1024
+			last := (len(plain)-1)%chunk + 1 + 16 // the final chunk, sealed
+			cuts := map[string][]byte{"a byte short": sealed[:len(sealed)-1]}
+			if len(plain) > chunk {
+				cuts["without its final chunk"] = sealed[:len(sealed)-last]
+			}
+			for name, cut := range cuts {
+				if _, err := open(key, cut, c.ID, c.Agency, consent); !errors.Is(err, errEnvelope) {
+					t.Errorf("open %s: %v, want errEnvelope", name, err)
+				}
+			}
+		})
 	}
 }
 
