@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Measures submissions at one connection, every record a new person's, on
-# Candour built at two revisions side by side, with candour-anchor (the bare
-# INSERT server) beside them: each round starts from fresh databases, and
-# the order of the two alternates from round to round, so that the machine's
-# drift touches both alike. docs/benchmarks.md keeps the figures.
+# Measures submissions, every record a new person's, on Candour built at two
+# revisions side by side, with candour-anchor (the bare INSERT server) beside
+# them: each round starts from fresh databases, and the order of the two
+# alternates from round to round, so that the machine's drift touches both
+# alike. docs/benchmarks.md keeps the figures.
 #
-#   scripts/load-ab.sh BEFORE AFTER [rounds] [seconds] [postgres://127.0.0.1:5432/postgres]
+#   [CONNECTIONS=1] [READ=0] scripts/load-ab.sh BEFORE AFTER [rounds] [seconds] [postgres://127.0.0.1:5432/postgres]
 #
-# BEFORE and AFTER are git revisions of this repository. Needs a PostgreSQL it
-# may create databases in (trust auth on loopback). Everything it starts is
+# BEFORE and AFTER are git revisions of this repository. CONNECTIONS sets how
+# many requests are in flight at once; READ=N measures reading back N records
+# just submitted instead (the anchor then selects). Needs a PostgreSQL it may
+# create databases in (trust auth on loopback). Everything it starts is
 # stopped on exit.
 set -euo pipefail
 if [ $# -lt 2 ]; then
@@ -16,6 +18,7 @@ if [ $# -lt 2 ]; then
 	exit 2
 fi
 before=$1 after=$2 rounds=${3:-4} secs=${4:-8}
+conns=${CONNECTIONS:-1} reads=${READ:-0}
 admin=${5:-postgres://postgres@127.0.0.1:5432/postgres}
 name=load-ab
 # shellcheck source=scripts/load-lib.sh
@@ -51,7 +54,7 @@ for r in $(seq "$rounds"); do
 		anchor) u=http://127.0.0.1:18449/v1/feedback t="" ;;
 		esac
 		printf 'round %d %-7s ' "$r" "$side"
-		"$work/candour-load" --url "$u" --token "$t" --connections 1 --duration "${secs}s" --warmup 2s | tr '\n' ' '
+		"$work/candour-load" --url "$u" --token "$t" --connections "$conns" --read "$reads" --duration "${secs}s" --warmup 2s | tr '\n' ' '
 		echo
 	done
 	kill "${pids[@]}" 2>/dev/null || true
