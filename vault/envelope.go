@@ -159,20 +159,13 @@ func open(dataKey, sealed []byte, id, agency string, consent candour.Consent) (c
 	if err != nil {
 		return content{}, err
 	}
-	// DecryptReaderAt authenticates the final chunk and the plaintext's size
-	// before it returns, and ReadAt every chunk it reads; a record's content
-	// is one chunk. It keeps one 64 KiB buffer a read where age.Decrypt's
-	// reader keeps two, and a read's garbage is mostly these (docs/benchmarks.md).
-	r, size, err := age.DecryptReaderAt(bytes.NewReader(env.Age), int64(len(env.Age)),
-		identity{key: dataKey, ad: binding(id, agency, consent)})
+	r, err := age.Decrypt(bytes.NewReader(env.Age), identity{key: dataKey, ad: binding(id, agency, consent)})
 	if err != nil {
 		return content{}, fmt.Errorf("%w: %v", errEnvelope, err)
 	}
-	plain := make([]byte, size)
-	if n, err := r.ReadAt(plain, 0); err != nil && !errors.Is(err, io.EOF) {
+	plain, err := io.ReadAll(r)
+	if err != nil {
 		return content{}, fmt.Errorf("%w: %v", errEnvelope, err)
-	} else if n != len(plain) {
-		return content{}, fmt.Errorf("%w: %d of %d bytes", errEnvelope, n, len(plain))
 	}
 	var c content
 	dec := json.NewDecoder(bytes.NewReader(plain))
