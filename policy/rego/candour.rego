@@ -356,17 +356,11 @@ scope := {"grants": scope_grants} if { # a set: it reaches Go as a sorted array
 
 default scope := {"grants": []}
 
+# The first that applies: what granted the request, else why not, else that
+# nothing granted it.
 reasons := grants if allow
-
-reasons := why_not if {
-	not allow
-	count(why_not) > 0
-}
-
-reasons := {"no rule allows this request"} if {
-	not allow
-	count(why_not) == 0
-}
+else := why_not if count(why_not) > 0
+else := {"no rule allows this request"}
 
 decision := {
 	"allow": allow,
