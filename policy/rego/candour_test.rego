@@ -72,6 +72,7 @@ test_only_caseworkers_record if {
 test_caseworker_reads_own_record if {
 	d := read(p("caseworker", "police-north"), "case_management", record("police-north", given))
 	d.allow
+	d.reasons == {"caseworker reads their own agency's record for case management"}
 	d.obligations.redaction == "none"
 	not d.obligations.audit_flag
 }
