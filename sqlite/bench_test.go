@@ -3,12 +3,11 @@ package sqlite_test
 import (
 	"fmt"
 	"math/rand/v2"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/candour-vault/candour"
-	"github.com/candour-vault/candour/sqlite"
+	"github.com/candour-vault/candour/sqlite/sqlitetest"
 	"github.com/candour-vault/candour/storetest"
 )
 
@@ -20,11 +19,7 @@ import (
 //	go test -run '^$' -bench SummaryTenThousand -count 5 ./sqlite
 func BenchmarkSummaryTenThousand(b *testing.B) {
 	ctx := storetest.Context()
-	db, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "candour.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
+	db := sqlitetest.Open(b)
 	r := rand.New(rand.NewPCG(10, 0))
 	services := []string{"victim-support/initial-contact", "victim-support/ongoing-support", "police/report-a-crime", "social-care/assessment"}
 	answers := []string{"", "yes", "no", "partly"}

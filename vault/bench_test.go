@@ -11,7 +11,7 @@ import (
 
 	"github.com/candour-vault/candour"
 	"github.com/candour-vault/candour/policy"
-	"github.com/candour-vault/candour/sqlite"
+	"github.com/candour-vault/candour/sqlite/sqlitetest"
 	"github.com/candour-vault/candour/vault/keyring"
 	"github.com/candour-vault/candour/vault/transit"
 	"github.com/candour-vault/candour/vault/transit/vaulttest"
@@ -75,11 +75,7 @@ func BenchmarkSealOpen(b *testing.B) {
 func benchService(b *testing.B, kek KEK, caching *CacheLimits) (*Service, candour.Caller) {
 	b.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "candour.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
+	db := sqlitetest.Open(b)
 	pol, err := policy.Load(ctx, policy.Embedded())
 	if err != nil {
 		b.Fatal(err)

@@ -3,12 +3,11 @@ package vault
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/candour-vault/candour"
-	"github.com/candour-vault/candour/sqlite"
+	"github.com/candour-vault/candour/sqlite/sqlitetest"
 )
 
 type failingLister struct{}
@@ -23,11 +22,7 @@ func (failingLister) DataKeysAfter(context.Context, string, int) ([]candour.Wrap
 // it is full; what is added after the load it knows too.
 func TestKeyDirectory(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "candour.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := sqlitetest.Open(t)
 	stored := []string{"r:0193f0c2", "r:0193f0c3", "s:police-north:0a", "s:victim-support-north:01", "s:victim-support-north:02"}
 	for _, id := range stored {
 		if _, err := db.AddDataKey(ctx, id, []byte("wrapped")); err != nil {

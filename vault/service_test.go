@@ -15,6 +15,7 @@ import (
 	"github.com/candour-vault/candour"
 	"github.com/candour-vault/candour/policy"
 	"github.com/candour-vault/candour/sqlite"
+	"github.com/candour-vault/candour/sqlite/sqlitetest"
 	"github.com/candour-vault/candour/vault/keyring"
 )
 
@@ -33,11 +34,7 @@ func newFixture(t *testing.T, wrap func(*Config)) fixture {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	db, err := sqlite.Open(ctx, filepath.Join(dir, "candour.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := sqlitetest.Open(t)
 	keys, err := keyring.LoadOrCreate(filepath.Join(dir, "keyring.json"))
 	if err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package transit_test
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -11,6 +10,7 @@ import (
 	"github.com/candour-vault/candour"
 	"github.com/candour-vault/candour/audit"
 	"github.com/candour-vault/candour/sqlite"
+	"github.com/candour-vault/candour/sqlite/sqlitetest"
 	"github.com/candour-vault/candour/vault/transit"
 	"github.com/candour-vault/candour/vault/transit/vaulttest"
 )
@@ -26,11 +26,7 @@ func signedLog(t *testing.T, p *transit.Provider, origin string) (*audit.Log, *s
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "candour.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := sqlitetest.Open(t)
 	log, err := audit.NewSignedLog(db, signer, vkey)
 	if err != nil {
 		t.Fatal(err)
