@@ -73,8 +73,7 @@ test_caseworker_reads_own_record if {
 	d := read(p("caseworker", "police-north"), "case_management", record("police-north", given))
 	d.allow
 	d.reasons == {"caseworker reads their own agency's record for case management"}
-	d.obligations.redaction == "none"
-	not d.obligations.audit_flag
+	d.obligations == {"redaction": "none", "fields": ["comments", "equality", "ratings"]}
 }
 
 test_caseworker_reads_own_record_after_expiry if {
@@ -98,7 +97,7 @@ test_caseworker_needs_case_management if {
 test_admin_read_is_flagged if {
 	d := read(p("admin", "police-north"), "case_management", record("police-north", given))
 	d.allow
-	d.obligations.audit_flag == "admin_content_access"
+	d.obligations == {"redaction": "none", "fields": ["comments", "equality", "ratings"], "audit_flag": "admin_content_access"}
 }
 
 test_admin_cannot_read_other_agency_or_withdrawn if {
@@ -307,6 +306,16 @@ test_largest_min_cell_size_wins if {
 	agreements := [object.union(data.agreements[0], {"min_cell_size": 25})]
 	d := ask("insight.summary", p("analyst", "police-north"), "service_improvement") with data.agreements as agreements
 	d.obligations.min_cell_size == 25
+}
+
+test_agreement_for_other_partners_gives_them_nothing if {
+	others := object.union(data.agreements[0], {"partners": ["housing-north"], "min_cell_size": 25})
+	d := ask("insight.summary", p("analyst", "police-north"), "service_improvement") with data.agreements as [others]
+	[g.agency | some g in d.scope.grants] == ["police-north"]
+	d.obligations.min_cell_size == 10
+	d2 := ask("insight.summary", p("analyst", "housing-north"), "service_improvement") with data.agreements as [others]
+	grant_for(d2, "victim-support-north").shared_with == "housing-north"
+	d2.obligations.min_cell_size == 25
 }
 
 test_analyst_needs_analyst_purpose_and_known_agency if {
