@@ -6,36 +6,13 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
-
-	"github.com/candour-vault/candour"
-	"github.com/candour-vault/candour/policy"
 )
 
 // BenchmarkDecide measures one decision with the prepared query for each of
-// sampleInputs, and the insight query again with 30 more agreements in force
-// that do not name the analyst's agency (withOtherAgreements).
+// sampleCases.
 func BenchmarkDecide(b *testing.B) {
 	ctx := context.Background()
-	e, err := policy.Load(ctx, policy.Embedded())
-	if err != nil {
-		b.Fatal(err)
-	}
-	many, err := policy.Compile(ctx, withOtherAgreements(b, 30))
-	if err != nil {
-		b.Fatal(err)
-	}
-	inputs := sampleInputs()
-	cases := []struct {
-		name   string
-		engine *policy.Engine
-		in     candour.DecisionInput
-	}{
-		{"caseworker-create", e, inputs["caseworker-create"]},
-		{"caseworker-read", e, inputs["caseworker-read"]},
-		{"analyst-insight", e, inputs["analyst-insight"]},
-		{"analyst-insight-31-agreements", many, inputs["analyst-insight"]},
-	}
-	for _, c := range cases {
+	for _, c := range sampleCases(b) {
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
