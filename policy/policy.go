@@ -98,6 +98,7 @@ func ReadFiles(fsys fs.FS) (Files, error) {
 // Engine is one prepared policy. It is safe for concurrent use.
 type Engine struct {
 	prepared rego.PreparedEvalQuery
+	data     dataCache
 	revision string
 	newID    func() string
 	agencies []string
@@ -131,8 +132,12 @@ func Compile(ctx context.Context, f Files) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("policy: compile: %w", err)
 	}
+	data, err := ast.InterfaceToValue(f.Data)
+	if err != nil {
+		return nil, fmt.Errorf("policy: data: %w", err)
+	}
 	agencies, _ := f.Data["agencies"].(map[string]any)
-	return &Engine{prepared: pq, revision: f.Revision, newID: uuid.NewString, agencies: slices.Sorted(maps.Keys(agencies)),
+	return &Engine{prepared: pq, data: dataCache{data}, revision: f.Revision, newID: uuid.NewString, agencies: slices.Sorted(maps.Keys(agencies)),
 		cat: catalogue(f.Data)}, nil
 }
 
@@ -145,6 +150,30 @@ func (e *Engine) Agencies() []string { return slices.Clone(e.agencies) }
 
 // Revision returns the digest of the files the engine was loaded from.
 func (e *Engine) Revision() string { return e.revision }
+
+// dataCache hands every evaluation the policy data, converted to OPA's
+// values once by Compile, where OPA would otherwise read each document it
+// needs from the store and cache it again for each decision. It is never
+// written: the data of an Engine does not change (a Dynamic engine swaps in
+// a new Engine), so one dataCache is safe for any number of evaluations at
+// once. A path the data does not hold is a miss, and OPA reads the store as
+// before.
+type dataCache struct{ data ast.Value }
+
+// Get returns the value at ref, a reference into data, or nil.
+func (c dataCache) Get(ref ast.Ref) ast.Value {
+	if len(ref) < 2 || !ref[0].Equal(ast.DefaultRootDocument) {
+		return nil
+	}
+	v, err := c.data.Find(ref[1:])
+	if err != nil {
+		return nil
+	}
+	return v
+}
+
+// Put keeps nothing: what Get does not hold is not in the data.
+func (dataCache) Put(ast.Ref, ast.Value) {}
 
 // keepTerm hands a result back as OPA's own value: decisionFrom reads it
 // without a conversion to Go's maps and slices first.
@@ -162,7 +191,8 @@ func (e *Engine) Decide(ctx context.Context, in candour.DecisionInput) (candour.
 	cancel := topdown.NewCancel()
 	defer context.AfterFunc(ctx, cancel.Cancel)()
 	rs, err := e.prepared.Eval(ctx, rego.EvalParsedInput(inputValue(in)),
-		rego.EvalExternalCancel(cancel), rego.EvalMetrics(metrics.NoOp()), rego.EvalGenerateJSON(keepTerm))
+		rego.EvalExternalCancel(cancel), rego.EvalMetrics(metrics.NoOp()), rego.EvalGenerateJSON(keepTerm),
+		rego.EvalBaseCache(e.data))
 	if err != nil {
 		return deny, fmt.Errorf("policy: evaluate: %w", err)
 	}
