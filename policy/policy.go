@@ -28,6 +28,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/metrics"
 	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 	"github.com/open-policy-agent/opa/v1/topdown"
 
@@ -132,9 +133,14 @@ func Compile(ctx context.Context, f Files) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("policy: compile: %w", err)
 	}
-	data, err := ast.InterfaceToValue(f.Data)
+	// The store holds the data as OPA's values already; the cache shares them.
+	root, err := storage.ReadOne(ctx, store, storage.RootPath)
 	if err != nil {
 		return nil, fmt.Errorf("policy: data: %w", err)
+	}
+	data, ok := root.(ast.Value)
+	if !ok {
+		return nil, fmt.Errorf("policy: data: the store gave a %T", root)
 	}
 	agencies, _ := f.Data["agencies"].(map[string]any)
 	return &Engine{prepared: pq, data: dataCache{data}, revision: f.Revision, newID: uuid.NewString, agencies: slices.Sorted(maps.Keys(agencies)),
@@ -151,8 +157,8 @@ func (e *Engine) Agencies() []string { return slices.Clone(e.agencies) }
 // Revision returns the digest of the files the engine was loaded from.
 func (e *Engine) Revision() string { return e.revision }
 
-// dataCache hands every evaluation the policy data, converted to OPA's
-// values once by Compile, where OPA would otherwise read each document it
+// dataCache hands every evaluation the policy data as the store holds it,
+// read once by Compile, where OPA would otherwise read each document it
 // needs from the store and cache it again for each decision. It is never
 // written: the data of an Engine does not change (a Dynamic engine swaps in
 // a new Engine), so one dataCache is safe for any number of evaluations at
