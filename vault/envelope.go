@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
@@ -159,11 +158,7 @@ func open(dataKey, sealed []byte, id, agency string, consent candour.Consent) (c
 	if err != nil {
 		return content{}, err
 	}
-	r, err := age.Decrypt(bytes.NewReader(env.Age), identity{key: dataKey, ad: binding(id, agency, consent)})
-	if err != nil {
-		return content{}, fmt.Errorf("%w: %v", errEnvelope, err)
-	}
-	plain, err := io.ReadAll(r)
+	plain, err := decryptAge(env.Age, identity{key: dataKey, ad: binding(id, agency, consent)})
 	if err != nil {
 		return content{}, fmt.Errorf("%w: %v", errEnvelope, err)
 	}
