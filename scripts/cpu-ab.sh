@@ -27,12 +27,7 @@ admin=${5:-postgres://postgres@127.0.0.1:5432/postgres}
 name=cpu-ab
 # shellcheck source=scripts/load-lib.sh
 source "$(dirname "$0")/load-lib.sh"
-for side in before after; do
-	rev=${!side}
-	git -C "$root" worktree add -q --detach "$work/src-$side" "$rev"
-	(cd "$work/src-$side" && go build -o "$work/candour-$side" ./cmd/candour)
-	git -C "$root" worktree remove --force "$work/src-$side"
-done
+build_revisions "$before" "$after"
 route='POST /v1/feedback'
 [ "$reads" -gt 0 ] && route='GET /v1/feedback/{id}'
 

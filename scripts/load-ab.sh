@@ -23,11 +23,8 @@ admin=${5:-postgres://postgres@127.0.0.1:5432/postgres}
 name=load-ab
 # shellcheck source=scripts/load-lib.sh
 source "$(dirname "$0")/load-lib.sh"
+build_revisions "$before" "$after"
 for side in before after; do
-	rev=${!side}
-	git -C "$root" worktree add -q --detach "$work/src-$side" "$rev"
-	(cd "$work/src-$side" && go build -o "$work/candour-$side" ./cmd/candour)
-	git -C "$root" worktree remove --force "$work/src-$side"
 	psql "$admin" -qc "CREATE DATABASE ${db}_$side" >/dev/null
 done
 trap 'cleanup; for s in before after; do psql "$admin" -qc "DROP DATABASE IF EXISTS ${db}_$s" >/dev/null 2>&1 || true; done' EXIT

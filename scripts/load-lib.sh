@@ -1,5 +1,5 @@
 # Shared by the load scripts (scripts/load-compare.sh, scripts/citizen-load.sh,
-# scripts/load-ab.sh):
+# scripts/load-ab.sh, scripts/cpu-ab.sh):
 # sourced after `set -euo pipefail`, with admin (a PostgreSQL URL it may create
 # a database in) and name (the script's name, for messages) set. It builds the
 # binaries into a temporary directory ($work), creates a fresh database ($db, at
@@ -28,4 +28,15 @@ wait_for() { # wait_for URL: until it answers, at most 30 s
 	done
 	echo "$name: $1 did not come up" >&2
 	return 1
+}
+
+build_revisions() { # build_revisions BEFORE AFTER: candour at two git revisions, as $work/candour-before and -after
+	local side rev
+	for side in before after; do
+		rev=$1
+		shift
+		git -C "$root" worktree add -q --detach "$work/src-$side" "$rev"
+		(cd "$work/src-$side" && go build -o "$work/candour-$side" ./cmd/candour)
+		git -C "$root" worktree remove --force "$work/src-$side"
+	done
 }
