@@ -32,12 +32,13 @@ route='POST /v1/feedback'
 [ "$reads" -gt 0 ] && route='GET /v1/feedback/{id}'
 
 ticks() { # ticks PID...: user and system CPU of the processes, in clock ticks
-	local t=0 p f
+	local t=0 p stat
+	local -a f
 	for p in "$@"; do
-		# Fields 14 and 15 of /proc/PID/stat, counted after the name's ")".
-		f=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null) || continue
-		set -- $f
-		t=$((t + ${12} + ${13}))
+		stat=$(cat "/proc/$p/stat" 2>/dev/null) || continue
+		# Fields 14 and 15 (utime, stime), counted after the name's ")".
+		read -r -a f <<<"${stat##*) }"
+		t=$((t + f[11] + f[12]))
 	done
 	echo "$t"
 }
@@ -65,6 +66,11 @@ for r in $(seq "$rounds"); do
 			[ "$(served 18460)" -gt 0 ] && break
 			sleep 0.1
 		done
+		if [ "$(served 18460)" -eq 0 ]; then
+			echo "$name: the $side build answered no $route in 30 s; the end of its log:" >&2
+			tail -n 5 "$work/$side.log" >&2
+			exit 1
+		fi
 		sleep 2
 		n0=$(served 18460) s0=$(ticks "$server") p0=$(ticks $(pgrep -x postgres)) l0=$(ticks "$load")
 		sleep "$secs"
@@ -73,6 +79,10 @@ for r in $(seq "$rounds"); do
 		kill -INT "$server"
 		wait "$server" 2>/dev/null || true
 		pids=()
+		if [ $((n1 - n0)) -le 0 ]; then
+			echo "$name: the $side build answered no $route in the ${secs} s window" >&2
+			exit 1
+		fi
 		awk -v r="$r" -v side="$side" -v n=$((n1 - n0)) -v s=$((s1 - s0)) -v p=$((p1 - p0)) -v l=$((l1 - l0)) -v hz="$hz" 'BEGIN {
 			us = 1e6 / hz / n
 			printf "round %d %-6s %6d requests in the window  server %4.0f µs  postgresql %4.0f µs  load %3.0f µs a request\n", r, side, n, s * us, p * us, l * us
