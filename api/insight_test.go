@@ -104,14 +104,6 @@ func TestInsightSummary(t *testing.T) {
 	}
 }
 
-// submit posts one feedback body, which must be accepted.
-func (e env) submit(t *testing.T, token, body string) {
-	t.Helper()
-	if resp, out := e.do(t, "POST", "/v1/feedback", token, jsonCT, body); resp.StatusCode != 201 {
-		t.Fatalf("submit: %d %s", resp.StatusCode, out)
-	}
-}
-
 // statusCase is one request and the status it must get; an error status must
 // come as problem+json.
 type statusCase struct {

@@ -270,10 +270,14 @@ func actingRole(r *http.Request, p candour.Principal) (candour.Principal, error)
 	return p, nil
 }
 
-// fail answers err, logging internal causes server-side only.
+// fail answers err, logging internal causes server-side only; a request
+// whose client went away is only recorded and noted (reqlog.Abandoned).
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	switch candour.ErrorCode(err) {
 	case candour.EINTERNAL, candour.EUNAVAILABLE:
+		if reqlog.Abandoned(w, r, err, s.log) {
+			return
+		}
 		s.log.Error("request failed", "request_id", requestID(r.Context()), "route", r.Pattern, "err", err)
 	}
 	writeProblem(w, r, err)

@@ -2,8 +2,10 @@ package api_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -143,15 +145,22 @@ func checkProblem(t *testing.T, resp *http.Response, body []byte, status int) {
 	}
 }
 
+// submit posts one feedback body, which must be accepted, and returns the
+// answer and its receipt.
+func (e env) submit(t *testing.T, token, body string) (*http.Response, candour.Receipt) {
+	t.Helper()
+	resp, out := e.do(t, "POST", "/v1/feedback", token, jsonCT, body)
+	var rc candour.Receipt
+	if resp.StatusCode != 201 || json.Unmarshal(out, &rc) != nil {
+		t.Fatalf("submit: %d %s", resp.StatusCode, out)
+	}
+	return resp, rc
+}
+
 func TestReadFeedback(t *testing.T) {
 	e := newEnv(t)
 	cw := e.token(t, candour.RoleCaseworker, "victim-support-north")
-	resp, body := e.do(t, "POST", "/v1/feedback", cw, jsonCT, validBody)
-	if resp.StatusCode != 201 {
-		t.Fatalf("create: %d %s", resp.StatusCode, body)
-	}
-	var rc candour.Receipt
-	json.Unmarshal(body, &rc)
+	resp, rc := e.submit(t, cw, validBody)
 	if loc := resp.Header.Get("Location"); loc != "/v1/feedback/"+rc.ID {
 		t.Errorf("Location %q", loc)
 	}
@@ -408,5 +417,40 @@ func TestHSTSOverTLS(t *testing.T) {
 	resp.Body.Close()
 	if h := resp.Header.Get("Strict-Transport-Security"); !strings.HasPrefix(h, "max-age=") {
 		t.Errorf("Strict-Transport-Security %q over TLS", h)
+	}
+}
+
+// TestReadAbandoned checks that a read whose client went away before it was
+// answered is recorded as 499 and noted, not logged as a failure of the
+// store or the audit log, and that the record stays readable.
+func TestReadAbandoned(t *testing.T) {
+	e := newEnv(t)
+	cw := e.token(t, candour.RoleCaseworker, "victim-support-north")
+	_, rc := e.submit(t, cw, validBody)
+
+	var logs bytes.Buffer
+	h := api.New(api.Config{Feedback: e.srv.Feedback, Auth: api.NewVerifier(e.issuer, api.DevIssuer, api.DevAudience, nil),
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // the client has gone by the time the store is asked
+	req := httptest.NewRequestWithContext(ctx, "GET", "/v1/feedback/"+rc.ID, nil)
+	req.Header.Set("Authorization", "Bearer "+cw)
+	req.Header.Set("Candour-Purpose", "case_management")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+
+	if rec.Code != 499 || rec.Body.Len() != 0 {
+		t.Errorf("abandoned read answered %d %q; want 499 and no body", rec.Code, rec.Body)
+	}
+	for _, bad := range []string{"level=ERROR", "unavailable", rc.ID, secret} {
+		if strings.Contains(logs.String(), bad) {
+			t.Errorf("log holds %q:\n%s", bad, logs.String())
+		}
+	}
+	if !strings.Contains(logs.String(), "request abandoned") || !strings.Contains(logs.String(), "status=499") {
+		t.Errorf("log:\n%s\nwant the abandoned request noted with status 499", logs.String())
+	}
+	if resp, body := e.do(t, "GET", "/v1/feedback/"+rc.ID, cw, map[string]string{"Candour-Purpose": "case_management"}, ""); resp.StatusCode != 200 {
+		t.Errorf("read after the abandoned one: %d %s", resp.StatusCode, body)
 	}
 }

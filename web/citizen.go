@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/candour-vault/candour"
+	"github.com/candour-vault/candour/internal/reqlog"
 )
 
 // The public pages: the person gives feedback through a one-time link, and
@@ -150,8 +151,12 @@ func (s *Server) publicMessage(w http.ResponseWriter, r *http.Request, status in
 	s.renderPublic(w, r, status, "public-message", publicView{W: wd, Title: wd.T(title), Path: r.URL.Path, Data: body})
 }
 
-// publicFailure answers an error of the feedback service on a public page.
+// publicFailure answers an error of the feedback service on a public page
+// (a request whose client went away: reqlog.Abandoned).
 func (s *Server) publicFailure(w http.ResponseWriter, r *http.Request, wd words, err error) {
+	if reqlog.Abandoned(w, r, err, s.log) {
+		return
+	}
 	s.log.Error("public page failed", "request_id", requestID(r.Context()), "code", candour.ErrorCode(err))
 	s.publicMessage(w, r, http.StatusServiceUnavailable, wd, "error.title", "error.body")
 }

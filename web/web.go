@@ -348,7 +348,8 @@ func (in signedIn) callerFor(r *http.Request, purpose candour.Purpose) candour.C
 
 // fail shows the page for err: 404 for a record refused or missing, 403
 // for a refusal, 503 when a dependency is down, 500 otherwise (logged with
-// the request id, never shown).
+// the request id, never shown); a request whose client went away is only
+// recorded and noted (reqlog.Abandoned).
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status := http.StatusInternalServerError
 	switch candour.ErrorCode(err) {
@@ -360,6 +361,9 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		status = http.StatusServiceUnavailable
 	}
 	if status >= 500 {
+		if reqlog.Abandoned(w, r, err, s.log) {
+			return
+		}
 		s.log.Error("page failed", "request_id", requestID(r.Context()), "route", r.Pattern, "err", err)
 	}
 	s.problem(w, r, status)

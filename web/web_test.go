@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"slices"
@@ -381,5 +382,37 @@ func TestProblemPages(t *testing.T) {
 	}
 	if !strings.Contains(e.logs.String(), "request_id") {
 		t.Error("the failure was not logged with its request id")
+	}
+}
+
+// TestRecordPageAbandoned checks that a page whose client went away before
+// it was answered is recorded as 499 and noted, not logged as a failure of
+// the store, and that the record's page still opens after.
+func TestRecordPageAbandoned(t *testing.T) {
+	var pages http.Handler
+	e := newEnvWith(t, nil, func(h http.Handler) http.Handler { pages = h; return h })
+	b := e.browser(t)
+	b.signIn(0)
+	id := b.record(consentAnswers(), detailAnswers())
+	before := len(e.logs.String())
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // the caseworker closed the tab before the record was read
+	req := httptest.NewRequestWithContext(ctx, "GET", e.url+"/records/"+id, nil)
+	for _, c := range b.client.Jar.Cookies(req.URL) {
+		req.AddCookie(c)
+	}
+	rec := httptest.NewRecorder()
+	pages.ServeHTTP(rec, req)
+
+	logs := e.logs.String()[before:]
+	if rec.Code != 499 || rec.Body.Len() != 0 {
+		t.Errorf("abandoned page answered %d %q; want 499 and no body", rec.Code, rec.Body)
+	}
+	if strings.Contains(logs, "level=ERROR") || strings.Contains(logs, id) || !strings.Contains(logs, "request abandoned") {
+		t.Errorf("log:\n%s\nwant the abandoned page noted, no error and no record id", logs)
+	}
+	if resp, page := b.get("/records/" + id); resp.StatusCode != 200 || !strings.Contains(page, id) {
+		t.Errorf("record page after the abandoned one: %d", resp.StatusCode)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"log/slog"
 	"net/http"
 	"time"
@@ -60,6 +61,30 @@ func Wrap(log *slog.Logger, o Options, next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(rec, r)
 	})
+}
+
+// StatusClientClosed is the status a request is recorded with when its
+// client went away before it was answered (the code nginx logs as 499). No
+// answer reaches anyone; the request log and the metrics keep it apart from
+// the server's own failures.
+const StatusClientClosed = 499
+
+// Abandoned reports whether err, about to be reported as a failure, is only
+// the request being cancelled because its client went away before it was
+// answered: r's context has ended and err is context.Canceled. If so it
+// records StatusClientClosed and logs one notice line naming the request id
+// and route, not the error: a query cancelled with its request is no failure
+// of the database or the audit log the error would name. Any other error,
+// even of a request whose client has gone, is left to the caller to report.
+// It changes nothing that was or was not stored, and sends no one anything.
+func Abandoned(w http.ResponseWriter, r *http.Request, err error, log *slog.Logger) bool {
+	if r.Context().Err() == nil || !errors.Is(err, context.Canceled) {
+		return false
+	}
+	log.Info("request abandoned: the client went away before it was answered",
+		"request_id", ID(r.Context()), "route", r.Pattern)
+	w.WriteHeader(StatusClientClosed)
+	return true
 }
 
 // recorder remembers the status a handler wrote.
