@@ -36,15 +36,11 @@ const (
 // quarters of all the bytes a server reading records allocated
 // (docs/benchmarks.md, "Opening a record without age's 64 KiB buffers").
 func decryptAge(f []byte, id age.Identity) ([]byte, error) {
-	end := ageHeaderEnd(f)
-	if end < 0 {
+	header, payload, ok := singleChunk(f)
+	if !ok {
 		return decryptAgeStream(f, id)
 	}
-	payload := f[end:]
-	if n := len(payload) - payloadNonceSize; n < chacha20poly1305.Overhead || n >= sealedChunk {
-		return decryptAgeStream(f, id)
-	}
-	fileKey, err := age.DecryptHeader(f[:end], id)
+	fileKey, err := age.DecryptHeader(header, id)
 	if err != nil {
 		return nil, err
 	}
@@ -64,6 +60,20 @@ func decryptAge(f []byte, id age.Identity) ([]byte, error) {
 		return nil, errors.New("failed to decrypt and authenticate payload chunk")
 	}
 	return plain, nil
+}
+
+// singleChunk splits f into its header and its payload when the payload is
+// one chunk short of a full one, the files decryptAge opens itself; ok is
+// false for any other file.
+func singleChunk(f []byte) (header, payload []byte, ok bool) {
+	end := ageHeaderEnd(f)
+	if end < 0 {
+		return nil, nil, false
+	}
+	if n := len(f) - end - payloadNonceSize; n < chacha20poly1305.Overhead || n >= sealedChunk {
+		return nil, nil, false
+	}
+	return f[:end], f[end:], true
 }
 
 // ageHeaderEnd returns the length of f's header: up to and including the

@@ -66,14 +66,17 @@ func TestDecryptAgeAgreesWithAge(t *testing.T) {
 		// every is the stride of the bytes flipped and the lengths
 		// truncated to: 1 checks each one.
 		every int
+		// own: decryptAge opens the file itself rather than through age
+		// (a payload of one chunk short of a full one).
+		own bool
 	}{
-		{"empty", 0, 1},
-		{"one byte", 1, 1},
-		{"a record's content", 300, 1},
-		{"one byte short of a chunk", payloadChunk - 1, 509},
-		{"exactly one chunk", payloadChunk, 509},
-		{"one byte over a chunk", payloadChunk + 1, 509},
-		{"three chunks", 2*payloadChunk + 100, 2039},
+		{"empty", 0, 1, true},
+		{"one byte", 1, 1, true},
+		{"a record's content", 300, 1, true},
+		{"one byte short of a chunk", payloadChunk - 1, 509, true},
+		{"exactly one chunk", payloadChunk, 509, false},
+		{"one byte over a chunk", payloadChunk + 1, 509, false},
+		{"three chunks", 2*payloadChunk + 100, 2039, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -82,6 +85,9 @@ func TestDecryptAgeAgreesWithAge(t *testing.T) {
 				plain[i] = byte(i * 7)
 			}
 			f := ageFile(t, key, ad, plain)
+			if _, _, own := singleChunk(f); own != tt.own {
+				t.Fatalf("decryptAge opens it itself: %v, want %v", own, tt.own)
+			}
 			if !agree(t, "the file", f, right) {
 				t.Fatal("the file does not open with its own identity")
 			}
