@@ -53,6 +53,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	sweeps := fs.Duration("retention-interval", time.Hour, "how often the retention sweeper runs; 0 turns it off")
 	citizen := addCitizenFlags(fs, false)
 	cpuProfile := fs.String("cpu-profile", "", "write a CPU profile of the server to this file until it stops (for docs/benchmarks.md)")
+	allocProfile := fs.String("alloc-profile", "", "write a profile of the server's allocations to this file when it stops (for docs/benchmarks.md)")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
@@ -150,13 +151,20 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if *sweeps > 0 {
 		go c.sweeper().Every(ctx, *sweeps)
 	}
-	if *cpuProfile != "" {
-		stop, err := startCPUProfile(*cpuProfile)
+	for _, p := range []profiler{{*cpuProfile, startCPUProfile}, {*allocProfile, startAllocProfile}} {
+		if p.path == "" {
+			continue
+		}
+		stop, err := p.start(p.path)
 		if err != nil {
 			ln.Close()
 			return err
 		}
-		defer stop()
+		defer func() {
+			if err := stop(); err != nil {
+				logger.Error("a profile could not be written", "err", err)
+			}
+		}()
 	}
 	return serve(ctx, ln, handler, logger)
 }

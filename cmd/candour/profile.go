@@ -1,10 +1,18 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"runtime/pprof"
 )
+
+// profiler is a profile `candour dev` was asked for: where it goes, and how
+// it starts (stop ends it and writes what is left).
+type profiler struct {
+	path  string
+	start func(path string) (stop func() error, err error)
+}
 
 // startCPUProfile writes a CPU profile of this process to path until stop is
 // called (`candour dev --cpu-profile`, how the profiles in
@@ -22,5 +30,21 @@ func startCPUProfile(path string) (stop func() error, err error) {
 	return func() error {
 		pprof.StopCPUProfile()
 		return f.Close()
+	}, nil
+}
+
+// startAllocProfile creates path now, so that a path that cannot be written
+// is refused before the server starts, and writes to it when stop is called
+// the profile of every allocation the process sampled since it began
+// (`candour dev --alloc-profile`). Like the CPU profile, it holds function
+// names and sampled sizes, never a request's data.
+func startAllocProfile(path string) (stop func() error, err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("the allocation profile cannot be written: %w", err)
+	}
+	return func() error {
+		werr := pprof.Lookup("allocs").WriteTo(f, 0)
+		return errors.Join(werr, f.Close())
 	}, nil
 }

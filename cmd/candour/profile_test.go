@@ -1,42 +1,67 @@
 package main
 
 import (
+	"bytes"
+	"compress/gzip"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 )
 
-func TestStartCPUProfile(t *testing.T) {
+func TestProfiles(t *testing.T) {
 	dir := t.TempDir()
 	tests := []struct {
-		name    string
-		path    string
-		wantErr string
+		name     string
+		start    func(string) (func() error, error)
+		file     string
+		wantErr  string
+		wantType string // a sample type the written profile counts
 	}{
-		{"a file in a directory that exists", filepath.Join(dir, "cpu.pprof"), ""},
-		{"a directory that does not exist", filepath.Join(dir, "missing", "cpu.pprof"), "cannot be written"},
+		{"CPU, a file in a directory that exists", startCPUProfile, "cpu.pprof", "", "cpu"},
+		{"CPU, a directory that does not exist", startCPUProfile, "missing/cpu.pprof", "CPU profile cannot be written", ""},
+		{"allocations, a file in a directory that exists", startAllocProfile, "allocs.pprof", "", "alloc_space"},
+		{"allocations, a directory that does not exist", startAllocProfile, "missing/allocs.pprof", "allocation profile cannot be written", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			stop, err := startCPUProfile(tt.path)
+			path := filepath.Join(dir, tt.file)
+			stop, err := tt.start(path)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("startCPUProfile = %v, want an error saying %q", err, tt.wantErr)
+					t.Fatalf("start = %v, want an error saying %q", err, tt.wantErr)
 				}
 				return
 			}
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := startCPUProfile(filepath.Join(dir, "second.pprof")); err == nil {
-				t.Error("a second profile started while the first ran")
+			if tt.wantType == "cpu" {
+				if _, err := tt.start(filepath.Join(dir, "second-"+tt.file)); err == nil {
+					t.Error("a second CPU profile started while the first ran")
+				}
 			}
 			if err := stop(); err != nil {
 				t.Fatal(err)
 			}
-			if fi, err := os.Stat(tt.path); err != nil || fi.Size() == 0 {
-				t.Errorf("profile file: %v, %v; want a non-empty file", fi, err)
+			// A profile is a gzipped protocol buffer whose string table names
+			// its sample types.
+			f, err := os.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			zr, err := gzip.NewReader(f)
+			if err != nil {
+				t.Fatalf("the file is not a profile: %v", err)
+			}
+			raw, err := io.ReadAll(zr)
+			if err != nil {
+				t.Fatalf("the file is not a profile: %v", err)
+			}
+			if !bytes.Contains(raw, []byte(tt.wantType)) {
+				t.Errorf("the profile does not count %s", tt.wantType)
 			}
 		})
 	}
