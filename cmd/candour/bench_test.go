@@ -127,9 +127,17 @@ func BenchmarkSubmitPostgres(b *testing.B) {
 // checkpoint's signature and root checked.
 //
 //	go test -run '^$' -bench VerifyMillion -benchtime 1x ./cmd/candour
+//
+// With CANDOUR_BENCH_KEEP set to a directory, the log, the checkpoint and the
+// verifier key (verifier-key.txt) are written there and kept, so that the
+// command itself can be measured on them as an auditor runs it
+// (docs/benchmarks.md: its time and memory under /usr/bin/time -v).
 func BenchmarkVerifyMillion(b *testing.B) {
 	const n = 1_000_000
 	dir := b.TempDir()
+	if keep := os.Getenv("CANDOUR_BENCH_KEEP"); keep != "" {
+		dir = keep
+	}
 	logFile := filepath.Join(dir, "log.jsonl")
 	f, err := os.Create(logFile)
 	if err != nil {
@@ -166,7 +174,12 @@ func BenchmarkVerifyMillion(b *testing.B) {
 		b.Fatal(err)
 	}
 	checkpoint := filepath.Join(dir, "checkpoint.txt")
-	os.WriteFile(checkpoint, signed, 0o600)
+	if err := os.WriteFile(checkpoint, signed, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "verifier-key.txt"), []byte(vkey+"\n"), 0o600); err != nil {
+		b.Fatal(err)
+	}
 	st, _ := os.Stat(logFile)
 	b.ResetTimer()
 	for b.Loop() {
