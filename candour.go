@@ -330,6 +330,16 @@ const (
 	ActionHoldRelease      Action = "hold.release"
 )
 
+// Actions lists every action Candour asks the policy about, in a stable
+// order.
+func Actions() []Action {
+	return []Action{ActionFeedbackCreate, ActionFeedbackRead, ActionFeedbackWithdraw, ActionFeedbackList,
+		ActionAuditRead, ActionAuditCheckpoint, ActionInsightSummary, ActionInsightComments, ActionInsightExport,
+		ActionInsightRelease, ActionKeysRotate, ActionSubjectErase, ActionFeedbackCorrect, ActionSubjectAccess,
+		ActionErasurePreview, ActionRetentionSweep, ActionRetentionRead, ActionHoldPlace, ActionHoldRelease,
+		ActionInvitationCreate, ActionInvitationList}
+}
+
 // Resource describes the record a request touches, as policy sees it. It holds
 // only analytical dimensions and consent, never content.
 type Resource struct {

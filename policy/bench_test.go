@@ -6,22 +6,33 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
+
+	"github.com/candour-vault/candour/policy"
 )
 
-// BenchmarkDecide measures one decision with the prepared query for each of
-// sampleCases.
+// BenchmarkDecide measures one decision for each of sampleCases, as the
+// server makes it once the caller has been seen (the policy specialised to
+// the caller), and by the whole policy, as the caller's first decisions are.
 func BenchmarkDecide(b *testing.B) {
 	ctx := context.Background()
 	for _, c := range sampleCases(b) {
-		b.Run(c.name, func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				d, err := c.engine.Decide(ctx, c.in)
-				if err != nil || !d.Allow {
-					b.Fatalf("decision %+v, %v", d, err)
+		if err := policy.Specialise(ctx, c.engine, c.in); err != nil {
+			b.Fatal(err)
+		}
+		for _, path := range []struct {
+			suffix string
+			engine *policy.Engine
+		}{{"", c.engine}, {"/whole-policy", policy.Whole(c.engine)}} {
+			b.Run(c.name+path.suffix, func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					d, err := path.engine.Decide(ctx, c.in)
+					if err != nil || !d.Allow {
+						b.Fatalf("decision %+v, %v", d, err)
+					}
 				}
-			}
-		})
+			})
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"context"
+	"errors"
 
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/topdown"
@@ -9,11 +10,35 @@ import (
 	"github.com/candour-vault/candour"
 )
 
+// Specialise builds e's specialisation for in's caller now, whatever the
+// bound on builds, and keeps it, so that benchmarks and tests decide with it
+// from their first decision.
+func Specialise(ctx context.Context, e *Engine, in candour.DecisionInput) error {
+	_, err := e.special.buildNow(ctx, in)
+	return err
+}
+
+// Whole returns a copy of e that decides every request with the whole
+// policy, never specialised.
+func Whole(e *Engine) *Engine {
+	w := *e
+	w.special = nil
+	return &w
+}
+
 // EvalSteps counts the steps OPA's evaluator takes for one decision by e (the
-// Eval events of its tracer), for TestDecisionSteps.
-func EvalSteps(ctx context.Context, e *Engine, in candour.DecisionInput) (int, error) {
+// Eval events of its tracer), for TestDecisionSteps: by the whole policy, or
+// by its specialisation for in's caller.
+func EvalSteps(ctx context.Context, e *Engine, in candour.DecisionInput, specialised bool) (int, error) {
+	pq := &e.prepared
+	if specialised {
+		var err error
+		if pq, err = e.special.buildNow(ctx, in); err != nil {
+			return 0, err
+		}
+	}
 	buf := topdown.NewBufferTracer()
-	if _, err := e.prepared.Eval(ctx, rego.EvalParsedInput(inputValue(in)), rego.EvalQueryTracer(buf)); err != nil {
+	if _, err := pq.Eval(ctx, rego.EvalParsedInput(inputValue(in)), rego.EvalQueryTracer(buf)); err != nil {
 		return 0, err
 	}
 	n := 0
@@ -24,3 +49,32 @@ func EvalSteps(ctx context.Context, e *Engine, in candour.DecisionInput) (int, e
 	}
 	return n, nil
 }
+
+// buildNow builds and keeps the specialisation for in's caller, waiting for
+// any build under way and ignoring the bound on how often builds start.
+func (s *specialiser) buildNow(ctx context.Context, in candour.DecisionInput) (*rego.PreparedEvalQuery, error) {
+	if s == nil {
+		return nil, errors.New("policy: this policy is not specialised")
+	}
+	s.build.Lock()
+	defer s.build.Unlock()
+	pq, err := s.specialise(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	s.cache.Add(s.key(in), pq)
+	return pq, nil
+}
+
+// Specialised reports whether e holds a specialisation for in's caller, so
+// that a test comparing the two paths knows it compared two.
+func Specialised(e *Engine, in candour.DecisionInput) bool {
+	if e.special == nil {
+		return false
+	}
+	pq, ok := e.special.cache.Peek(e.special.key(in))
+	return ok && pq != nil
+}
+
+// Unspecialise forgets every specialisation e holds.
+func Unspecialise(e *Engine) { e.special.cache.Purge() }

@@ -99,6 +99,7 @@ func ReadFiles(fsys fs.FS) (Files, error) {
 // Engine is one prepared policy. It is safe for concurrent use.
 type Engine struct {
 	prepared rego.PreparedEvalQuery
+	special  *specialiser // nil: every decision evaluates the whole policy
 	data     dataCache
 	revision string
 	newID    func() string
@@ -124,10 +125,17 @@ func Compile(ctx context.Context, f Files) (*Engine, error) {
 	// read of it by every decision (docs/benchmarks.md, "Policy decisions").
 	store := inmem.NewFromObjectWithOpts(f.Data, inmem.OptRoundTripOnWrite(true), inmem.OptReturnASTValuesOnRead(true))
 	opts := []func(*rego.Rego){rego.Query(query), rego.Store(store)}
+	modules := map[string]*ast.Module{}
 	for name, src := range f.Modules {
-		if !strings.HasSuffix(name, "_test.rego") {
-			opts = append(opts, rego.Module(name, src))
+		if strings.HasSuffix(name, "_test.rego") {
+			continue
 		}
+		m, err := ast.ParseModule(name, src)
+		if err != nil {
+			return nil, fmt.Errorf("policy: compile: %w", err)
+		}
+		modules[name] = m
+		opts = append(opts, rego.ParsedModule(m))
 	}
 	pq, err := rego.New(opts...).PrepareForEval(ctx)
 	if err != nil {
@@ -143,8 +151,12 @@ func Compile(ctx context.Context, f Files) (*Engine, error) {
 		return nil, fmt.Errorf("policy: data: the store gave a %T", root)
 	}
 	agencies, _ := f.Data["agencies"].(map[string]any)
-	return &Engine{prepared: pq, data: dataCache{data}, revision: f.Revision, newID: uuid.NewString, agencies: slices.Sorted(maps.Keys(agencies)),
-		cat: catalogue(f.Data)}, nil
+	e := &Engine{prepared: pq, data: dataCache{data}, revision: f.Revision, newID: uuid.NewString, agencies: slices.Sorted(maps.Keys(agencies)),
+		cat: catalogue(f.Data)}
+	if e.special, err = newSpecialiser(e, modules, f.Data, store); err != nil {
+		return nil, err
+	}
+	return e, nil
 }
 
 // Catalogue returns the agencies, services and sharing partners the policy
@@ -188,35 +200,49 @@ func keepTerm(t *ast.Term, _ *rego.EvalContext) (any, error) { return t, nil }
 // Decide implements candour.Authorizer.
 func (e *Engine) Decide(ctx context.Context, in candour.DecisionInput) (candour.Decision, error) {
 	deny := candour.Decision{ID: e.newID(), Revision: e.revision}
-	// A request already gone gets no decision. OPA would otherwise start a
-	// goroutine per evaluation to watch ctx, and keep metrics nobody reads;
-	// a cancel hooked to ctx stops an evaluation whose request goes.
+	// A request already gone gets no decision.
 	if err := ctx.Err(); err != nil {
 		return deny, fmt.Errorf("policy: evaluate: %w", err)
 	}
-	cancel := topdown.NewCancel()
-	defer context.AfterFunc(ctx, cancel.Cancel)()
-	rs, err := e.prepared.Eval(ctx, rego.EvalParsedInput(inputValue(in)),
-		rego.EvalExternalCancel(cancel), rego.EvalMetrics(metrics.NoOp()), rego.EvalGenerateJSON(keepTerm),
-		rego.EvalBaseCache(e.data))
+	pq := e.special.For(ctx, in)
+	if pq == nil {
+		pq = &e.prepared
+	}
+	d, err := evaluate(ctx, pq, e.data, in)
 	if err != nil {
-		return deny, fmt.Errorf("policy: evaluate: %w", err)
-	}
-	if len(rs) != 1 || len(rs[0].Expressions) != 1 {
-		return deny, fmt.Errorf("policy: %s gave %d results, want 1", query, len(rs))
-	}
-	t, ok := rs[0].Expressions[0].Value.(*ast.Term)
-	if !ok {
-		return deny, fmt.Errorf("policy: %s gave a %T", query, rs[0].Expressions[0].Value)
-	}
-	d, err := decisionFrom(t.Value)
-	if err != nil {
-		return deny, fmt.Errorf("policy: %s: %w", query, err)
+		return deny, err
 	}
 	if !d.Allow {
 		deny.Reasons = d.Reasons
 		return deny, nil
 	}
 	d.ID, d.Revision = deny.ID, deny.Revision
+	return d, nil
+}
+
+// evaluate decides in with pq, over the data the cache holds. OPA would
+// otherwise start a goroutine per evaluation to watch ctx, and keep metrics
+// nobody reads; a cancel hooked to ctx stops an evaluation whose request
+// goes.
+func evaluate(ctx context.Context, pq *rego.PreparedEvalQuery, data dataCache, in candour.DecisionInput) (candour.Decision, error) {
+	cancel := topdown.NewCancel()
+	defer context.AfterFunc(ctx, cancel.Cancel)()
+	rs, err := pq.Eval(ctx, rego.EvalParsedInput(inputValue(in)),
+		rego.EvalExternalCancel(cancel), rego.EvalMetrics(metrics.NoOp()), rego.EvalGenerateJSON(keepTerm),
+		rego.EvalBaseCache(data))
+	if err != nil {
+		return candour.Decision{}, fmt.Errorf("policy: evaluate: %w", err)
+	}
+	if len(rs) != 1 || len(rs[0].Expressions) != 1 {
+		return candour.Decision{}, fmt.Errorf("policy: %s gave %d results, want 1", query, len(rs))
+	}
+	t, ok := rs[0].Expressions[0].Value.(*ast.Term)
+	if !ok {
+		return candour.Decision{}, fmt.Errorf("policy: %s gave a %T", query, rs[0].Expressions[0].Value)
+	}
+	d, err := decisionFrom(t.Value)
+	if err != nil {
+		return candour.Decision{}, fmt.Errorf("policy: %s: %w", query, err)
+	}
 	return d, nil
 }

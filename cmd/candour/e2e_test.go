@@ -424,6 +424,9 @@ func TestPolicyCheck(t *testing.T) {
 	copyDir(t, "../../policy/rego", badData)
 	b, _ := os.ReadFile(filepath.Join(badData, "data.json"))
 	os.WriteFile(filepath.Join(badData, "data.json"), bytes.Replace(b, []byte(`"owner": "victim-support-north"`), []byte(`"owner": "nobody"`), 1), 0o644)
+	whole := filepath.Join(t.TempDir(), "policy")
+	copyDir(t, "../../policy/rego", whole)
+	os.WriteFile(filepath.Join(whole, "whole.rego"), []byte("package candour\nwhole_input := input\n"), 0o644)
 	noCompile := filepath.Join(t.TempDir(), "policy")
 	copyDir(t, "../../policy/rego", noCompile)
 	os.WriteFile(filepath.Join(noCompile, "candour.rego"), []byte("package candour\ndecision := {\n"), 0o644)
@@ -436,6 +439,8 @@ func TestPolicyCheck(t *testing.T) {
 		inStderr string
 	}{
 		{"valid", good, 0, "is valid", ""},
+		{"valid, specialised to every sample caller", good, 0, "Specialised to each caller (docs/benchmarks.md, \"Policy\"): 105 of 105 sample callers.\n", ""},
+		{"valid, read as a whole", whole, 0, "note: the policy reads its input as a whole", ""},
 		{"failing test", broken, 1, "test_wrong: failed", "1 problem(s)"},
 		{"bad data", badData, 1, `owner "nobody" is not a known agency`, "problem(s)"},
 		{"does not compile", noCompile, 1, "rego_parse_error", "does not compile"},

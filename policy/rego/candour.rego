@@ -17,23 +17,26 @@ default allow := false
 # request reads content as a caseworker and the log as an auditor at once.
 allow if {
 	count(grants) > 0
-	count(principal.roles) == 1
+	count(input.principal.roles) == 1
 }
 
 why_not contains "a request acts in one role: name it in the Candour-Role header" if {
-	count(principal.roles) != 1
+	count(input.principal.roles) != 1
 }
 
-principal := input.principal
+# The caller's agency. The policy reads input.principal field by field (its
+# agency and roles), never as a whole: the engine specialises the policy to
+# each caller from exactly the fields it reads (policy/specialise.go).
+agency := input.principal.agency
 
 now_ns := time.parse_rfc3339_ns(input.now)
 
 # The caller's roles as a set, so that a role check is one lookup.
-roles := {r | some r in principal.roles}
+roles := {r | some r in input.principal.roles}
 
 own_record if {
-	input.resource.agency == principal.agency
-	data.agencies[principal.agency]
+	input.resource.agency == agency
+	data.agencies[agency]
 }
 
 
@@ -43,7 +46,7 @@ grants contains "caseworker records feedback on a service of their own agency" i
 	input.action == "feedback.create"
 	roles.caseworker
 	own_record
-	data.services[input.resource.service].agency == principal.agency
+	data.services[input.resource.service].agency == agency
 }
 
 why_not contains "only caseworkers record feedback" if {
@@ -63,7 +66,7 @@ grants contains "the person gives their own feedback through an invitation of th
 	input.action == "feedback.create"
 	roles.person
 	own_record
-	data.services[input.resource.service].agency == principal.agency
+	data.services[input.resource.service].agency == agency
 	self_given
 }
 
@@ -88,7 +91,7 @@ grants contains "caseworker or administrator invites feedback on a service of th
 	some role in ["caseworker", "admin"]
 	roles[role]
 	own_record
-	data.services[input.resource.service].agency == principal.agency
+	data.services[input.resource.service].agency == agency
 }
 
 grants contains "caseworker or administrator lists their agency's invitations" if {
@@ -100,13 +103,17 @@ grants contains "caseworker or administrator lists their agency's invitations" i
 
 why_not contains "your agency is not one the policy knows" if {
 	input.action == "feedback.create"
-	not data.agencies[principal.agency]
+	not data.agencies[agency]
 }
 
 why_not contains "the service is not in your agency's service catalogue" if {
 	input.action == "feedback.create"
-	not data.services[input.resource.service].agency == principal.agency
+	not catalogued
 }
+
+# A rule of its own, so that a record with no service is "not catalogued"
+# rather than left out of the reasons.
+catalogued if data.services[input.resource.service].agency == agency
 
 # ---------------------------------------------------------- reading records
 
@@ -168,10 +175,10 @@ grants contains "auditor reads the audit log: their own agency's staff and recor
 	input.action == "audit.read"
 	roles.auditor
 	input.purpose in data.roles.auditor.purposes
-	data.agencies[principal.agency]
+	data.agencies[agency]
 }
 
-oversight if data.agencies[principal.agency].oversight == true
+oversight if data.agencies[agency].oversight == true
 
 # Auditors and administrators issue a signed checkpoint of the log.
 grants contains "auditor or administrator issues an audit checkpoint" if {
@@ -230,7 +237,7 @@ analyst_asks if {
 	insight
 	roles.analyst
 	input.purpose in data.roles.analyst.purposes
-	data.agencies[principal.agency]
+	data.agencies[agency]
 }
 
 # The agreements in force that name the caller's agency as a partner. The
@@ -238,7 +245,7 @@ analyst_asks if {
 # one lookup, not two parsed dates.
 partner_agreements contains a if {
 	some a in data.agreements
-	principal.agency in a.partners
+	agency in a.partners
 	time.parse_rfc3339_ns(a.start) <= now_ns
 	now_ns < time.parse_rfc3339_ns(a.expires)
 }
@@ -248,7 +255,7 @@ partner_agreements contains a if {
 scope_grants contains g if {
 	analyst_asks
 	g := {
-		"agency": principal.agency,
+		"agency": agency,
 		"purposes": [input.purpose],
 		"sensitivities": ["safeguarding", "special_category", "standard"],
 		"fields": ["comments", "equality", "ratings"],
@@ -267,7 +274,7 @@ scope_grants contains g if {
 		"agency": a.owner,
 		"purposes": [input.purpose],
 		"sensitivities": partner_sensitivities(a),
-		"shared_with": principal.agency,
+		"shared_with": agency,
 		"fields": sort(a.data_items),
 	}
 }
@@ -285,9 +292,16 @@ grants contains "analyst sees redacted insight within the scope of consent and a
 # An export needs a key to encrypt it to; other insight needs nothing more.
 exportable if input.action != "insight.export"
 
-exportable if data.agencies[principal.agency].age_recipient
+exportable if data.agencies[agency].age_recipient
 
-min_cell_size := max({data.defaults.min_cell_size} | {a.min_cell_size | some a in partner_agreements})
+# The smallest cell size: the default, or more where an agreement in force
+# asks for more. (Rules rather than comprehensions, here and for the fields
+# below, so that partial evaluation folds them for each caller.)
+min_cell_size := max(cell_sizes)
+
+cell_sizes contains data.defaults.min_cell_size
+
+cell_sizes contains a.min_cell_size if some a in partner_agreements
 
 # ------------------------------------------------------------- the answer
 
@@ -308,7 +322,7 @@ obligations := {"audit_agencies": audit_agencies} if {
 	allow
 }
 
-audit_agencies := ["*"] if oversight else := [principal.agency]
+audit_agencies := ["*"] if oversight else := [agency]
 
 obligations := {"redaction": "redacted", "min_cell_size": min_cell_size, "fields": shown_everywhere} if {
 	insight
@@ -320,7 +334,7 @@ obligations := {"redaction": "redacted", "min_cell_size": min_cell_size, "fields
 # data.
 obligations := {
 	"redaction": "redacted", "min_cell_size": min_cell_size, "fields": shown_everywhere,
-	"export_recipient": data.agencies[principal.agency].age_recipient,
+	"export_recipient": data.agencies[agency].age_recipient,
 } if {
 	input.action == "insight.export"
 	allow
@@ -328,13 +342,20 @@ obligations := {
 
 why_not contains "your agency has no export key (age_recipient) in the policy data" if {
 	input.action == "insight.export"
-	not data.agencies[principal.agency].age_recipient
+	not data.agencies[agency].age_recipient
 }
 
 # The fields every granted agency shares, of those the purpose may use.
-shown_everywhere := [f | some f in purpose_fields; fields_everywhere[f]]
+shown_everywhere := sort(shown)
 
-fields_everywhere := intersection({{f | some f in g.fields} | some g in scope_grants})
+shown contains f if {
+	some f in purpose_fields
+	fields_everywhere[f]
+}
+
+fields_everywhere := intersection(grant_fields)
+
+grant_fields contains {f | some f in g.fields} if some g in scope_grants
 
 # Equality bands serve equality monitoring only; for that purpose the scope
 # also holds only records whose consent covers it.
@@ -349,11 +370,21 @@ scope := {"grants": scope_grants} if { # a set: it reaches Go as a sorted array
 
 default scope := {"grants": []}
 
-# The first that applies: what granted the request, else why not, else that
-# nothing granted it.
+# What granted the request; or why not; or, when no rule says why, that
+# nothing granted it. Three bodies that exclude one another rather than an
+# else chain: partial evaluation (policy/specialise.go) folds these per
+# caller, where it would keep an else chain whole.
 reasons := grants if allow
-else := why_not if count(why_not) > 0
-else := {"no rule allows this request"}
+
+reasons := why_not if {
+	not allow
+	count(why_not) > 0
+}
+
+reasons := {"no rule allows this request"} if {
+	not allow
+	count(why_not) == 0
+}
 
 decision := {
 	"allow": allow,
