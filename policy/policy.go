@@ -1,12 +1,15 @@
 // Package policy decides every request with Open Policy Agent, embedded as a
 // library. The Rego and its data are read from a directory (or the embedded
 // defaults), compiled and prepared once; each decision is one evaluation of
-// the prepared query data.candour.decision.
+// the prepared query data.candour.decision, or of the policy partially
+// evaluated for the request's caller (specialise.go).
 //
 // Guarantees: default deny; a failed or malformed evaluation returns a denying
 // decision and an error; every decision carries a fresh id and the revision
-// (a SHA-256 digest) of the exact files that made it; a Dynamic engine swaps
-// in a new policy only once it has compiled, keeping the last good one.
+// (a SHA-256 digest) of the exact files that made it; a decision specialised
+// to its caller is made only by a specialisation that decided its probes as
+// the whole policy does; a Dynamic engine swaps in a new policy only once it
+// has compiled, keeping the last good one.
 package policy
 
 import (
@@ -204,7 +207,7 @@ func (e *Engine) Decide(ctx context.Context, in candour.DecisionInput) (candour.
 	if err := ctx.Err(); err != nil {
 		return deny, fmt.Errorf("policy: evaluate: %w", err)
 	}
-	pq := e.special.For(ctx, in)
+	pq := e.special.lookup(ctx, in)
 	if pq == nil {
 		pq = &e.prepared
 	}

@@ -2,6 +2,8 @@ package policy
 
 import (
 	"context"
+	"fmt"
+	"reflect"
 	"testing"
 	"time"
 
@@ -69,17 +71,17 @@ func TestSpecialiserBounds(t *testing.T) {
 			Action: action, Purpose: candour.PurposeCaseManagement}
 	}
 	first, second := ask("police-north", candour.ActionFeedbackRead), ask("police-north", candour.ActionFeedbackList)
-	if s.For(ctx, first) == nil {
+	if s.lookup(ctx, first) == nil {
 		t.Fatal("the first caller was not specialised")
 	}
-	if s.For(ctx, second) != nil {
+	if s.lookup(ctx, second) != nil {
 		t.Fatal("a second caller was specialised within nine times the first build's time")
 	}
 	clock = clock.Add(time.Minute)
-	if s.For(ctx, second) == nil {
+	if s.lookup(ctx, second) == nil {
 		t.Fatal("the second caller was not specialised once the wait was over")
 	}
-	if s.For(ctx, first) == nil {
+	if s.lookup(ctx, first) == nil {
 		t.Fatal("the first caller's specialisation was not kept")
 	}
 
@@ -92,7 +94,7 @@ func TestSpecialiserBounds(t *testing.T) {
 	}
 	s.whole = &other // the probes' answers cannot agree: every build fails
 	clock = clock.Add(time.Hour)
-	if s.For(ctx, broken) != nil {
+	if s.lookup(ctx, broken) != nil {
 		t.Fatal("a failed build was used")
 	}
 	s.whole = saved
@@ -100,7 +102,7 @@ func TestSpecialiserBounds(t *testing.T) {
 	if pq, ok := s.cache.Get(s.key(broken)); !ok || pq != nil {
 		t.Fatal("a failed build was not remembered")
 	}
-	if s.For(ctx, broken) != nil {
+	if s.lookup(ctx, broken) != nil {
 		t.Fatal("a failed build was tried again")
 	}
 
@@ -109,7 +111,7 @@ func TestSpecialiserBounds(t *testing.T) {
 	cancel()
 	later := ask("north-inspectorate", candour.ActionFeedbackRead)
 	clock = clock.Add(time.Hour)
-	if s.For(gone, later) != nil {
+	if s.lookup(gone, later) != nil {
 		t.Fatal("a build for a request that went was used")
 	}
 	if _, ok := s.cache.Get(s.key(later)); ok {
@@ -119,11 +121,11 @@ func TestSpecialiserBounds(t *testing.T) {
 	// A build under way is not waited for.
 	s.build.Lock()
 	clock = clock.Add(time.Hour)
-	if s.For(ctx, later) != nil {
+	if s.lookup(ctx, later) != nil {
 		t.Fatal("a request waited for another caller's build")
 	}
 	s.build.Unlock()
-	if s.For(ctx, later) == nil {
+	if s.lookup(ctx, later) == nil {
 		t.Fatal("the caller was not specialised once the build lock was free")
 	}
 }
@@ -138,6 +140,49 @@ func TestSpecialiserNamespace(t *testing.T) {
 	} {
 		if _, err := Compile(ctx, f); err == nil {
 			t.Errorf("Compile accepted %v", f)
+		}
+	}
+}
+
+// TestDecideConcurrently decides for many callers at once on one engine, so
+// that the race detector (make test) sees builds, look-ups and evaluations
+// overlap; every decision must match the whole policy's.
+func TestDecideConcurrently(t *testing.T) {
+	ctx := context.Background()
+	e, err := Load(ctx, Embedded())
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole := *e
+	whole.special = nil
+	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	var ins []candour.DecisionInput
+	for _, role := range candour.Roles() {
+		for _, action := range candour.Actions() {
+			ins = append(ins, candour.DecisionInput{Principal: candour.Principal{Agency: "police-north", Roles: []candour.Role{role}},
+				Action: action, Purpose: candour.PurposeCaseManagement, Now: now,
+				Resource: &candour.Resource{ID: "r", Agency: "police-north", Service: "police/report-a-crime"}})
+		}
+	}
+	errs := make(chan error, 8)
+	for w := range 8 {
+		go func() {
+			for i := range 3 * len(ins) {
+				in := ins[(i+w*7)%len(ins)]
+				got, err1 := e.Decide(ctx, in)
+				want, err2 := whole.Decide(ctx, in)
+				got.ID, want.ID = "", ""
+				if (err1 != nil) != (err2 != nil) || !reflect.DeepEqual(got, want) {
+					errs <- fmt.Errorf("%s as %v: %+v, %v; whole policy %+v, %v", in.Action, in.Principal.Roles, got, err1, want, err2)
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
 		}
 	}
 }

@@ -1,0 +1,141 @@
+package policy
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"reflect"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage"
+
+	"github.com/candour-vault/candour"
+)
+
+// agrees decides each of the probes for in's caller with pq and with the
+// whole policy, and reports the first on which they differ. The error names
+// the action and the probe's number only: never a principal or a record.
+func (s *specialiser) agrees(ctx context.Context, pq *rego.PreparedEvalQuery, in candour.DecisionInput) error {
+	for i, p := range s.probes(in) {
+		got, gotErr := evaluate(ctx, pq, s.data, p)
+		want, wantErr := evaluate(ctx, s.whole, s.data, p)
+		if (gotErr != nil) != (wantErr != nil) || !reflect.DeepEqual(got, want) {
+			return fmt.Errorf("policy: specialised for %s, the policy decides probe %d differently from the whole policy", in.Action, i)
+		}
+	}
+	return ctx.Err() // probes decided after the request went are not evidence
+}
+
+// probes are requests by in's caller about every shape of record Candour
+// sends the policy: none; one with no optional field; one of the caller's
+// agency on one of its services with consent given, given by the person,
+// withdrawn or absent, of each sensitivity; another agency's; one on
+// another agency's service; one on a service the policy does not know. The
+// first few, without a record, span times from long past to far future, and
+// a year either side of now; records are asked about now.
+func (s *specialiser) probes(in candour.DecisionInput) []candour.DecisionInput {
+	now := s.now().UTC().Truncate(time.Second)
+	own, other, elsewhere := "", "", "another-agency"
+	for _, a := range s.cat.Agencies {
+		if a.ID != in.Principal.Agency {
+			elsewhere = a.ID
+			break
+		}
+	}
+	for _, svc := range s.cat.Services {
+		switch {
+		case svc.Agency == in.Principal.Agency && own == "":
+			own = svc.ID
+		case svc.Agency != in.Principal.Agency && other == "":
+			other = svc.ID
+		}
+	}
+	exp, gone := now.AddDate(1, 0, 0), now.AddDate(0, -1, 0)
+	consent := func(method string, withdrawn *time.Time) *candour.Consent {
+		return &candour.Consent{Purposes: []candour.Purpose{in.Purpose}, ShareWith: []string{elsewhere}, Method: method,
+			NoticeVersion: "probe", ExpiresAt: &exp, WithdrawnAt: withdrawn, CapturedAt: gone, CapturedBy: "probe"}
+	}
+	agency := in.Principal.Agency
+	records := []*candour.Resource{
+		{Agency: agency},
+		{ID: "p1", Agency: agency, Service: own, Sensitivity: candour.SensitivityStandard, Consent: consent("verbal", nil)},
+		{ID: "p2", Agency: agency, Service: own, Sensitivity: candour.SensitivitySafeguarding, Consent: consent("self", nil)},
+		{ID: "p3", Agency: agency, Service: own, Sensitivity: candour.SensitivitySpecialCategory, Consent: consent("written", &gone)},
+		{ID: "p4", Agency: agency, Service: own, Sensitivity: candour.SensitivityStandard},
+		{ID: "p5", Agency: elsewhere, Service: other, Sensitivity: candour.SensitivityStandard, Consent: consent("verbal", nil)},
+		{ID: "p6", Agency: agency, Service: other, Consent: consent("verbal", nil)},
+		{ID: "p7", Agency: agency, Service: "no-such-service", Consent: consent("verbal", nil)},
+	}
+	var out []candour.DecisionInput
+	for _, t := range []time.Time{now, now.AddDate(-1, 0, 0), now.AddDate(1, 0, 0),
+		time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)} {
+		p := in
+		p.Resource, p.Now = nil, t
+		out = append(out, p)
+	}
+	for _, r := range records {
+		p := in
+		p.Resource, p.Now = r, now
+		out = append(out, p)
+	}
+	return out
+}
+
+// CheckSpecialised specialises the policy, as the server would, for each role
+// of the policy's data and for a principal with none, asking each action
+// Candour knows for the role's first purpose, at the first agency that has
+// a service; it returns the number of callers tried and, for each that
+// could not be specialised, a sentence saying so. Such a caller is decided
+// by the whole policy, correctly but more slowly.
+func (e *Engine) CheckSpecialised(ctx context.Context) (int, []string) {
+	if e.special == nil {
+		return 0, []string{"the policy reads its input as a whole, by a computed key, or replaces it with `with`, so no decision is specialised to its caller"}
+	}
+	agency := ""
+	if len(e.cat.Services) > 0 {
+		agency = e.cat.Services[0].Agency
+	}
+	roles := map[string]candour.Purpose{"": ""}
+	if r, err := storage.ReadOne(ctx, e.special.store, storage.MustParsePath("/roles")); err == nil {
+		if obj, ok := r.(ast.Object); ok {
+			obj.Foreach(func(k, v *ast.Term) {
+				name, _ := k.Value.(ast.String)
+				var first candour.Purpose
+				if ps, ok := v.Value.(ast.Object); ok {
+					if arr, ok := ps.Get(ast.StringTerm("purposes")).Value.(*ast.Array); ok && arr.Len() > 0 {
+						p, _ := arr.Elem(0).Value.(ast.String)
+						first = candour.Purpose(p)
+					}
+				}
+				roles[string(name)] = first
+			})
+		}
+	}
+	e.special.build.Lock() // one build at a time, as in the server
+	defer e.special.build.Unlock()
+	var problems []string
+	tried := 0
+	for _, role := range slices.Sorted(maps.Keys(roles)) {
+		var rs []candour.Role
+		if role != "" {
+			rs = []candour.Role{candour.Role(role)}
+		}
+		for _, action := range candour.Actions() {
+			in := candour.DecisionInput{Principal: candour.Principal{Agency: agency, Roles: rs}, Action: action, Purpose: roles[role]}
+			tried++
+			if _, err := e.special.specialise(ctx, in); err != nil {
+				who := "a principal with no role"
+				if role != "" {
+					who = "role " + role
+				}
+				problems = append(problems, fmt.Sprintf("%s asking %s for %q is decided by the whole policy: %v", who, action, roles[role],
+					strings.TrimPrefix(err.Error(), "policy: ")))
+			}
+		}
+	}
+	return tried, problems
+}
