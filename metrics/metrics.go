@@ -11,6 +11,7 @@ package metrics
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -121,22 +122,12 @@ func (a authorizer) Decide(ctx context.Context, in candour.DecisionInput) (cando
 		outcome = "allow"
 	}
 	action := string(in.Action)
-	if !knownAction(in.Action) {
-		action = "other"
+	if !slices.Contains(candour.Actions(), in.Action) {
+		action = "other" // the label's values stay a fixed set
 	}
 	a.m.decisions.WithLabelValues(action, outcome).Inc()
 	a.m.decisionLatency.WithLabelValues(action).Observe(time.Since(start).Seconds())
 	return d, err
-}
-
-func knownAction(a candour.Action) bool {
-	switch a {
-	case candour.ActionFeedbackCreate, candour.ActionFeedbackRead, candour.ActionFeedbackWithdraw, candour.ActionFeedbackList,
-		candour.ActionAuditRead, candour.ActionAuditCheckpoint, candour.ActionInsightSummary, candour.ActionInsightComments,
-		candour.ActionInsightExport, candour.ActionInsightRelease, candour.ActionKeysRotate, candour.ActionSubjectErase:
-		return true
-	}
-	return false
 }
 
 // KeyProvider is what the feedback service asks of a key provider

@@ -43,6 +43,7 @@ func TestLabelsFromFixedSets(t *testing.T) {
 		{fixedPolicy{}, candour.ActionFeedbackRead},
 		{fixedPolicy{err: errors.New("no")}, candour.ActionInsightSummary},
 		{fixedPolicy{d: candour.Decision{Allow: true}}, candour.Action("subject 0190aaaa")},
+		{fixedPolicy{}, candour.ActionHoldPlace},
 	} {
 		m.Authorizer(tt.p).Decide(ctx, candour.DecisionInput{Action: tt.action})
 	}
@@ -63,6 +64,7 @@ func TestLabelsFromFixedSets(t *testing.T) {
 		`candour_policy_decisions_total{action="feedback.read",outcome="deny"} 1`,
 		`candour_policy_decisions_total{action="insight.summary",outcome="error"} 1`,
 		`candour_policy_decisions_total{action="other",outcome="allow"} 1`,
+		`candour_policy_decisions_total{action="hold.place",outcome="deny"} 1`,
 		`candour_key_provider_calls_total{op="wrap"} 1`,
 		`candour_key_provider_errors_total{op="wrap"} 1`,
 		`candour_key_provider_calls_total{op="unwrap"} 1`,

@@ -33,7 +33,7 @@ func inputReads(c *ast.Compiler) (principalFields, bool) {
 	vis = ast.NewGenericVisitor(func(x any) bool {
 		switch x := x.(type) {
 		case *ast.With:
-			if x.Target.Value.(ast.Ref).HasPrefix(ast.InputRootRef) {
+			if r, isRef := x.Target.Value.(ast.Ref); !isRef || r.HasPrefix(ast.InputRootRef) {
 				ok = false
 			}
 		case ast.Var:
