@@ -88,61 +88,58 @@ func readRef(r ast.Ref, f *principalFields, ok *bool) {
 	}
 }
 
+// project returns p with the fields the policy does not read left empty:
+// what the policy cannot tell apart, a specialisation need not either.
+func (f principalFields) project(p candour.Principal) candour.Principal {
+	if f.all {
+		return p
+	}
+	var q candour.Principal
+	if f.iss {
+		q.Issuer = p.Issuer
+	}
+	if f.sub {
+		q.Subject = p.Subject
+	}
+	if f.agency {
+		q.Agency = p.Agency
+	}
+	if f.roles {
+		q.Roles = p.Roles
+	}
+	return q
+}
+
 // key returns the caller in is asked by, as far as the policy can tell callers
 // apart.
 func (s *specialiser) key(in candour.DecisionInput) callerKey {
-	p, f := in.Principal, s.principal
-	k := callerKey{action: string(in.Action), purpose: string(in.Purpose)}
-	if f.all || f.iss {
-		k.iss = p.Issuer
+	p := s.principal.project(in.Principal)
+	k := callerKey{iss: p.Issuer, sub: p.Subject, agency: p.Agency, action: string(in.Action), purpose: string(in.Purpose)}
+	if p.Roles == nil {
+		k.roles = "null"
 	}
-	if f.all || f.sub {
-		k.sub = p.Subject
+	var b strings.Builder
+	for _, r := range p.Roles { // length-prefixed, so no two lists share a key
+		b.WriteString(strconv.Itoa(len(r)))
+		b.WriteByte(':')
+		b.WriteString(string(r))
 	}
-	if f.all || f.agency {
-		k.agency = p.Agency
-	}
-	if f.all || f.roles {
-		if p.Roles == nil {
-			k.roles = "null"
-		}
-		var b strings.Builder
-		for _, r := range p.Roles { // length-prefixed, so no two lists share a key
-			b.WriteString(strconv.Itoa(len(r)))
-			b.WriteByte(':')
-			b.WriteString(string(r))
-		}
-		k.roles += b.String()
-	}
+	k.roles += b.String()
 	return k
 }
 
-// known is the input partial evaluation starts from: the principal's fields
-// the key holds, the action and the purpose; the resource and the time are
-// unknown. It is built from inputValue, so that it is the value the whole
+// known is the input partial evaluation starts from: the principal as the
+// key holds it, the action and the purpose; the resource and the time are
+// unknown. It is built by inputValue, so that it is the value the whole
 // policy would read.
 func (s *specialiser) known(in candour.DecisionInput) ast.Value {
-	in.Resource = nil
+	in.Principal = s.principal.project(in.Principal)
 	full := inputValue(in).(ast.Object)
 	out := ast.NewObject()
-	for _, k := range []string{"action", "purpose"} {
+	for _, k := range []string{"principal", "action", "purpose"} {
 		if v := full.Get(ast.StringTerm(k)); v != nil {
 			out.Insert(ast.StringTerm(k), v)
 		}
 	}
-	p := full.Get(ast.StringTerm("principal")).Value.(ast.Object)
-	if f := s.principal; !f.all {
-		kept := ast.NewObject()
-		for _, field := range []struct {
-			name string
-			read bool
-		}{{"iss", f.iss}, {"sub", f.sub}, {"agency", f.agency}, {"roles", f.roles}} {
-			if v := p.Get(ast.StringTerm(field.name)); field.read && v != nil {
-				kept.Insert(ast.StringTerm(field.name), v)
-			}
-		}
-		p = kept
-	}
-	out.Insert(ast.StringTerm("principal"), ast.NewTerm(p))
 	return out
 }

@@ -11,7 +11,6 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
-	"github.com/open-policy-agent/opa/v1/storage"
 
 	"github.com/candour-vault/candour"
 )
@@ -21,8 +20,8 @@ import (
 // the action and the probe's number only: never a principal or a record.
 func (s *specialiser) agrees(ctx context.Context, pq *rego.PreparedEvalQuery, in candour.DecisionInput) error {
 	for i, p := range s.probes(in) {
-		got, gotErr := evaluate(ctx, pq, s.data, p)
-		want, wantErr := evaluate(ctx, s.whole, s.data, p)
+		got, gotErr := evaluate(ctx, pq, s.engine.data, p)
+		want, wantErr := evaluate(ctx, &s.engine.prepared, s.engine.data, p)
 		if (gotErr != nil) != (wantErr != nil) || !reflect.DeepEqual(got, want) {
 			return fmt.Errorf("policy: specialised for %s, the policy decides probe %d differently from the whole policy", in.Action, i)
 		}
@@ -40,13 +39,13 @@ func (s *specialiser) agrees(ctx context.Context, pq *rego.PreparedEvalQuery, in
 func (s *specialiser) probes(in candour.DecisionInput) []candour.DecisionInput {
 	now := s.now().UTC().Truncate(time.Second)
 	own, other, elsewhere := "", "", "another-agency"
-	for _, a := range s.cat.Agencies {
+	for _, a := range s.engine.cat.Agencies {
 		if a.ID != in.Principal.Agency {
 			elsewhere = a.ID
 			break
 		}
 	}
-	for _, svc := range s.cat.Services {
+	for _, svc := range s.engine.cat.Services {
 		switch {
 		case svc.Agency == in.Principal.Agency && own == "":
 			own = svc.ID
@@ -100,20 +99,18 @@ func (e *Engine) CheckSpecialised(ctx context.Context) (int, []string) {
 		agency = e.cat.Services[0].Agency
 	}
 	roles := map[string]candour.Purpose{"": ""}
-	if r, err := storage.ReadOne(ctx, e.special.store, storage.MustParsePath("/roles")); err == nil {
-		if obj, ok := r.(ast.Object); ok {
-			obj.Foreach(func(k, v *ast.Term) {
-				name, _ := k.Value.(ast.String)
-				var first candour.Purpose
-				if ps, ok := v.Value.(ast.Object); ok {
-					if arr, ok := ps.Get(ast.StringTerm("purposes")).Value.(*ast.Array); ok && arr.Len() > 0 {
-						p, _ := arr.Elem(0).Value.(ast.String)
-						first = candour.Purpose(p)
-					}
+	if obj, ok := e.data.Get(ast.MustParseRef("data.roles")).(ast.Object); ok {
+		obj.Foreach(func(k, v *ast.Term) {
+			name, _ := k.Value.(ast.String)
+			var first candour.Purpose
+			if ps := v.Get(ast.StringTerm("purposes")); ps != nil {
+				if purposes, ok := ps.Value.(*ast.Array); ok && purposes.Len() > 0 {
+					p, _ := purposes.Elem(0).Value.(ast.String)
+					first = candour.Purpose(p)
 				}
-				roles[string(name)] = first
-			})
-		}
+			}
+			roles[string(name)] = first
+		})
 	}
 	e.special.build.Lock() // one build at a time, as in the server
 	defer e.special.build.Unlock()

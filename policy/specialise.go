@@ -48,9 +48,7 @@ import (
 type specialiser struct {
 	compiler  *ast.Compiler // the whole policy, compiled once, for partial evaluation and pruning
 	store     storage.Store
-	data      dataCache
-	whole     *rego.PreparedEvalQuery // the whole policy, for the probes
-	cat       candour.Catalogue       // agencies and services, for the probes
+	engine    *Engine // the whole policy, its data and catalogue, for the probes
 	principal principalFields
 	cache     *lru.Cache[callerKey, *rego.PreparedEvalQuery] // nil: this caller is left to the whole policy
 	build     sync.Mutex                                     // held while a specialisation is built
@@ -92,8 +90,7 @@ func newSpecialiser(e *Engine, modules map[string]*ast.Module, data map[string]a
 	if err != nil {
 		return nil, err
 	}
-	return &specialiser{compiler: c, store: store, data: e.data, whole: &e.prepared, cat: e.cat,
-		principal: fields, cache: cache, now: time.Now}, nil
+	return &specialiser{compiler: c, store: store, engine: e, principal: fields, cache: cache, now: time.Now}, nil
 }
 
 // lookup returns the specialised query for in's caller, building it if it may,

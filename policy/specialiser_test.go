@@ -87,17 +87,17 @@ func TestSpecialiserBounds(t *testing.T) {
 
 	// A caller whose build fails is remembered as such.
 	broken := ask("police-north", candour.ActionAuditRead)
-	saved := s.whole
+	saved := e.prepared
 	other, err := rego.New(rego.Query(query), rego.Module("p.rego", "package candour\ndecision := 7\n")).PrepareForEval(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.whole = &other // the probes' answers cannot agree: every build fails
+	e.prepared = other // the probes' answers cannot agree: every build fails
 	clock = clock.Add(time.Hour)
 	if s.lookup(ctx, broken) != nil {
 		t.Fatal("a failed build was used")
 	}
-	s.whole = saved
+	e.prepared = saved
 	clock = clock.Add(time.Hour)
 	if pq, ok := s.cache.Get(s.key(broken)); !ok || pq != nil {
 		t.Fatal("a failed build was not remembered")
