@@ -3,30 +3,44 @@ package policy_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 
+	"github.com/candour-vault/candour"
 	"github.com/candour-vault/candour/policy"
 )
 
 // BenchmarkDecide measures one decision for each of sampleCases, as the
 // server makes it once the caller has been seen (the policy specialised to
-// the caller), and by the whole policy, as the caller's first decisions are.
+// the caller, and its decision kept for the stretch of time it holds when
+// the residual reads nothing but the time: clock.go); by the specialised
+// residual evaluated in full, as the first decision in each stretch of time
+// is; and by the whole policy, as the caller's first decisions are.
 func BenchmarkDecide(b *testing.B) {
 	ctx := context.Background()
 	for _, c := range sampleCases(b) {
 		if err := policy.Specialise(ctx, c.engine, c.in); err != nil {
 			b.Fatal(err)
 		}
+		whole := policy.Whole(c.engine)
 		for _, path := range []struct {
 			suffix string
-			engine *policy.Engine
-		}{{"", c.engine}, {"/whole-policy", policy.Whole(c.engine)}} {
+			decide func(candour.DecisionInput) (candour.Decision, error)
+		}{
+			{"", func(in candour.DecisionInput) (candour.Decision, error) { return c.engine.Decide(ctx, in) }},
+			{"/residual", func(in candour.DecisionInput) (candour.Decision, error) {
+				return policy.DecideResidual(ctx, c.engine, in)
+			}},
+			{"/whole-policy", func(in candour.DecisionInput) (candour.Decision, error) { return whole.Decide(ctx, in) }},
+		} {
 			b.Run(c.name+path.suffix, func(b *testing.B) {
 				b.ReportAllocs()
+				in := c.in
 				for b.Loop() {
-					d, err := path.engine.Decide(ctx, c.in)
+					in.Now = in.Now.Add(time.Microsecond) // as requests come, each at its own instant
+					d, err := path.decide(in)
 					if err != nil || !d.Allow {
 						b.Fatalf("decision %+v, %v", d, err)
 					}

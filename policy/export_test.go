@@ -3,6 +3,7 @@ package policy
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/topdown"
@@ -16,6 +17,17 @@ import (
 func Specialise(ctx context.Context, e *Engine, in candour.DecisionInput) error {
 	_, err := e.special.buildNow(ctx, in)
 	return err
+}
+
+// DecideResidual decides in by evaluating e's specialisation for its caller
+// in full, never from the specialisation's clock: the cost of the first
+// decision in each stretch of time.
+func DecideResidual(ctx context.Context, e *Engine, in candour.DecisionInput) (candour.Decision, error) {
+	sp, ok := e.special.cache.Peek(e.special.key(in))
+	if !ok || sp == nil {
+		return candour.Decision{}, errors.New("policy: not specialised")
+	}
+	return evaluate(ctx, &sp.pq, e.data, in)
 }
 
 // Whole returns a copy of e that decides every request with the whole
@@ -32,10 +44,11 @@ func Whole(e *Engine) *Engine {
 func EvalSteps(ctx context.Context, e *Engine, in candour.DecisionInput, specialised bool) (int, error) {
 	pq := &e.prepared
 	if specialised {
-		var err error
-		if pq, err = e.special.buildNow(ctx, in); err != nil {
+		sp, err := e.special.buildNow(ctx, in)
+		if err != nil {
 			return 0, err
 		}
+		pq = &sp.pq
 	}
 	buf := topdown.NewBufferTracer()
 	if _, err := pq.Eval(ctx, rego.EvalParsedInput(inputValue(in)), rego.EvalQueryTracer(buf)); err != nil {
@@ -52,18 +65,18 @@ func EvalSteps(ctx context.Context, e *Engine, in candour.DecisionInput, special
 
 // buildNow builds and keeps the specialisation for in's caller, waiting for
 // any build under way and ignoring the bound on how often builds start.
-func (s *specialiser) buildNow(ctx context.Context, in candour.DecisionInput) (*rego.PreparedEvalQuery, error) {
+func (s *specialiser) buildNow(ctx context.Context, in candour.DecisionInput) (*specialisation, error) {
 	if s == nil {
 		return nil, errors.New("policy: this policy is not specialised")
 	}
 	s.build.Lock()
 	defer s.build.Unlock()
-	pq, err := s.specialise(ctx, in)
+	sp, err := s.specialise(ctx, in)
 	if err != nil {
 		return nil, err
 	}
-	s.cache.Add(s.key(in), pq)
-	return pq, nil
+	s.cache.Add(s.key(in), sp)
+	return sp, nil
 }
 
 // Specialised reports whether e holds a specialisation for in's caller, so
@@ -72,8 +85,25 @@ func Specialised(e *Engine, in candour.DecisionInput) bool {
 	if e.special == nil {
 		return false
 	}
-	pq, ok := e.special.cache.Peek(e.special.key(in))
-	return ok && pq != nil
+	sp, ok := e.special.cache.Peek(e.special.key(in))
+	return ok && sp != nil
+}
+
+// Clocked reports whether e's specialisation for in's caller keeps its
+// decisions on a clock (clock.go), and the thresholds it divides time at.
+func Clocked(e *Engine, in candour.DecisionInput) (bool, []time.Time) {
+	if e.special == nil {
+		return false, nil
+	}
+	sp, ok := e.special.cache.Peek(e.special.key(in))
+	if !ok || sp == nil || sp.clock == nil {
+		return false, nil
+	}
+	var ts []time.Time
+	for _, ns := range sp.clock.thresholds {
+		ts = append(ts, time.Unix(0, ns).UTC())
+	}
+	return true, ts
 }
 
 // Unspecialise forgets every specialisation e holds.

@@ -2,7 +2,9 @@
 // library. The Rego and its data are read from a directory (or the embedded
 // defaults), compiled and prepared once; each decision is one evaluation of
 // the prepared query data.candour.decision, or of the policy partially
-// evaluated for the request's caller (specialise.go).
+// evaluated for the request's caller (specialise.go), or the decision that
+// residual policy made earlier in the same stretch of time, where nothing
+// else can change it (clock.go).
 //
 // Guarantees: default deny; a failed or malformed evaluation returns a denying
 // decision and an error; every decision carries a fresh id and the revision
@@ -207,11 +209,13 @@ func (e *Engine) Decide(ctx context.Context, in candour.DecisionInput) (candour.
 	if err := ctx.Err(); err != nil {
 		return deny, fmt.Errorf("policy: evaluate: %w", err)
 	}
-	pq := e.special.lookup(ctx, in)
-	if pq == nil {
-		pq = &e.prepared
+	var d candour.Decision
+	var err error
+	if sp := e.special.lookup(ctx, in); sp != nil {
+		d, err = sp.decide(ctx, e.data, in)
+	} else {
+		d, err = evaluate(ctx, &e.prepared, e.data, in)
 	}
-	d, err := evaluate(ctx, pq, e.data, in)
 	if err != nil {
 		return deny, err
 	}
@@ -223,27 +227,42 @@ func (e *Engine) Decide(ctx context.Context, in candour.DecisionInput) (candour.
 	return d, nil
 }
 
-// evaluate decides in with pq, over the data the cache holds. OPA would
-// otherwise start a goroutine per evaluation to watch ctx, and keep metrics
-// nobody reads; a cancel hooked to ctx stops an evaluation whose request
-// goes.
+// evaluate decides in with pq, over the data the cache holds.
 func evaluate(ctx context.Context, pq *rego.PreparedEvalQuery, data dataCache, in candour.DecisionInput) (candour.Decision, error) {
+	v, err := result(ctx, pq, data, in)
+	if err != nil {
+		return candour.Decision{}, err
+	}
+	return decisionOf(v)
+}
+
+// result evaluates pq for in, over the data the cache holds, and returns the
+// decision as OPA's value. OPA would otherwise start a goroutine per
+// evaluation to watch ctx, and keep metrics nobody reads; a cancel hooked to
+// ctx stops an evaluation whose request goes.
+func result(ctx context.Context, pq *rego.PreparedEvalQuery, data dataCache, in candour.DecisionInput) (ast.Value, error) {
 	cancel := topdown.NewCancel()
 	defer context.AfterFunc(ctx, cancel.Cancel)()
 	rs, err := pq.Eval(ctx, rego.EvalParsedInput(inputValue(in)),
 		rego.EvalExternalCancel(cancel), rego.EvalMetrics(metrics.NoOp()), rego.EvalGenerateJSON(keepTerm),
 		rego.EvalBaseCache(data))
 	if err != nil {
-		return candour.Decision{}, fmt.Errorf("policy: evaluate: %w", err)
+		return nil, fmt.Errorf("policy: evaluate: %w", err)
 	}
 	if len(rs) != 1 || len(rs[0].Expressions) != 1 {
-		return candour.Decision{}, fmt.Errorf("policy: %s gave %d results, want 1", query, len(rs))
+		return nil, fmt.Errorf("policy: %s gave %d results, want 1", query, len(rs))
 	}
 	t, ok := rs[0].Expressions[0].Value.(*ast.Term)
 	if !ok {
-		return candour.Decision{}, fmt.Errorf("policy: %s gave a %T", query, rs[0].Expressions[0].Value)
+		return nil, fmt.Errorf("policy: %s gave a %T", query, rs[0].Expressions[0].Value)
 	}
-	d, err := decisionFrom(t.Value)
+	return t.Value, nil
+}
+
+// decisionOf reads v, a decision as OPA's value, into a new Decision that
+// shares nothing with v.
+func decisionOf(v ast.Value) (candour.Decision, error) {
+	d, err := decisionFrom(v)
 	if err != nil {
 		return candour.Decision{}, fmt.Errorf("policy: %s: %w", query, err)
 	}

@@ -10,17 +10,17 @@ import (
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
-	"github.com/open-policy-agent/opa/v1/rego"
 
 	"github.com/candour-vault/candour"
 )
 
-// agrees decides each of the probes for in's caller with pq and with the
-// whole policy, and reports the first on which they differ. The error names
-// the action and the probe's number only: never a principal or a record.
-func (s *specialiser) agrees(ctx context.Context, pq *rego.PreparedEvalQuery, in candour.DecisionInput) error {
+// agrees decides each of the probes for in's caller with sp, as a request
+// would be decided (its clock included), and with the whole policy, and
+// reports the first on which they differ. The error names the action and the
+// probe's number only: never a principal or a record.
+func (s *specialiser) agrees(ctx context.Context, sp *specialisation, in candour.DecisionInput) error {
 	for i, p := range s.probes(in) {
-		got, gotErr := evaluate(ctx, pq, s.engine.data, p)
+		got, gotErr := sp.decide(ctx, s.engine.data, p)
 		want, wantErr := evaluate(ctx, &s.engine.prepared, s.engine.data, p)
 		if (gotErr != nil) != (wantErr != nil) || !reflect.DeepEqual(got, want) {
 			return fmt.Errorf("policy: specialised for %s, the policy decides probe %d differently from the whole policy", in.Action, i)

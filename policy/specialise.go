@@ -41,6 +41,12 @@ import (
 //   - A request never waits for a specialisation other than its own, and a
 //     build that fails or is refused leaves the request to the whole policy:
 //     specialising is a cache, never a second policy.
+//   - A specialisation that reads nothing of a request but its time,
+//     compared with fixed instants, decides once for each stretch of time
+//     between those instants and keeps the decision (clock.go), so that an
+//     analyst's insight decision is not evaluated again until an agreement
+//     starts or ends. TestClockAgrees holds it to the whole policy on either
+//     side of every such instant.
 //   - Builds are bounded: one at a time, and each waits after the last for
 //     nine times as long as that one took, so a stream of new callers spends
 //     at most about a tenth of one core on them; the cache holds at most
@@ -50,9 +56,9 @@ type specialiser struct {
 	store     storage.Store
 	engine    *Engine // the whole policy, its data and catalogue, for the probes
 	principal principalFields
-	cache     *lru.Cache[callerKey, *rego.PreparedEvalQuery] // nil: this caller is left to the whole policy
-	build     sync.Mutex                                     // held while a specialisation is built
-	next      time.Time                                      // no build starts before this; guarded by build
+	cache     *lru.Cache[callerKey, *specialisation] // nil: this caller is left to the whole policy
+	build     sync.Mutex                             // held while a specialisation is built
+	next      time.Time                              // no build starts before this; guarded by build
 	now       func() time.Time
 }
 
@@ -86,22 +92,48 @@ func newSpecialiser(e *Engine, modules map[string]*ast.Module, data map[string]a
 	if !ok {
 		return nil, nil
 	}
-	cache, err := lru.New[callerKey, *rego.PreparedEvalQuery](maxSpecialised)
+	cache, err := lru.New[callerKey, *specialisation](maxSpecialised)
 	if err != nil {
 		return nil, err
 	}
 	return &specialiser{compiler: c, store: store, engine: e, principal: fields, cache: cache, now: time.Now}, nil
 }
 
-// lookup returns the specialised query for in's caller, building it if it may,
+// A specialisation is one caller's residual policy, prepared, and, when the
+// residual reads nothing of a request but its time, compared with fixed
+// instants, a clock that keeps its decisions (clock.go).
+type specialisation struct {
+	pq    rego.PreparedEvalQuery
+	clock *clock // nil: every decision evaluates pq
+}
+
+// decide decides in, which must be a request of the caller sp was built for:
+// from its clock when the clock holds the decision for in's time, else by
+// evaluating the residual (and keeping the result on the clock, if any).
+func (sp *specialisation) decide(ctx context.Context, data dataCache, in candour.DecisionInput) (candour.Decision, error) {
+	if sp.clock == nil {
+		return evaluate(ctx, &sp.pq, data, in)
+	}
+	v := sp.clock.result(in.Now)
+	if v == nil {
+		var err error
+		if v, err = result(ctx, &sp.pq, data, in); err != nil {
+			return candour.Decision{}, err
+		}
+		sp.clock.keep(in.Now, v)
+	}
+	return decisionOf(v)
+}
+
+// lookup returns the specialisation for in's caller, building it if it may,
 // or nil to decide with the whole policy.
-func (s *specialiser) lookup(ctx context.Context, in candour.DecisionInput) *rego.PreparedEvalQuery {
+func (s *specialiser) lookup(ctx context.Context, in candour.DecisionInput) *specialisation {
 	if s == nil {
 		return nil
 	}
 	k := s.key(in)
-	if pq, ok := s.cache.Get(k); ok {
-		return pq
+	if sp, ok := s.cache.Get(k); ok {
+		return sp
 	}
 	if !s.build.TryLock() {
 		return nil // another caller's build is under way: no request waits for it
@@ -113,29 +145,29 @@ func (s *specialiser) lookup(ctx context.Context, in candour.DecisionInput) *reg
 	}
 	// A failed build leaves the caller to the whole policy, whose answer a
 	// specialisation only repeats; `candour policy check` reports why.
-	pq, _ := s.specialise(ctx, in)
+	sp, _ := s.specialise(ctx, in)
 	end := s.now()
 	s.next = end.Add(9 * end.Sub(start))
 	if ctx.Err() != nil {
 		return nil // the request went, perhaps before the probes were decided: the caller may be specialised next time
 	}
-	s.cache.Add(k, pq) // nil when the build failed: this caller stays with the whole policy
-	return pq
+	s.cache.Add(k, sp) // nil when the build failed: this caller stays with the whole policy
+	return sp
 }
 
 // specialise builds the residual policy for in's caller and checks it on the
 // probes: first with OPA's partial evaluation as it is, then, if that
 // disagrees with the whole policy, in its shallow mode (no rule that depends
 // on the unknowns inlined, and no copy propagation).
-func (s *specialiser) specialise(ctx context.Context, in candour.DecisionInput) (*rego.PreparedEvalQuery, error) {
+func (s *specialiser) specialise(ctx context.Context, in candour.DecisionInput) (*specialisation, error) {
 	var errs []error
 	for _, shallow := range []bool{false, true} {
-		pq, err := s.residual(ctx, in, shallow)
+		sp, err := s.residual(ctx, in, shallow)
 		if err == nil {
-			err = s.agrees(ctx, pq, in)
+			err = s.agrees(ctx, sp, in)
 		}
 		if err == nil {
-			return pq, nil
+			return sp, nil
 		}
 		if ctx.Err() != nil {
 			return nil, err
@@ -150,8 +182,8 @@ func (s *specialiser) specialise(ctx context.Context, in candour.DecisionInput) 
 // data.candour_specialised.decision, beside the support rules partial
 // evaluation wrote and the whole policy's rules that the residual still
 // names (a rule kept as it is), with the rules they depend on, and no
-// others.
-func (s *specialiser) residual(ctx context.Context, in candour.DecisionInput, shallow bool) (*rego.PreparedEvalQuery, error) {
+// others; with a clock when those rules read only the time (timeOnly).
+func (s *specialiser) residual(ctx context.Context, in candour.DecisionInput, shallow bool) (*specialisation, error) {
 	const v = "specialised"
 	pq, err := rego.New(rego.Query(v+" = "+query), rego.Compiler(s.compiler), rego.Store(s.store),
 		rego.ParsedInput(s.known(in)), rego.Unknowns([]string{"input.resource", "input.now"}),
@@ -167,15 +199,17 @@ func (s *specialiser) residual(ctx context.Context, in candour.DecisionInput, sh
 		decision.Rules = append(decision.Rules, &ast.Rule{Head: ast.NewHead("decision", nil, ast.VarTerm(v)), Body: q, Module: decision})
 	}
 	residual := append([]*ast.Module{decision}, pq.Support...)
+	residual = append(residual, s.named(residual)...)
 	opts := []func(*rego.Rego){rego.Query("data." + namespace + ".decision"), rego.Store(s.store)}
-	for _, m := range append(residual, s.named(residual)...) {
+	for _, m := range residual {
 		opts = append(opts, rego.ParsedModule(m))
 	}
+	clock := timeOnly(residual) // before preparing, which compiles the modules in place
 	prepared, err := rego.New(opts...).PrepareForEval(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("policy: specialise: %w", err)
 	}
-	return &prepared, nil
+	return &specialisation{pq: prepared, clock: clock}, nil
 }
 
 // named returns, as modules, the rules of the whole policy that residual

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -136,14 +137,8 @@ func TestSpecialisedAgrees(t *testing.T) {
 									if !policy.Specialised(e, in) {
 										t.Fatalf("%+v: not specialised", in)
 									}
-									got, gotErr := e.Decide(ctx, in)
-									want, wantErr := whole.Decide(ctx, in)
-									got.ID, want.ID = "", ""
-									if (gotErr != nil) != (wantErr != nil) || !reflect.DeepEqual(got, want) {
-										t.Fatalf("%+v:\nspecialised %+v, %v\nwhole       %+v, %v", in, got, gotErr, want, wantErr)
-									}
 									asked++
-									if got.Allow {
+									if decideBoth(t, e, whole, in) {
 										allowed++
 									}
 								}
@@ -158,6 +153,21 @@ func TestSpecialisedAgrees(t *testing.T) {
 			})
 		}
 	}
+}
+
+// decideBoth decides in with e and with the whole policy, fails the test
+// unless the two decisions (their ids aside) and errors are the same, and
+// reports whether the request was allowed.
+func decideBoth(t *testing.T, e, whole *policy.Engine, in candour.DecisionInput) bool {
+	t.Helper()
+	ctx := context.Background()
+	got, gotErr := e.Decide(ctx, in)
+	want, wantErr := whole.Decide(ctx, in)
+	got.ID, want.ID = "", ""
+	if (gotErr != nil) != (wantErr != nil) || !reflect.DeepEqual(got, want) {
+		t.Fatalf("%+v:\nspecialised %+v, %v\nwhole       %+v, %v", in, got, gotErr, want, wantErr)
+	}
+	return got.Allow
 }
 
 func mustRead(tb testing.TB) policy.Files {
@@ -215,4 +225,65 @@ func BenchmarkSpecialisedMemory(b *testing.B) {
 		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(n)/1024, "KiB/caller")
 		runtime.KeepAlive(e)
 	}
+}
+
+// TestClockAgrees holds decisions kept on a specialisation's clock (clock.go)
+// to the whole policy at the instants where they could go wrong: a
+// nanosecond before, at, and a nanosecond after every start and end of every
+// agreement in the data (read from the data here, not from the clock),
+// first in order of time and then back, so that the second pass is answered
+// from what the first kept; and at times OPA cannot convert, which are
+// evaluated in full. Every insight caller with the analyst role must be on
+// a clock, so that the test compares the clock and not only the residual.
+func TestClockAgrees(t *testing.T) {
+	ctx := context.Background()
+	files := withVariedAgreements(t)
+	e, err := policy.Compile(ctx, files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole := policy.Whole(e)
+	var times []time.Time
+	for _, a := range files.Data["agreements"].([]any) {
+		for _, field := range []string{"start", "expires"} {
+			at, err := time.Parse(time.RFC3339, a.(map[string]any)[field].(string))
+			if err != nil {
+				t.Fatal(err)
+			}
+			times = append(times, at.Add(-time.Nanosecond), at, at.Add(time.Nanosecond))
+		}
+	}
+	slices.SortFunc(times, time.Time.Compare)
+	back := slices.Clone(times)
+	slices.Reverse(back)
+	times = append(times, back...)
+	times = append(times, time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC))
+	asked, clocked := 0, 0
+	for _, agency := range []string{"police-north", "victim-support-north", "council-north-social-care", "housing-north"} {
+		for _, p := range callers(agency) {
+			for _, action := range []candour.Action{candour.ActionInsightSummary, candour.ActionInsightComments, candour.ActionInsightExport} {
+				for _, purpose := range []candour.Purpose{candour.PurposeServiceImprovement, candour.PurposeResearch,
+					candour.PurposeEqualityMonitoring, candour.PurposeInterAgency} {
+					caller := candour.DecisionInput{Principal: p, Action: action, Purpose: purpose}
+					if err := policy.Specialise(ctx, e, caller); err != nil {
+						t.Fatalf("%+v: %v", caller, err)
+					}
+					on, _ := policy.Clocked(e, caller)
+					if slices.Equal(p.Roles, []candour.Role{candour.RoleAnalyst}) && !on {
+						t.Fatalf("%+v: not on a clock", caller)
+					}
+					if on {
+						clocked++
+					}
+					for _, now := range times {
+						in := caller
+						in.Now = now
+						decideBoth(t, e, whole, in)
+						asked++
+					}
+				}
+			}
+		}
+	}
+	t.Logf("%d decisions agree; %d callers of %d on a clock", asked, clocked, asked/len(times))
 }
