@@ -1,5 +1,5 @@
 # Shared by the load scripts (scripts/load-compare.sh, scripts/citizen-load.sh,
-# scripts/decision-cost.sh,
+# scripts/decision-cost.sh, scripts/insight-ab.sh,
 # scripts/load-ab.sh, scripts/cpu-ab.sh):
 # sourced after `set -euo pipefail`, with admin (a PostgreSQL URL it may create
 # a database in) and name (the script's name, for messages) set. It builds the
