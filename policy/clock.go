@@ -46,9 +46,6 @@ type kept struct {
 	value   ast.Value
 }
 
-// comparisons are the built-in functions a residual may compare the time with.
-var comparisons = []*ast.Builtin{ast.LessThan, ast.LessThanEq, ast.GreaterThan, ast.GreaterThanEq, ast.Equal, ast.NotEqual}
-
 // timeOnly returns a clock for the residual policy made of modules, or nil
 // when the residual reads more of the request than its time compared with
 // fixed instants (see clock).
@@ -105,15 +102,15 @@ func timeOnly(modules []*ast.Module) *clock {
 	return &clock{thresholds: thresholds}
 }
 
+// isComparison reports whether e is one of the built-in comparisons a
+// residual may compare the time with.
 func isComparison(e *ast.Expr) bool {
 	if !e.IsCall() || len(e.Operands()) != 2 {
 		return false
 	}
-	op := e.Operator()
-	for _, b := range comparisons {
-		if op.Equal(b.Ref()) {
-			return true
-		}
+	switch e.Operator().String() {
+	case ast.LessThan.Name, ast.LessThanEq.Name, ast.GreaterThan.Name, ast.GreaterThanEq.Name, ast.Equal.Name, ast.NotEqual.Name:
+		return true
 	}
 	return false
 }
@@ -122,18 +119,17 @@ func isComparison(e *ast.Expr) bool {
 func isNow(t *ast.Term) bool {
 	call, ok := t.Value.(ast.Call)
 	return ok && len(call) == 2 && call[0].Value.Compare(ast.ParseRFC3339Nanos.Ref()) == 0 &&
-		call[1].Value.Compare(ast.MustParseRef("input.now")) == 0
+		call[1].Value.Compare(ast.InputRootRef.Append(ast.InternedTerm("now"))) == 0
 }
-
-// earliest and latest bound the instants OPA converts to nanoseconds.
-var earliest, latest = time.Unix(0, math.MinInt64), time.Unix(0, math.MaxInt64)
 
 // stretch returns the index of the stretch of time now falls in: 2i when i
 // thresholds lie before it and it is none of them, 2i+1 when it is the
 // threshold after those i. ok is false for a time OPA would not convert.
 func (c *clock) stretch(now time.Time) (int, bool) {
-	t, err := time.Parse(time.RFC3339, now.Format(time.RFC3339Nano)) // as input.now reaches time.parse_rfc3339_ns
-	if err != nil || t.Before(earliest) || t.After(latest) {
+	// As input.now reaches time.parse_rfc3339_ns, and within the instants it
+	// converts to nanoseconds.
+	t, err := time.Parse(time.RFC3339, now.Format(time.RFC3339Nano))
+	if err != nil || t.Before(time.Unix(0, math.MinInt64)) || t.After(time.Unix(0, math.MaxInt64)) {
 		return 0, false
 	}
 	i, exact := slices.BinarySearch(c.thresholds, t.UnixNano())
