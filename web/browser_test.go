@@ -213,6 +213,9 @@ func (tb *tab) check(name string) {
 	if !eval[bool](tb, `typeof axe !== "undefined"`) {
 		eval[bool](tb, tb.axe+";true")
 	}
+	if body := tb.text("body"); strings.Contains(body, "%!") {
+		tb.t.Errorf("%s: a formatting error reached the page: %q", name, body[strings.Index(body, "%!"):min(len(body), strings.Index(body, "%!")+40)])
+	}
 	violations := eval[[]axeViolation](tb, `axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]}, resultTypes: ["violations"]}).then(r => r.violations)`)
 	for _, v := range violations {
 		b, _ := json.Marshal(v.Nodes)

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -34,7 +35,10 @@ func loadPages(a *assets, names func() candour.Catalogue) (*pages, error) {
 			}
 			return "", fmt.Errorf("no asset %q", name)
 		},
-		"month":      monthName,
+		"month": monthName,
+		// oneDecimal writes a figure the page holds by pointer (nil: not
+		// shown, by the template's with) to one decimal place.
+		"oneDecimal": func(x *float64) string { return strconv.FormatFloat(*x, 'f', 1, 64) },
 		"date":       func(t time.Time) string { return t.UTC().Format("2 January 2006") },
 		"datetime":   func(t time.Time) string { return t.UTC().Format("2 January 2006 at 15:04 UTC") },
 		"purpose":    purposeText,
