@@ -139,19 +139,14 @@ func (c *clock) stretch(now time.Time) (int, bool) {
 	return 2 * i, true
 }
 
-// result returns the decision kept for now's stretch, if any.
-func (c *clock) result(now time.Time) ast.Value {
-	i, ok := c.stretch(now)
-	if k := c.last.Load(); ok && k != nil && k.stretch == i {
+// result returns the decision kept for stretch i, if any.
+func (c *clock) result(i int) ast.Value {
+	if k := c.last.Load(); k != nil && k.stretch == i {
 		return k.value
 	}
 	return nil
 }
 
-// keep keeps v as the decision for now's stretch, in place of the one kept
+// keep keeps v as the decision for stretch i, in place of the one kept
 // before.
-func (c *clock) keep(now time.Time, v ast.Value) {
-	if i, ok := c.stretch(now); ok {
-		c.last.Store(&kept{stretch: i, value: v})
-	}
-}
+func (c *clock) keep(i int, v ast.Value) { c.last.Store(&kept{stretch: i, value: v}) }

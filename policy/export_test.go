@@ -3,7 +3,6 @@ package policy
 import (
 	"context"
 	"errors"
-	"time"
 
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/topdown"
@@ -23,11 +22,21 @@ func Specialise(ctx context.Context, e *Engine, in candour.DecisionInput) error 
 // in full, never from the specialisation's clock: the cost of the first
 // decision in each stretch of time.
 func DecideResidual(ctx context.Context, e *Engine, in candour.DecisionInput) (candour.Decision, error) {
-	sp, ok := e.special.cache.Peek(e.special.key(in))
-	if !ok || sp == nil {
+	sp := held(e, in)
+	if sp == nil {
 		return candour.Decision{}, errors.New("policy: not specialised")
 	}
 	return evaluate(ctx, &sp.pq, e.data, in)
+}
+
+// held returns the specialisation e holds for in's caller, or nil, without
+// building one or touching the cache's order.
+func held(e *Engine, in candour.DecisionInput) *specialisation {
+	if e.special == nil {
+		return nil
+	}
+	sp, _ := e.special.cache.Peek(e.special.key(in))
+	return sp
 }
 
 // Whole returns a copy of e that decides every request with the whole
@@ -81,29 +90,13 @@ func (s *specialiser) buildNow(ctx context.Context, in candour.DecisionInput) (*
 
 // Specialised reports whether e holds a specialisation for in's caller, so
 // that a test comparing the two paths knows it compared two.
-func Specialised(e *Engine, in candour.DecisionInput) bool {
-	if e.special == nil {
-		return false
-	}
-	sp, ok := e.special.cache.Peek(e.special.key(in))
-	return ok && sp != nil
-}
+func Specialised(e *Engine, in candour.DecisionInput) bool { return held(e, in) != nil }
 
 // Clocked reports whether e's specialisation for in's caller keeps its
-// decisions on a clock (clock.go), and the thresholds it divides time at.
-func Clocked(e *Engine, in candour.DecisionInput) (bool, []time.Time) {
-	if e.special == nil {
-		return false, nil
-	}
-	sp, ok := e.special.cache.Peek(e.special.key(in))
-	if !ok || sp == nil || sp.clock == nil {
-		return false, nil
-	}
-	var ts []time.Time
-	for _, ns := range sp.clock.thresholds {
-		ts = append(ts, time.Unix(0, ns).UTC())
-	}
-	return true, ts
+// decisions on a clock (clock.go).
+func Clocked(e *Engine, in candour.DecisionInput) bool {
+	sp := held(e, in)
+	return sp != nil && sp.clock != nil
 }
 
 // Unspecialise forgets every specialisation e holds.

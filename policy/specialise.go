@@ -114,13 +114,17 @@ func (sp *specialisation) decide(ctx context.Context, data dataCache, in candour
 	if sp.clock == nil {
 		return evaluate(ctx, &sp.pq, data, in)
 	}
-	v := sp.clock.result(in.Now)
+	i, ok := sp.clock.stretch(in.Now)
+	if !ok {
+		return evaluate(ctx, &sp.pq, data, in) // a time OPA cannot convert: its answer, not a kept one
+	}
+	v := sp.clock.result(i)
 	if v == nil {
 		var err error
 		if v, err = result(ctx, &sp.pq, data, in); err != nil {
 			return candour.Decision{}, err
 		}
-		sp.clock.keep(in.Now, v)
+		sp.clock.keep(i, v)
 	}
 	return decisionOf(v)
 }

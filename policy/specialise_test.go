@@ -268,7 +268,7 @@ func TestClockAgrees(t *testing.T) {
 					if err := policy.Specialise(ctx, e, caller); err != nil {
 						t.Fatalf("%+v: %v", caller, err)
 					}
-					on, _ := policy.Clocked(e, caller)
+					on := policy.Clocked(e, caller)
 					if slices.Equal(p.Roles, []candour.Role{candour.RoleAnalyst}) && !on {
 						t.Fatalf("%+v: not on a clock", caller)
 					}

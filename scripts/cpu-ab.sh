@@ -48,15 +48,8 @@ served() { # served PORT: the measured route's answers so far
 }
 hz=$(getconf CLK_TCK)
 for r in $(seq "$rounds"); do
-	order="before after"
-	[ $((r % 2)) = 0 ] && order="after before"
-	for side in $order; do
-		psql "$admin" -qc "DROP DATABASE IF EXISTS $db" -qc "CREATE DATABASE $db" >/dev/null
-		rm -rf "$work/$side"
-		"$work/candour-$side" dev --database "$url" --data-dir "$work/$side" --addr 127.0.0.1:18460 >"$work/$side.log" 2>&1 &
-		server=$!
-		pids+=("$server")
-		wait_for http://127.0.0.1:18460/livez
+	for side in $(in_turn "$r"); do
+		start_build "$side" 18460
 		token=$("$work/candour" token --data-dir "$work/$side" --role caseworker --agency victim-support-north)
 		"$work/candour-load" --url http://127.0.0.1:18460/v1/feedback --token "$token" --connections "$conns" \
 			--read "$reads" --warmup 1s --duration "$((secs + 6))s" >"$work/load.out" &

@@ -26,15 +26,9 @@ for _ in $(seq "$requests"); do
 	printf 'url = "http://127.0.0.1:18480/v1/insights/summary"\noutput = "/dev/null"\n'
 done >"$work/curl.cfg"
 for r in $(seq "$rounds"); do
-	order="before after"
-	[ $((r % 2)) = 0 ] && order="after before"
-	for side in $order; do
-		psql "$admin" -qc "DROP DATABASE $db" -qc "CREATE DATABASE $db" >/dev/null
-		rm -rf "$work/data"
-		"$work/candour-$side" dev --database "$url" --data-dir "$work/data" --addr 127.0.0.1:18480 >"$work/server.log" 2>&1 &
-		pids=($!)
-		wait_for http://127.0.0.1:18480/livez
-		t=$("$work/candour-$side" token --data-dir "$work/data" --role analyst --agency police-north)
+	for side in $(in_turn "$r"); do
+		start_build "$side" 18480
+		t=$("$work/candour-$side" token --data-dir "$work/$side" --role analyst --agency police-north)
 		start=$(date +%s.%N)
 		codes=$(curl -s -H "Authorization: Bearer $t" -H "Candour-Purpose: service_improvement" -K "$work/curl.cfg" \
 			-w '%{http_code}\n' | sort | uniq -c | awk '{printf "%s×%s ", $1, $2}')
@@ -43,8 +37,8 @@ for r in $(seq "$rounds"); do
 			/^candour_policy_decision_duration_seconds_sum\{action="insight.summary"\}/ { sum = $2 }
 			/^candour_policy_decision_duration_seconds_count\{action="insight.summary"\}/ { n = $2 }
 			END { printf "round %d %-6s %s in %.2f s; %d decisions, mean %.1f µs\n", r, side, codes, e - s, n, n ? sum / n * 1e6 : 0 }'
-		kill -INT "${pids[0]}"
-		wait "${pids[0]}" 2>/dev/null || true
+		kill -INT "$server"
+		wait "$server" 2>/dev/null || true
 		pids=()
 	done
 done

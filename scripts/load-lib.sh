@@ -41,3 +41,16 @@ build_revisions() { # build_revisions BEFORE AFTER: candour at two git revisions
 		git -C "$root" worktree remove --force "$work/src-$side"
 	done
 }
+
+in_turn() { # in_turn ROUND: the order the two builds run in that round, alternating so that drift touches both alike
+	if [ $(($1 % 2)) = 0 ]; then echo "after before"; else echo "before after"; fi
+}
+
+start_build() { # start_build SIDE PORT: candour-SIDE dev on a fresh $db and data directory $work/SIDE, on PORT; its pid in $server and $pids
+	psql "$admin" -qc "DROP DATABASE IF EXISTS $db" -qc "CREATE DATABASE $db" >/dev/null
+	rm -rf "${work:?}/$1"
+	"$work/candour-$1" dev --database "$url" --data-dir "$work/$1" --addr "127.0.0.1:$2" >"$work/$1.log" 2>&1 &
+	server=$!
+	pids+=("$server")
+	wait_for "http://127.0.0.1:$2/livez"
+}

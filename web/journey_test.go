@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -216,6 +217,12 @@ func analystJourney(t *testing.T, jsOff bool) {
 	tb.follow(`a[href^="/insight/comments?"]`)
 	if !strings.Contains(tb.text("h1"), "Redacted comments") {
 		t.Fatalf("the comments link leads to %s", tb.location())
+	}
+	if !regexp.MustCompile(`Sentiment\s+-?\d+\.\d \(below 0 leans negative`).MatchString(tb.text("main")) {
+		t.Errorf("the comments page gives no sentiment as a number: %.300q", tb.text("main"))
+	}
+	if main := tb.text("main"); !strings.Contains(main, "Being believed") || strings.Contains(main, "being_believed") {
+		t.Errorf("the comments page names its themes by id, not in words: %.300q", main)
 	}
 	tb.check("insight-comments")
 	tb.open("/insight?purpose=research&group=service")

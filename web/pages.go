@@ -39,6 +39,15 @@ func loadPages(a *assets, names func() candour.Catalogue) (*pages, error) {
 		// oneDecimal writes a figure the page holds by pointer (nil: not
 		// shown, by the template's with) to one decimal place.
 		"oneDecimal": func(x *float64) string { return strconv.FormatFloat(*x, 'f', 1, 64) },
+		// themeName writes a comment theme's id (being_believed) as words
+		// (Being believed).
+		"themeName": func(id string) string {
+			words := strings.ReplaceAll(id, "_", " ")
+			if words == "" {
+				return ""
+			}
+			return strings.ToUpper(words[:1]) + words[1:]
+		},
 		"date":       func(t time.Time) string { return t.UTC().Format("2 January 2006") },
 		"datetime":   func(t time.Time) string { return t.UTC().Format("2 January 2006 at 15:04 UTC") },
 		"purpose":    purposeText,
