@@ -2,6 +2,7 @@ package policy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"reflect"
@@ -84,19 +85,44 @@ func (s *specialiser) probes(in candour.DecisionInput) []candour.DecisionInput {
 	return out
 }
 
+// SpecialisedReport is what CheckSpecialised found over its sample callers.
+type SpecialisedReport struct {
+	Tried int // sample callers specialised
+	// Clocked is how many of those are decided once for each stretch of time
+	// between the policy's thresholds (clock.go), not on every request.
+	Clocked int
+	// Dated is how many of the clocked callers' decisions change at a date
+	// the policy names (an agreement's start or expiry, say); the rest do
+	// not depend on the time at all.
+	Dated int
+	// Whole says, for each caller that could not be specialised, why: such a
+	// caller is decided by the whole policy, correctly but more slowly.
+	Whole []string
+}
+
 // CheckSpecialised specialises the policy, as the server would, for each role
 // of the policy's data and for a principal with none, asking each action
 // Candour knows for the role's first purpose, at the first agency that has
-// a service; it returns the number of callers tried and, for each that
-// could not be specialised, a sentence saying so. Such a caller is decided
-// by the whole policy, correctly but more slowly.
-func (e *Engine) CheckSpecialised(ctx context.Context) (int, []string) {
+// a service and at the first agency another shares insight with (whose
+// insight decisions read an agreement's dates), and reports what it found.
+// It returns ErrNotSpecialised when the policy is specialised to no caller.
+func (e *Engine) CheckSpecialised(ctx context.Context) (SpecialisedReport, error) {
 	if e.special == nil {
-		return 0, []string{"the policy reads its input as a whole, by a computed key, or replaces it with `with`, so no decision is specialised to its caller"}
+		return SpecialisedReport{}, ErrNotSpecialised
 	}
-	agency := ""
+	var agencies []string
 	if len(e.cat.Services) > 0 {
-		agency = e.cat.Services[0].Agency
+		agencies = append(agencies, e.cat.Services[0].Agency)
+	}
+	var partners []string
+	for _, a := range e.cat.Agencies {
+		partners = append(partners, a.Partners...)
+	}
+	if len(partners) > 0 && !slices.Contains(agencies, slices.Min(partners)) {
+		agencies = append(agencies, slices.Min(partners))
+	}
+	if len(agencies) == 0 {
+		agencies = []string{""}
 	}
 	roles := map[string]candour.Purpose{"": ""}
 	if obj, ok := e.data.Get(ast.MustParseRef("data.roles")).(ast.Object); ok {
@@ -114,25 +140,38 @@ func (e *Engine) CheckSpecialised(ctx context.Context) (int, []string) {
 	}
 	e.special.build.Lock() // one build at a time, as in the server
 	defer e.special.build.Unlock()
-	var problems []string
-	tried := 0
-	for _, role := range slices.Sorted(maps.Keys(roles)) {
-		var rs []candour.Role
-		if role != "" {
-			rs = []candour.Role{candour.Role(role)}
-		}
-		for _, action := range candour.Actions() {
-			in := candour.DecisionInput{Principal: candour.Principal{Agency: agency, Roles: rs}, Action: action, Purpose: roles[role]}
-			tried++
-			if _, err := e.special.specialise(ctx, in); err != nil {
-				who := "a principal with no role"
-				if role != "" {
-					who = "role " + role
+	var rep SpecialisedReport
+	for _, agency := range agencies {
+		for _, role := range slices.Sorted(maps.Keys(roles)) {
+			var rs []candour.Role
+			if role != "" {
+				rs = []candour.Role{candour.Role(role)}
+			}
+			for _, action := range candour.Actions() {
+				in := candour.DecisionInput{Principal: candour.Principal{Agency: agency, Roles: rs}, Action: action, Purpose: roles[role]}
+				rep.Tried++
+				sp, err := e.special.specialise(ctx, in)
+				if err != nil {
+					who := "a principal with no role"
+					if role != "" {
+						who = "role " + role
+					}
+					rep.Whole = append(rep.Whole, fmt.Sprintf("%s of %s asking %s for %q is decided by the whole policy: %v", who, agency, action, roles[role],
+						strings.TrimPrefix(err.Error(), "policy: ")))
+					continue
 				}
-				problems = append(problems, fmt.Sprintf("%s asking %s for %q is decided by the whole policy: %v", who, action, roles[role],
-					strings.TrimPrefix(err.Error(), "policy: ")))
+				if sp.clock != nil {
+					rep.Clocked++
+					if len(sp.clock.thresholds) > 0 {
+						rep.Dated++
+					}
+				}
 			}
 		}
 	}
-	return tried, problems
+	return rep, nil
 }
+
+// ErrNotSpecialised says why a policy is specialised to no caller: every
+// decision is made by the whole policy, with the same answers, more slowly.
+var ErrNotSpecialised = errors.New("the policy reads its input as a whole, by a computed key, or replaces it with `with`, so no decision is specialised to its caller")
