@@ -48,7 +48,8 @@ Usage:
                  (exit 0: consistent with every checkpoint; 3: no checkpoint to check
                  against, internal consistency only; 1: a problem, named)
   candour policy check DIR
-                 compile a policy directory, check its data and run its Rego tests
+                 compile a policy directory, check its data, run its Rego tests and
+                 specialise it to sample callers (docs/policy.md)
   candour retention run --database URL [--policy-dir DIR] [--dry-run]
                  destroy what the policy's retention rules make due (legal holds kept);
                  with --dry-run, say what that would be and change nothing
