@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
 	"os"
 	osexec "os/exec"
 	"path/filepath"
@@ -166,6 +168,49 @@ func TestSchemaVersionChecked(t *testing.T) {
 	_, err = postgres.Open(ctx, d.AppURL)
 	if !errors.As(err, &se) || se.Current != 999 || !strings.Contains(err.Error(), "newer") {
 		t.Fatalf("Open on a newer schema: %v, want a SchemaError", err)
+	}
+}
+
+// TestUnreachable holds every way in to the database to one plain sentence
+// when it cannot be reached: why, in PostgreSQL's words or the network's,
+// not pgx's account of each address it tried.
+func TestUnreachable(t *testing.T) {
+	ctx := context.Background()
+	d := pgtest.NewDatabase(t)
+	noDatabase, err := url.Parse(d.OwnerURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	noDatabase.Path = "/candour_no_such_database"
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "postgres://postgres@" + l.Addr().String() + "/candour?sslmode=disable"
+	l.Close() // nothing listens there now
+	ways := []struct {
+		name string
+		call func(url string) error
+	}{
+		{"open", func(u string) error { _, err := postgres.Open(ctx, u); return err }},
+		{"status", func(u string) error { _, err := postgres.Status(ctx, u); return err }},
+		{"migrate", func(u string) error { _, err := postgres.Migrate(ctx, u); return err }},
+		{"roles", func(u string) error { return postgres.EnsureRoles(ctx, u) }},
+	}
+	for _, where := range []struct {
+		name, url, want string
+	}{
+		{"no such database", noDatabase.String(), `the database cannot be reached: database "candour_no_such_database" does not exist`},
+		{"nothing listening", closed, "the database cannot be reached: connect: connection refused"},
+	} {
+		for _, way := range ways {
+			t.Run(where.name+"/"+way.name, func(t *testing.T) {
+				err := way.call(where.url)
+				if err == nil || err.Error() != where.want {
+					t.Fatalf("got %v, want %q", err, where.want)
+				}
+			})
+		}
 	}
 }
 
