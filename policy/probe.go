@@ -87,7 +87,7 @@ func (s *specialiser) probes(in candour.DecisionInput) []candour.DecisionInput {
 
 // SpecialisedReport is what CheckSpecialised found over its sample callers.
 type SpecialisedReport struct {
-	Tried int // sample callers specialised
+	Tried int // sample callers tried
 	// Clocked is how many of those are decided once for each stretch of time
 	// between the policy's thresholds (clock.go), not on every request.
 	Clocked int
@@ -100,21 +100,46 @@ type SpecialisedReport struct {
 	Whole []string
 }
 
-// CheckSpecialised specialises the policy, as the server would, for each role
-// of the policy's data and for a principal with none, asking each action
-// Candour knows for the role's first purpose, at the first agency that has
-// a service and at the first agency another shares insight with (whose
-// insight decisions read an agreement's dates), and reports what it found.
-// It returns ErrNotSpecialised when the policy is specialised to no caller.
+// CheckSpecialised specialises the policy, as the server would, for each
+// sample caller (sampleCallers) and reports what it found. It returns
+// ErrNotSpecialised when the policy is specialised to no caller.
 func (e *Engine) CheckSpecialised(ctx context.Context) (SpecialisedReport, error) {
 	if e.special == nil {
 		return SpecialisedReport{}, ErrNotSpecialised
 	}
-	var agencies []string
+	e.special.build.Lock() // one build at a time, as in the server
+	defer e.special.build.Unlock()
+	var rep SpecialisedReport
+	for _, in := range e.sampleCallers() {
+		rep.Tried++
+		sp, err := e.special.specialise(ctx, in)
+		switch {
+		case err != nil:
+			who := "a principal with no role"
+			if len(in.Principal.Roles) > 0 {
+				who = "role " + string(in.Principal.Roles[0])
+			}
+			rep.Whole = append(rep.Whole, fmt.Sprintf("%s of %s asking %s for %q is decided by the whole policy: %v",
+				who, in.Principal.Agency, in.Action, in.Purpose, strings.TrimPrefix(err.Error(), "policy: ")))
+		case sp.clock != nil:
+			rep.Clocked++
+			if len(sp.clock.thresholds) > 0 {
+				rep.Dated++
+			}
+		}
+	}
+	return rep, nil
+}
+
+// sampleCallers are a principal of each role of the policy's data, and one
+// with none, asking each action Candour knows for the role's first purpose:
+// at the first agency that has a service, and at the first agency another
+// shares insight with (whose insight decisions read an agreement's dates).
+func (e *Engine) sampleCallers() []candour.DecisionInput {
+	var agencies, partners []string
 	if len(e.cat.Services) > 0 {
 		agencies = append(agencies, e.cat.Services[0].Agency)
 	}
-	var partners []string
 	for _, a := range e.cat.Agencies {
 		partners = append(partners, a.Partners...)
 	}
@@ -138,9 +163,7 @@ func (e *Engine) CheckSpecialised(ctx context.Context) (SpecialisedReport, error
 			roles[string(name)] = first
 		})
 	}
-	e.special.build.Lock() // one build at a time, as in the server
-	defer e.special.build.Unlock()
-	var rep SpecialisedReport
+	var out []candour.DecisionInput
 	for _, agency := range agencies {
 		for _, role := range slices.Sorted(maps.Keys(roles)) {
 			var rs []candour.Role
@@ -148,28 +171,11 @@ func (e *Engine) CheckSpecialised(ctx context.Context) (SpecialisedReport, error
 				rs = []candour.Role{candour.Role(role)}
 			}
 			for _, action := range candour.Actions() {
-				in := candour.DecisionInput{Principal: candour.Principal{Agency: agency, Roles: rs}, Action: action, Purpose: roles[role]}
-				rep.Tried++
-				sp, err := e.special.specialise(ctx, in)
-				if err != nil {
-					who := "a principal with no role"
-					if role != "" {
-						who = "role " + role
-					}
-					rep.Whole = append(rep.Whole, fmt.Sprintf("%s of %s asking %s for %q is decided by the whole policy: %v", who, agency, action, roles[role],
-						strings.TrimPrefix(err.Error(), "policy: ")))
-					continue
-				}
-				if sp.clock != nil {
-					rep.Clocked++
-					if len(sp.clock.thresholds) > 0 {
-						rep.Dated++
-					}
-				}
+				out = append(out, candour.DecisionInput{Principal: candour.Principal{Agency: agency, Roles: rs}, Action: action, Purpose: roles[role]})
 			}
 		}
 	}
-	return rep, nil
+	return out
 }
 
 // ErrNotSpecialised says why a policy is specialised to no caller: every
