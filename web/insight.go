@@ -145,6 +145,9 @@ func formatOr[T any](p *T, format func(T) string, none string) string {
 	return format(*p)
 }
 
+// oneDecimal writes a mean as the pages show it, to one decimal place.
+func oneDecimal(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
+
 // rows writes the published cells in words: group names from the
 // catalogue, withheld figures as "withheld", months in order.
 func rows(sum candour.InsightSummary, group string, cat candour.Catalogue) []summaryRow {
@@ -160,11 +163,10 @@ func rows(sum candour.InsightSummary, group string, cat candour.Catalogue) []sum
 		case "agency":
 			name = cat.AgencyName(key)
 		}
-		f1 := func(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
 		pct := func(v int) string { return strconv.Itoa(v) + "%" }
 		const w = "withheld"
 		out = append(out, summaryRow{Group: name, Count: formatOr(c.Count, strconv.Itoa, w),
-			Satisfaction: formatOr(c.SatisfactionMean, f1, w), Effort: formatOr(c.EffortMean, f1, w),
+			Satisfaction: formatOr(c.SatisfactionMean, oneDecimal, w), Effort: formatOr(c.EffortMean, oneDecimal, w),
 			Safe: formatOr(c.FeltSafePct, pct, w), Believed: formatOr(c.FeltBelievedPct, pct, w), NPS: formatOr(c.NetPromoter, strconv.Itoa, w)})
 	}
 	return out

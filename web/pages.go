@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -36,9 +35,9 @@ func loadPages(a *assets, names func() candour.Catalogue) (*pages, error) {
 			return "", fmt.Errorf("no asset %q", name)
 		},
 		"month": monthName,
-		// oneDecimal writes a figure the page holds by pointer (nil: not
-		// shown, by the template's with) to one decimal place.
-		"oneDecimal": func(x *float64) string { return strconv.FormatFloat(*x, 'f', 1, 64) },
+		// oneDecimal writes a mean the page holds by pointer as the summary
+		// table does (nil, withheld: nothing).
+		"oneDecimal": func(x *float64) string { return formatOr(x, oneDecimal, "") },
 		// themeName writes a comment theme's id (being_believed) as words
 		// (Being believed).
 		"themeName": func(id string) string {
