@@ -132,20 +132,18 @@ func (e *Engine) CheckSpecialised(ctx context.Context) (SpecialisedReport, error
 }
 
 // sampleCallers are a principal of each role of the policy's data, and one
-// with none, asking each action Candour knows for the role's first purpose:
-// at the first agency that has a service, and at the first agency another
-// shares insight with (whose insight decisions read an agreement's dates).
+// with none, asking each action Candour knows for the role's first purpose,
+// at every agency of the policy's data and its agreements (or at no agency,
+// when they name none): so a decision that reads an agreement's dates is
+// found wherever the agreement sits.
 func (e *Engine) sampleCallers() []candour.DecisionInput {
-	var agencies, partners []string
-	if len(e.cat.Services) > 0 {
-		agencies = append(agencies, e.cat.Services[0].Agency)
-	}
+	var agencies []string
 	for _, a := range e.cat.Agencies {
-		partners = append(partners, a.Partners...)
+		agencies = append(agencies, a.ID)
+		agencies = append(agencies, a.Partners...) // in case an agreement names an agency the data does not
 	}
-	if len(partners) > 0 && !slices.Contains(agencies, slices.Min(partners)) {
-		agencies = append(agencies, slices.Min(partners))
-	}
+	slices.Sort(agencies)
+	agencies = slices.Compact(agencies)
 	if len(agencies) == 0 {
 		agencies = []string{""}
 	}
