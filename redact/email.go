@@ -1,0 +1,73 @@
+package redact
+
+import "strings"
+
+// emails finds addresses written with "@" ("jane@example.com", "jane @
+// example . com") and handles ("@jane_doe").
+func (f *finder) emails() {
+	text := f.text
+	for at := strings.IndexByte(text, '@'); at >= 0; {
+		start := at
+		if start > 0 && text[start-1] == ' ' {
+			start--
+		}
+		for start > 0 && localByte(text[start-1]) {
+			start--
+		}
+		if start < at && text[start] == ' ' {
+			start++
+		}
+		end, labels, good := at+1, 0, 0 // good: the end of the longest domain seen that ends well
+		if end < len(text) && text[end] == ' ' {
+			end++
+		}
+		for {
+			e := end
+			for e < len(text) && (isLetter(text[e]) || isDigit(text[e]) || text[e] == '-') {
+				e++
+			}
+			if e == end {
+				break
+			}
+			labels++
+			if last := text[end:e]; labels >= 2 && len(last) >= 2 && allLetters(last) {
+				good = e
+			}
+			end = e
+			d := end
+			if d < len(text) && text[d] == ' ' && d+1 < len(text) && text[d+1] == '.' {
+				d++
+			}
+			if d < len(text) && text[d] == '.' && d+1 < len(text) && (isLetter(text[d+1]) || text[d+1] == ' ' && d+2 < len(text) && isLetter(text[d+2])) {
+				end = d + 1
+				if text[end] == ' ' {
+					end++
+				}
+				continue
+			}
+			break
+		}
+		switch {
+		case start < at && good > 0:
+			f.spans = append(f.spans, Span{start, good, KindEmail})
+		case (at == 0 || !localByte(text[at-1])) && at+1 < len(text) && (isLetter(text[at+1]) || isDigit(text[at+1]) || text[at+1] == '_'):
+			e := at + 1
+			for e < len(text) && e-at <= 30 && (isLetter(text[e]) || isDigit(text[e]) || text[e] == '_' || text[e] == '.') {
+				e++
+			}
+			for text[e-1] == '.' {
+				e--
+			}
+			f.spans = append(f.spans, Span{at, e, KindHandle})
+		}
+		next := strings.IndexByte(text[at+1:], '@')
+		if next < 0 {
+			break
+		}
+		at += 1 + next
+	}
+}
+
+func localByte(b byte) bool {
+	return isLetter(b) || isDigit(b) || b == '.' || b == '_' || b == '%' || b == '+' || b == '-'
+}
