@@ -38,13 +38,18 @@ const (
 	fFunction     // never starts or ends a name or place
 	fGeneric      // after "the only", singles out no one
 	fDigitWord    // a digit read aloud: "seven", "oh", "double"
+	fPlatform     // an account's name follows: "snapchat", "username"
+	fNick         // in a nickname's cue: "they call", "known as", "nicknamed"
 )
 
 // cues are the context words around names, places, schools, workplaces and
 // roles. They are Candour's own, written for feedback about public services.
 func cues() map[trait][]string {
 	return map[trait][]string{
-		fDigitWord:    {"zero", "oh", "o", "nought", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "double", "triple"},
+		fDigitWord:    {"zero", "oh", "o", "nought", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "double", "triple", "treble"},
+		fNick:         {"nicknamed", "nickname", "alias", "they", "everyone", "everybody", "people", "we", "all", "lads", "friends", "mates", "known", "goes", "go", "went", "going", "name"},
+		fProper:       {"http", "https", "www", "html", "htm", "php", "aspx"}, // parts of a link, no one's name
+		fPlatform:     {"email", "e-mail", "snapchat", "snap", "insta", "instagram", "ig", "tiktok", "twitter", "facebook", "fb", "username", "usernames", "handle", "gamertag", "psn", "xbox", "discord", "telegram", "reddit", "youtube", "onlyfans", "linkedin", "kik", "skype", "steam", "twitch", "bluesky", "threads"},
 		fTitle:        {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "professor", "pc", "dc", "ds", "di", "dci", "dsi", "sgt", "sergeant", "constable", "inspector", "officer", "detective", "pcso", "nurse", "sister", "rev", "reverend", "father", "imam", "pastor", "rabbi", "cllr", "councillor", "judge", "lord", "lady", "sir", "dame", "auntie", "aunty", "uncle"},
 		fRelation:     {"son", "daughter", "husband", "wife", "partner", "ex", "boyfriend", "girlfriend", "brother", "sister", "mum", "mother", "dad", "father", "stepdad", "stepmum", "stepson", "stepdaughter", "neighbour", "neighbor", "friend", "cousin", "aunt", "uncle", "nan", "grandad", "grandma", "grandson", "granddaughter", "niece", "nephew", "child", "kid", "baby", "carer", "landlord", "landlady", "colleague", "boss", "manager", "caseworker", "worker", "advocate", "advisor", "adviser", "idva", "isva", "counsellor", "therapist", "teacher", "solicitor", "lawyer", "barrister", "officer", "detective", "mentor", "volunteer", "attacker", "abuser", "offender", "suspect", "perpetrator", "stalker", "fiancé", "fiance", "fiancée", "twin", "sibling", "granddad", "nanna", "gran", "lodger", "flatmate", "housemate"},
 		fIntro:        {"called", "named", "name's", "names", "called:", "aka"},
@@ -58,7 +63,7 @@ func cues() map[trait][]string {
 		fStreetPrefix: {"heol", "ffordd", "stryd", "lon", "rhodfa"},
 		fHouseSuffix:  {"cottage", "house", "farm", "lodge", "barn", "manor", "villa", "rectory", "vicarage", "bungalow", "flats", "towers", "tower", "hall", "cottages", "mansions", "buildings", "forge", "grange", "stables", "gables", "nook", "hollies", "smithy", "granary", "mill", "chapel", "schoolhouse", "farmhouse", "bothy"},
 		fMonth:        {"jan", "january", "feb", "february", "mar", "march", "apr", "april", "may", "jun", "june", "jul", "july", "aug", "august", "sep", "sept", "september", "oct", "october", "nov", "november", "dec", "december"},
-		fRefWord:      {"crime", "incident", "case", "reference", "ref", "log", "cad", "occurrence", "ticket", "claim", "complaint"},
+		fRefWord:      {"crime", "incident", "case", "reference", "ref", "log", "cad", "occurrence", "ticket", "claim", "complaint", "collar", "badge", "shoulder", "warrant", "pc", "pcso", "dc", "ds", "sgt", "officer", "constable", "sergeant"},
 		fFounder:      {"cardinal", "bishop", "archbishop", "saint", "pope", "blessed", "king", "queen", "prince", "princess", "duke"},
 		fWorkSuffix:   {"hospital", "infirmary", "surgery", "clinic", "centre", "center", "depot", "warehouse", "factory", "garage", "pharmacy", "chemist", "chemists", "hotel", "pub", "inn", "arms", "cafe", "café", "restaurant", "takeaway", "salon", "gym", "library", "church", "mosque", "gurdwara", "mandir", "temple", "chapel", "synagogue", "council", "station", "barracks", "prison", "mill", "works", "store", "stores", "supermarket", "shop", "bakery", "motors", "services", "ltd", "limited", "plc", "group"},
 		fInstitution:  {"hospital", "infirmary", "surgery", "clinic", "academy", "college"},

@@ -7,6 +7,9 @@ import "strings"
 func (f *finder) emails() {
 	text := f.text
 	for at := strings.IndexByte(text, '@'); at >= 0; {
+		if start, end, ok := spacedEmail(text, at); ok {
+			f.spans = append(f.spans, Span{start, end, KindEmail})
+		}
 		start := at
 		if start > 0 && text[start-1] == ' ' {
 			start--
@@ -71,3 +74,42 @@ func (f *finder) emails() {
 func localByte(b byte) bool {
 	return isLetter(b) || isDigit(b) || b == '.' || b == '_' || b == '%' || b == '+' || b == '-'
 }
+
+// spacedEmail finds an address spelt out a character at a time around the
+// "@" at text[at]: "j a n e @ g m a i l . c o m". It needs two characters
+// or more before the "@", and after it a dot and a last label of two
+// letters or more.
+func spacedEmail(text string, at int) (start, end int, ok bool) {
+	// alone reports whether text[k] stands by itself: no letter or digit
+	// touches it on either side.
+	alone := func(k int) bool {
+		return (k == 0 || !alnum(text[k-1])) && (k+1 >= len(text) || !alnum(text[k+1]))
+	}
+	start = at
+	for start >= 2 && text[start-1] == ' ' && localByte(text[start-2]) && alone(start-2) {
+		start -= 2
+	}
+	if at-start < 4 {
+		return 0, 0, false
+	}
+	end = at + 1
+	dots, last := 0, 0 // last: the letters of the label after the last dot, -1 if it holds another character
+	for end+1 < len(text) && text[end] == ' ' && alone(end+1) {
+		switch c := text[end+1]; {
+		case c == '.':
+			dots, last = dots+1, 0
+		case isLetter(c):
+			if last >= 0 {
+				last++
+			}
+		case isDigit(c) || c == '-':
+			last = -1
+		default:
+			return 0, 0, false
+		}
+		end += 2
+	}
+	return start, end, dots >= 1 && last >= 2
+}
+
+func alnum(b byte) bool { return isLetter(b) || isDigit(b) }

@@ -31,6 +31,35 @@ func TestRedactOddForms(t *testing.T) {
 		{"my son goes to Oakfield Primary School", "my son goes to [SCHOOL]"},
 		{"she works at the Royal Infirmary", "she works at the [WORKPLACE]"},
 		{"Flat 3, 12 Mill Road", "[ADDRESS], [ADDRESS]"},
+		// Accounts online: the site stays, the account goes.
+		{"see facebook.com/jane.smith.1986 for photos", "see facebook.com/[HANDLE] for photos"},
+		{"https://www.instagram.com/big_dave99/ is him", "https://www.instagram.com/[HANDLE]/ is him"},
+		{"linkedin.com/in/priya-patel-1234.", "linkedin.com/[HANDLE]."},
+		{"her snapchat is jsmith and insta is kaz", "her snapchat is [HANDLE] and insta is [HANDLE]"},
+		{"my username on facebook is jane.smith.1986", "my username on facebook is [HANDLE]"},
+		{"add him, dazza_99, he knows", "add him, [HANDLE], he knows"},
+		{"my email is jsmith hotmail com", "my email is [HANDLE] [NAME]"},
+		{"email j a n e 9 9 @ g m a i l . c o m.", "email [EMAIL]."},
+		// Nicknames, even when they are English words.
+		{"the lad they call Smudge", "the lad they call [NAME]"},
+		{"they call him Tiny round here", "they call him [NAME] round here"},
+		{"a man known as Chalky", "a man known as [NAME]"},
+		// An officer's collar number, whatever stands before it.
+		{"PC 4521 was rude", "PC [REFERENCE] was rude"},
+		{"his collar number was 212", "his collar number was [REFERENCE]"},
+		{"case number 07700 900123 is mine", "case number [PHONE] is mine"},
+		// Spelt out a character at a time, or with look-alike letters.
+		{"postcode Y O 7 1 P L thanks", "postcode [POSTCODE] thanks"},
+		{"reg y k 1 9 a b x", "reg [VEHICLE]"},
+		{"call O77OO 9OO 123 now", "call [PHONE] now"},
+		{"ring seven seven double zero nine hundred one two three", "ring [PHONE]"},
+		// More of a name, an address, a workplace.
+		{"MY SOCIAL WORKER KAREN HUGHES NEVER RINGS BACK", "MY SOCIAL WORKER [NAME] NEVER RINGS BACK"},
+		{"i saw will jones and john d'souza", "i saw [NAME] and [NAME]"},
+		{"ask jones about it", "ask [NAME] about it"},
+		{"we are at 14 The Drive now", "we are at [ADDRESS] now"},
+		{"the Polish lady at number 12", "the Polish lady at [ADDRESS]"},
+		{"the only Romanian carer at Sunrise care home", "the only [ROLE] at [WORKPLACE] care home"},
 		// Hidden from a matcher but not from a reader.
 		{"call 07700\u200b900123 now", "call [PHONE] now"},
 		{"call ０７７００ ９００１２３ now", "call [PHONE] now"},
@@ -47,6 +76,13 @@ func TestRedactOddForms(t *testing.T) {
 		{"Social Services and the Crown Court were fair.", "Social Services and the Crown Court were fair."},
 		{"My IDVA helped with the MARAC referral.", "My IDVA helped with the MARAC referral."},
 		{"the only one who listened was the helpline", "the only one who listened was the helpline"},
+		{"the officer 20 minutes later said nothing", "the officer 20 minutes later said nothing"},
+		{"they call the police every night", "they call the police every night"},
+		{"It was a snap decision, e.g. at 3.30pm, for 1.5 hours", "It was a snap decision, e.g. at 3.30pm, for 1.5 hours"},
+		{"two hundred and fifty people waited three hundred days", "two hundred and fifty people waited three hundred days"},
+		{"I went to www.gov.uk and the police.uk site", "I went to www.gov.uk and the police.uk site"},
+		{"the email was sent to my solicitor", "the email was sent to my solicitor"},
+		{"i will recieve it and bill was paid", "i will recieve it and bill was paid"},
 		{"I am a bit lost with the paperwork", "I am a bit lost with the paperwork"},
 	}
 	for _, tt := range tests {

@@ -54,6 +54,45 @@ func (f *finder) describedRole(i int) int {
 	return j
 }
 
+// nickname reports whether token i ends words after which whatever comes
+// is what someone is called, even a common word: "they call him Smudge",
+// "known as Tiny", "goes by Big Tony", "the name of", "nicknamed".
+func (f *finder) nickname(i int) bool {
+	switch f.low(i) {
+	case "nicknamed", "nickname", "alias":
+		return true
+	case "call", "calls", "called":
+		switch f.low(i - 1) {
+		case "they", "everyone", "everybody", "people", "we", "all", "lads", "friends", "mates":
+			return true
+		}
+	case "as":
+		return f.low(i-1) == "known"
+	case "by":
+		switch f.low(i - 1) {
+		case "goes", "go", "went", "going":
+			return true
+		}
+	case "of":
+		return f.low(i-1) == "name"
+	case "is", "was":
+		return f.low(i-1) == "nickname"
+	}
+	return false
+}
+
+// calledFrom returns where a name begins from token j on, after the
+// person it is said of: "call [him] Smudge".
+func (f *finder) calledFrom(j int) int {
+	switch f.low(j) {
+	case "him", "her", "me", "them", "himself", "herself", "is", "was":
+		if f.near(j + 1) {
+			return j + 1
+		}
+	}
+	return j
+}
+
 // addressee reports whether token i is a verb whose object is often a
 // person: "thank", "ask", "spoke to".
 func (f *finder) addressee(i int) bool {
@@ -125,6 +164,8 @@ func (f *finder) nameEnd(j int) int {
 			if t.is(fFunction) {
 				return j
 			}
+		case f.shouting && t.upper && !t.is(fFunction) && (f.person(t) || !f.common(t)):
+			// "KAREN HUGHES" in a text all in capitals
 		default:
 			if f.toks[j-1].cap || f.common(t) {
 				return j // a lower-case word after a capitalised name is not part of it
@@ -182,10 +223,15 @@ func (f *finder) lower(i int) int {
 		(f.is(i+1, fSpeech) || f.low(i+1) == "who") && f.joined(i+1) {
 		return f.name(i)
 	}
+	if t.is(fFirst) && !t.is(fFunction) && f.joined(i+1) && f.word(i+1) && f.lowerName(i+1) {
+		return f.name(i) // "will jones", "john d'souza": a first name that is also a word, with its surname
+	}
 	if f.common(t) || f.proper(t) {
 		return i + 1
 	}
 	switch {
+	case t.is(fLast) && !f.place(t):
+		return f.name(i) // "jones", "patel": a surname that is no word
 	case t.is(fFirst):
 		return f.name(i)
 	case f.place(t):
@@ -204,6 +250,16 @@ func (f *finder) lower(i int) int {
 		return f.name(i)
 	}
 	return i + 1
+}
+
+// lowerName reports whether token i, in lower case, is a surname or a word
+// in no list and no slip from one: what the rules below take for a name.
+func (f *finder) lowerName(i int) bool {
+	t := f.toks[i]
+	if t.cap || f.common(t) || f.proper(t) || f.place(t) || t.is(fFunction) {
+		return false
+	}
+	return t.is(fLast) || len(t.low) >= 3 && !f.knownForm(t.low) && !f.l.slip(t.low)
 }
 
 // knownForm reports whether w is a common word with a prefix or an ending

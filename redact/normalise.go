@@ -16,9 +16,10 @@ import (
 //     word joiners, byte-order marks) are dropped: "07700\u200b900123";
 //   - compatibility forms become their plain letters and digits (NFKC):
 //     full-width "０７７００", ligatures, circled and superscript digits;
-//   - in a word that is mostly digits, the letters O and o are read as 0
-//     and I and l as 1, when it has four digits or more: "O7700 9OO123"
-//     (but not the postcode "l18" or the registration "oo64").
+//   - in a word that is mostly digits, or a run of words that together
+//     are, the letters O and o are read as 0 and I and l as 1, when there
+//     are four digits or more: "O7700 9OO123", "O77OO 9OO 123" (but not the
+//     postcode "l18" or the registration "oo64").
 
 // plain is a text as read, with where each of its bytes came from.
 type plain struct {
@@ -78,35 +79,63 @@ func invisible(r rune) bool {
 }
 
 // digitLetters reads O, o, I and l as digits in words that are mostly
-// digits. The length of s does not change.
+// digits, alone or in a run of such words: "O7700", "O77OO 9OO 123". A word
+// with any other letter, or no digit, ends a run. The length of s does not
+// change.
 func digitLetters(s string) string {
 	b := []byte(s)
+	type word struct{ start, end, digits, lookalikes int }
+	var run []word
+	mostly := func(digits, lookalikes int) bool { return lookalikes > 0 && digits >= 4 && digits > lookalikes }
+	read := func(w word) {
+		for k := w.start; k < w.end; k++ {
+			switch b[k] {
+			case 'O', 'o':
+				b[k] = '0'
+			case 'I', 'l':
+				b[k] = '1'
+			}
+		}
+	}
+	flush := func() {
+		digits, lookalikes := 0, 0
+		for _, w := range run {
+			digits, lookalikes = digits+w.digits, lookalikes+w.lookalikes
+		}
+		for _, w := range run {
+			if mostly(digits, lookalikes) || mostly(w.digits, w.lookalikes) {
+				read(w)
+			}
+		}
+		run = run[:0]
+	}
 	for i := 0; i < len(b); {
+		w := word{start: i}
+		others := 0
 		j := i
-		digits, lookalikes, others := 0, 0, 0
 		for j < len(b) && b[j] != ' ' && b[j] != '\n' && b[j] != '\t' {
 			switch c := b[j]; {
 			case isDigit(c):
-				digits++
+				w.digits++
 			case c == 'O' || c == 'o' || c == 'I' || c == 'l':
-				lookalikes++
+				w.lookalikes++
 			case isLetter(c):
 				others++
 			}
 			j++
 		}
-		if lookalikes > 0 && others == 0 && digits >= 4 && digits > lookalikes {
-			for k := i; k < j; k++ {
-				switch b[k] {
-				case 'O', 'o':
-					b[k] = '0'
-				case 'I', 'l':
-					b[k] = '1'
-				}
+		w.end = j
+		if others > 0 || w.digits == 0 || j < len(b) && b[j] != ' ' {
+			if others == 0 && w.digits > 0 {
+				run = append(run, w) // the run ends after this word
 			}
+			flush()
+		} else {
+			run = append(run, w)
 		}
 		i = j + 1
 	}
+	flush()
 	return string(b)
 }
 

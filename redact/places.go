@@ -13,6 +13,10 @@ import "strings"
 func (f *finder) suffixed(i int) {
 	t := f.toks[i]
 	street := t.is(fStreetSuffix)
+	if street && i >= 2 && f.low(i-1) == "the" && f.joined(i) && f.joined(i-1) && houseNumber(f.toks[i-2]) {
+		f.add(i-2, i+1, KindAddress) // "14 The Drive"
+		return
+	}
 	start, strong := i, false
 	for start > 0 && i-start < 3 && f.joined(start) && f.word(start-1) {
 		p := f.toks[start-1]
@@ -155,7 +159,11 @@ func (f *finder) workplace(i int) int {
 	for j < len(f.toks) && f.joined(j) && f.suffix(f.toks[j]) {
 		j++
 	}
-	f.add(i, j, KindWorkplace)
+	k := KindWorkplace
+	if f.is(j-1, fSchoolSuffix) {
+		k = KindSchool // "a teacher at Oakfield Primary"
+	}
+	f.add(i, j, k)
 	return j
 }
 

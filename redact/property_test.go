@@ -59,7 +59,27 @@ func (g forms) make(k Kind) string {
 	switch k {
 	case KindPhone:
 		mobile := "07" + g.pick("700", "400", "500", "900", "800") + g.digits(6)
-		switch g.r.IntN(8) {
+		switch g.r.IntN(10) {
+		case 8: // zeros written as the letter O, in groups: "O77OO 9OO 123"
+			look, n := []byte(mobile), 0
+			for i := range look {
+				if look[i] == '0' && n < 4 {
+					look[i], n = g.pick("O", "o")[0], n+1
+				}
+			}
+			return group(string(look), " ", 5, 3, 3)
+		case 9: // "seven seven double oh …", "treble seven"
+			var w []string
+			for i := 0; i < len(mobile); i++ {
+				if i+1 < len(mobile) && mobile[i+1] == mobile[i] {
+					w = append(w, g.pick("double", "two"))
+					if w[len(w)-1] == "two" {
+						w[len(w)-1] = spoken[mobile[i]-'0']
+					}
+				}
+				w = append(w, spoken[mobile[i]-'0'])
+			}
+			return strings.Join(w, " ")
 		case 6:
 			return g.pick("+44 (0)", "0044 ", "+44", "0044") + group(mobile[1:], g.pick(" ", ""), 4, 6)
 		case 7:
@@ -103,7 +123,11 @@ func (g forms) make(k Kind) string {
 		}
 	case KindPostcode:
 		out := g.letters(1+g.r.IntN(2), "ABDEFGHKLMNPRSTWY") + fmt.Sprint(1+g.r.IntN(19))
-		return g.anyCase(out + g.pick(" ", "", "-") + g.digits(1) + g.letters(2, "ABDEFGHJLNPQRSTUWXYZ"))
+		in := g.digits(1) + g.letters(2, "ABDEFGHJLNPQRSTUWXYZ")
+		if g.r.IntN(5) == 0 { // spelt out down the phone: "Y O 7 1 P L"
+			return g.anyCase(strings.Join(strings.Split(out+in, ""), " "))
+		}
+		return g.anyCase(out + g.pick(" ", "", "-") + in)
 	case KindNHS:
 		for {
 			d := fmt.Sprint(1+g.r.IntN(9)) + g.digits(8)
@@ -149,7 +173,10 @@ func (g forms) make(k Kind) string {
 		}
 	case KindVehicle:
 		sp := g.pick(" ", "")
-		switch g.r.IntN(4) {
+		switch g.r.IntN(5) {
+		case 4: // spelt out: "Y K 1 9 A B X"
+			reg := g.letters(2, "ABCDEFGHKLMNOPRSVWY") + g.digits(2) + g.letters(3, "ABCDEFGHJKLMNOPRSTUVWXYZ")
+			return g.anyCase(strings.Join(strings.Split(reg, ""), " "))
 		case 0:
 			return g.anyCase(g.letters(2, "ABCDEFGHKLMNOPRSVWY") + g.digits(2) + sp + g.letters(3, "ABCDEFGHJKLMNOPRSTUVWXYZ"))
 		case 1:
@@ -171,6 +198,9 @@ func (g forms) make(k Kind) string {
 			fmt.Sprintf("%d/%d/%02d", day, month, year%100), fmt.Sprintf("%s %d%s %d", name, day, g.pick("st", "th", ""), year),
 			fmt.Sprintf("%d %s %02d", day, name, year%100))
 	case KindHandle:
+		if g.r.IntN(2) == 0 { // a username without its "@": only its shape tells
+			return g.pick("big_dave", "siobhan_os", "k_nowak", "jane.smith.", "k.nowak.", "dazza.") + g.digits(1+g.r.IntN(4))
+		}
 		return "@" + g.pick("jane", "big_dave", "k.nowak", "siobhan_os", "mo") + g.digits(g.r.IntN(4))
 	case KindAddress:
 		switch g.r.IntN(4) {

@@ -19,9 +19,11 @@ func (f *finder) raw(i int) string { return f.text[f.toks[i].start:f.toks[i].end
 
 // structured looks for a structured identifier starting at token i.
 func (f *finder) structured(i int) (int, bool) {
-	for _, m := range []func(int) (int, Kind){f.iban, f.nino, f.postcode, f.vehicle, f.reference, f.monthDate, f.flat, f.digitGroup} {
+	for _, m := range []func(int) (int, Kind){f.iban, f.nino, f.postcode, f.vehicle, f.reference, f.monthDate, f.flat, f.spelt, f.digitGroup} {
 		if j, k := m(i); j > i {
-			f.add(i, j, k)
+			if k != "" { // "": the matcher recorded its span itself
+				f.add(i, j, k)
+			}
 			return j, true
 		}
 	}
@@ -29,11 +31,15 @@ func (f *finder) structured(i int) (int, bool) {
 }
 
 // mayStartStructured reports whether token i or the one after it holds a
-// digit, or token i is a word that starts a date or a reference.
+// digit, tokens i and i+1 are single characters, or token i is a word that
+// starts a date or a reference.
 func (f *finder) mayStartStructured(i int) bool {
 	t := f.toks[i]
 	if t.digits || (i+1 < len(f.toks) && f.toks[i+1].digits) {
 		return true
+	}
+	if single(t) && f.spaced(i+1, 1) && single(f.toks[i+1]) {
+		return true // perhaps spelt out
 	}
 	return t.is(fMonth) || t.is(fRefWord)
 }
@@ -247,57 +253,6 @@ func acronym(s string) bool {
 	return false
 }
 
-// reference: case and crime references — "14/990231/26", "WYP/20/401739",
-// "NP-2026-47066" — and whatever follows "crime ref" or "reference number".
-func (f *finder) reference(i int) (int, Kind) {
-	t := f.toks[i]
-	if t.is(fRefWord) {
-		j := i + 1
-		for n := 0; n < 3 && j < len(f.toks) && !f.toks[j].digits; n++ {
-			switch f.toks[j].low {
-			case "reference", "ref", "number", "no", "num", "is", "was", "nr":
-				j++
-				continue
-			}
-			break
-		}
-		if j < len(f.toks) && f.toks[j].digits && len(f.toks[j].low) >= 4 {
-			end := f.slashed(j)
-			f.add(j, end, KindRef)
-			return end, KindRef // reported from j on; the words before stay
-		}
-		return i, ""
-	}
-	if !t.digits && !(i+1 < len(f.toks) && f.toks[i+1].digits && (f.gap(i+1) == "/" || f.gap(i+1) == "-")) {
-		return i, ""
-	}
-	end := f.slashed(i)
-	digits, groups := 0, 0
-	for j := i; j < end; j++ {
-		for part := range strings.SplitSeq(f.toks[j].low, "-") {
-			groups++
-			d := len(onlyDigits(part))
-			digits += d
-			if d > 0 && d != len(part) && !(len(part)-d <= 2 && j == i) {
-				return i, "" // letters and digits mixed inside a group: not a reference
-			}
-		}
-	}
-	if groups < 3 || digits < 5 || f.dateLike(i, end) {
-		return i, ""
-	}
-	return end, KindRef
-}
-
-// slashed returns the end of the tokens from i on joined by "/" or "-".
-func (f *finder) slashed(i int) int {
-	j := i + 1
-	for j < len(f.toks) && (f.gap(j) == "/" || f.gap(j) == "-") {
-		j++
-	}
-	return j
-}
-
 // dateLike reports whether tokens [i, end) read as a date: d/m/y or y-m-d.
 func (f *finder) dateLike(i, end int) bool {
 	var lens [3]int
@@ -373,10 +328,20 @@ func (f *finder) monthDate(i int) (int, Kind) {
 	return i, ""
 }
 
-// flat: "Flat 3", "flat 10a".
+// flat: "Flat 3", "flat 10a", and a house by its number alone: "the lady
+// at number 12".
 func (f *finder) flat(i int) (int, Kind) {
-	if f.toks[i].low == "flat" && i+1 < len(f.toks) && f.spaced(i+1, 1) && houseNumber(f.toks[i+1]) {
+	if !(i+1 < len(f.toks) && f.spaced(i+1, 1) && houseNumber(f.toks[i+1])) {
+		return i, ""
+	}
+	switch f.toks[i].low {
+	case "flat":
 		return i + 2, KindAddress
+	case "number", "no":
+		switch f.low(i - 1) {
+		case "at", "from", "to", "lives", "live", "lived", "living", "in":
+			return i + 2, KindAddress
+		}
 	}
 	return i, ""
 }

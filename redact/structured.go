@@ -48,8 +48,8 @@ func (p *patterns) find(text string, spans []Span) []Span {
 }
 
 // spokenAts returns where text says "at" as an email would spell it:
-// "(at)", "[at]", or " at " with "dot" or ".x" soon after and no "@" (for
-// "at jo@example.com" is written, not spoken).
+// "(at)", "[at]", or " at " with "dot" or ".x" soon after and no "@" in the
+// word after it (for "at jo@example.com" is written, not spoken).
 func spokenAts(text string) []int {
 	var out []int
 	for i := 1; i+2 < len(text); i++ {
@@ -66,7 +66,8 @@ func spokenAts(text string) []int {
 			out = append(out, i)
 		case before == ' ' && after == ' ':
 			rest := text[i+3 : min(len(text), i+3+48)]
-			if strings.IndexByte(rest, '@') < 0 && (containsFold(rest, "dot") || hasDotWord(rest)) {
+			next, _, _ := strings.Cut(rest, " ")
+			if strings.IndexByte(next, '@') < 0 && (containsFold(rest, "dot") || hasDotWord(rest)) {
 				out = append(out, i)
 			}
 		}
@@ -201,8 +202,10 @@ func digitWordValue(w string) (int, bool) {
 	switch w {
 	case "zero", "oh", "o", "nought", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "double":
 		return 1, true
-	case "triple":
+	case "triple", "treble", "hundred":
 		return 2, true
+	case "thousand":
+		return 3, true
 	}
 	return 0, false
 }

@@ -10,6 +10,7 @@ type finder struct {
 	toks     []token
 	spans    []Span
 	shouting bool // the text is written in capitals: capitals say nothing
+	speltTo  int  // tokens before it are in a run of single characters already tried
 }
 
 // find appends to spans what the words of text hold, using toks for the
@@ -25,6 +26,7 @@ func (l *lexicon) find(text string, spans []Span, toks []token) ([]Span, []token
 	}
 	f.shouting = shouting(f.toks)
 	f.emails()
+	f.online()
 	for i := 0; i < len(f.toks); {
 		i = f.at(i)
 	}
@@ -133,6 +135,10 @@ func (f *finder) at(i int) int {
 		return i + 1
 	}
 	switch {
+	case t.is(fPlatform):
+		return f.account(i)
+	case (t.is(fNick) || f.is(i-1, fNick)) && f.nickname(i) && f.near(i+1) && f.nameAfterCue(f.calledFrom(i+1), true):
+		return f.name(f.calledFrom(i + 1))
 	case t.low == "only" && f.low(i-1) == "the":
 		return f.role(i + 1)
 	case t.low == "as" && f.is(i-1, fWorkVerb):
@@ -141,7 +147,7 @@ func (f *finder) at(i int) int {
 			j++
 		}
 		return f.role(j)
-	case (t.low == "at" || t.low == "for" || t.low == "by") && f.is(i-1, fWorkVerb):
+	case (t.low == "at" || t.low == "for" || t.low == "by") && f.is(i-1, fWorkVerb|fOccupation) && !f.is(i-1, fFunction):
 		return f.workplace(i + 1)
 	case t.is(fTitle) && f.near(i+1) && f.nameAfterCue(i+1, true):
 		return f.name(i + 1)
