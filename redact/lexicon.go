@@ -88,12 +88,17 @@ func hashSkip(w string, skip int) uint64 {
 	return h
 }
 
+// maxSlip is the longest word tried for a slip: longer than any common
+// English word by one, and short enough that a long run of letters costs its
+// length, not its square.
+const maxSlip = 32
+
 // slip reports whether w is one edit from a common word: a letter too
 // many, too few, changed, or two swapped. (A shared deletion stands for the
 // last two, so a few words two edits away count too.)
 func (l *lexicon) slip(w string) bool {
-	if !isASCII(w) {
-		return false
+	if !isASCII(w) || len(w) > maxSlip {
+		return false // and a word longer than any English word is no slip of one
 	}
 	if _, ok := l.deletes[hashSkip(w, -1)]; ok { // a letter too few
 		return true

@@ -150,17 +150,25 @@ func windows(text string, anchors []int) [][2]int {
 	var out [][2]int
 	for _, i := range anchors {
 		start, end := max(0, i-window), min(len(text), i+window)
+		if n := len(out); n > 0 && start <= out[n-1][1] {
+			// Within reach of the last window: it grows, and only past its
+			// end is the text read again (so that a long run without spaces
+			// costs its length once, not once per anchor).
+			if end > out[n-1][1] {
+				for end < len(text) && !isSpace(text[end]) {
+					end++
+				}
+				out[n-1][1] = end
+			}
+			continue
+		}
 		for start > 0 && !isSpace(text[start-1]) {
 			start--
 		}
 		for end < len(text) && !isSpace(text[end]) {
 			end++
 		}
-		if n := len(out); n > 0 && start <= out[n-1][1] {
-			out[n-1][1] = max(out[n-1][1], end)
-		} else {
-			out = append(out, [2]int{start, end})
-		}
+		out = append(out, [2]int{start, end})
 	}
 	return out
 }
