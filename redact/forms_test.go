@@ -48,6 +48,9 @@ func TestRedactOddForms(t *testing.T) {
 		{"PC 4521 was rude", "PC [REFERENCE] was rude"},
 		{"his collar number was 212", "his collar number was [REFERENCE]"},
 		{"case number 07700 900123 is mine", "case number [PHONE] is mine"},
+		{"he was on tag, offender number A1234BC", "he was on tag, offender number [REFERENCE]"},
+		{"my PNC ID is 12/345678A and PNC 2004/1234567X", "my PNC ID is [REFERENCE] and PNC [REFERENCE]"},
+		{"my membership no. AB123456 was used", "my membership no. [REFERENCE] was used"},
 		// Spelt out a character at a time, or with look-alike letters.
 		{"postcode Y O 7 1 P L thanks", "postcode [POSTCODE] thanks"},
 		{"reg y k 1 9 a b x", "reg [VEHICLE]"},
@@ -82,6 +85,7 @@ func TestRedactOddForms(t *testing.T) {
 		{"two hundred and fifty people waited three hundred days", "two hundred and fifty people waited three hundred days"},
 		{"I went to www.gov.uk and the police.uk site", "I went to www.gov.uk and the police.uk site"},
 		{"the email was sent to my solicitor", "the email was sent to my solicitor"},
+		{"take 1000mg twice, the covid19 jab, an iPhone15", "take 1000mg twice, the covid19 jab, an iPhone15"},
 		{"i will recieve it and bill was paid", "i will recieve it and bill was paid"},
 		{"I am a bit lost with the paperwork", "I am a bit lost with the paperwork"},
 	}

@@ -11,7 +11,7 @@ func (f *finder) reference(i int) (int, Kind) {
 		j := i + 1
 		for n := 0; n < 3 && j < len(f.toks) && !f.toks[j].digits; n++ {
 			switch f.toks[j].low {
-			case "reference", "ref", "number", "no", "num", "is", "was", "nr":
+			case "reference", "ref", "number", "no", "num", "is", "was", "nr", "id":
 				j++
 				continue
 			}
@@ -34,6 +34,9 @@ func (f *finder) reference(i int) (int, Kind) {
 		return i, ""
 	}
 	end := f.slashed(i)
+	if end == i+2 && f.gap(i+1) == "/" && shapeIn(f.raw(i), "DD", "DDDD") && shapeIn(f.raw(i+1), "DDDDDL", "DDDDDDL", "DDDDDDDL") {
+		return end, KindRef // a Police National Computer ID: "12/345678A"
+	}
 	digits, groups := 0, 0
 	for j := i; j < end; j++ {
 		for part := range strings.SplitSeq(f.toks[j].low, "-") {
@@ -80,4 +83,35 @@ func (f *finder) slashed(i int) int {
 		j++
 	}
 	return j
+}
+
+// idLike: a word of letters and digits mixed that is shaped like an
+// identifier and like nothing else — a prison number ("A1234BC"), a
+// membership or account number ("AB123456") — at least six long, with three
+// digits or more and two letters or more, not starting with a quantity and
+// its unit ("1000mg").
+func (f *finder) idLike(i int) (int, Kind) {
+	t := f.toks[i]
+	if !t.digits || !t.letters || len(t.low) < 6 || strings.ContainsAny(t.low, "'-") {
+		return i, ""
+	}
+	digits := 0
+	for k := 0; k < len(t.low); k++ {
+		if isDigit(t.low[k]) {
+			digits++
+		}
+	}
+	if digits < 3 || len(t.low)-digits < 2 || isDigit(t.low[0]) && unit(strings.TrimLeft(t.low, "0123456789.,")) {
+		return i, ""
+	}
+	return i + 1, KindRef
+}
+
+// unit reports whether s is a unit a quantity is written with.
+func unit(s string) bool {
+	switch s {
+	case "mg", "ml", "mcg", "kg", "km", "cm", "mm", "mph", "am", "pm", "hrs", "mins", "gb", "mb", "kb", "st", "nd", "rd", "th", "ft", "lbs", "kcal", "mah", "kw", "kwh", "cc", "px", "hz", "khz", "mhz", "s", "k", "m":
+		return true
+	}
+	return false
 }

@@ -19,7 +19,7 @@ func (f *finder) raw(i int) string { return f.text[f.toks[i].start:f.toks[i].end
 
 // structured looks for a structured identifier starting at token i.
 func (f *finder) structured(i int) (int, bool) {
-	for _, m := range []func(int) (int, Kind){f.iban, f.nino, f.postcode, f.vehicle, f.reference, f.monthDate, f.flat, f.spelt, f.digitGroup} {
+	for _, m := range []func(int) (int, Kind){f.iban, f.nino, f.postcode, f.vehicle, f.reference, f.monthDate, f.flat, f.spelt, f.digitGroup, f.idLike} {
 		if j, k := m(i); j > i {
 			if k != "" { // "": the matcher recorded its span itself
 				f.add(i, j, k)
@@ -247,7 +247,7 @@ func (f *finder) vehicle(i int) (int, Kind) {
 // that a number often follows ("NHS 111").
 func acronym(s string) bool {
 	switch strings.ToUpper(s) {
-	case "NHS", "CPS", "BBC", "ITV", "PIN", "SOS", "DWP", "CID", "AGE", "NFA", "GCSE", "MP", "DVLA", "TOP", "BUS", "THE", "AND":
+	case "NHS", "CPS", "BBC", "ITV", "PIN", "SOS", "DWP", "CID", "AGE", "NFA", "GCSE", "MP", "DVLA", "TOP", "BUS", "THE", "AND", "PNC", "CRN", "REF", "LOG", "CAD":
 		return true
 	}
 	return false
