@@ -22,6 +22,8 @@ func TestRedactOddForms(t *testing.T) {
 		{"or jane(at)example(dot)co(dot)uk", "or [EMAIL]"},
 		{"call zero seven seven double seven nine zero zero one two three", "call [PHONE]"},
 		{"born in March '86", "born in [DATE]"},
+		{"my birthday is 14th Feb, my son's birthday is the 3rd of March", "my birthday is [DATE], my son's birthday is the [DATE]"},
+		{"he was born in '86, she was born on christmas day 1985", "he was born in '[DATE], she was born on christmas day [DATE]"},
 		{"moved in March 1990", "moved in [DATE]"},
 		{"Jim said he would ring", "[NAME] said he would ring"},
 		{"i spoke to siobhan and wiktoria", "i spoke to [NAME] and [NAME]"},
@@ -86,6 +88,7 @@ func TestRedactOddForms(t *testing.T) {
 		{"I went to www.gov.uk and the police.uk site", "I went to www.gov.uk and the police.uk site"},
 		{"the email was sent to my solicitor", "the email was sent to my solicitor"},
 		{"take 1000mg twice, the covid19 jab, an iPhone15", "take 1000mg twice, the covid19 jab, an iPhone15"},
+		{"our baby was born 3 weeks early and my birthday was ruined", "our baby was born 3 weeks early and my birthday was ruined"},
 		{"i will recieve it and bill was paid", "i will recieve it and bill was paid"},
 		{"I am a bit lost with the paperwork", "I am a bit lost with the paperwork"},
 	}

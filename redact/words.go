@@ -137,6 +137,8 @@ func (f *finder) at(i int) int {
 	switch {
 	case t.is(fPlatform):
 		return f.account(i)
+	case f.birthCue(i):
+		return f.birth(i)
 	case (t.is(fNick) || f.is(i-1, fNick)) && f.nickname(i) && f.near(i+1) && f.nameAfterCue(f.calledFrom(i+1), true):
 		return f.name(f.calledFrom(i + 1))
 	case t.low == "only" && f.low(i-1) == "the":
