@@ -40,6 +40,7 @@ const (
 	fDigitWord    // a digit read aloud: "seven", "oh", "double"
 	fPlatform     // an account's name follows: "snapchat", "username"
 	fNick         // in a nickname's cue: "they call", "known as", "nicknamed"
+	fBirth        // a birthday's cue: "born", "DOB"
 )
 
 // cues are the context words around names, places, schools, workplaces and
@@ -48,7 +49,8 @@ func cues() map[trait][]string {
 	return map[trait][]string{
 		fDigitWord:    {"zero", "oh", "o", "nought", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "double", "triple", "treble"},
 		fNick:         {"nicknamed", "nickname", "alias", "they", "everyone", "everybody", "people", "we", "all", "lads", "friends", "mates", "known", "goes", "go", "went", "going", "name"},
-		fProper:       {"http", "https", "www", "html", "htm", "php", "aspx"}, // parts of a link, no one's name
+		fBirth:        {"born", "birthday", "bday", "dob", "birth", "b"},
+		fProper:       {"http", "https", "www", "html", "htm", "php", "aspx", "nfa", "nfa'd", "nfaed", "nfad"}, // parts of a link, police shorthand: no one's name
 		fPlatform:     {"email", "e-mail", "snapchat", "snap", "insta", "instagram", "ig", "tiktok", "twitter", "facebook", "fb", "username", "usernames", "handle", "gamertag", "psn", "xbox", "discord", "telegram", "reddit", "youtube", "onlyfans", "linkedin", "kik", "skype", "steam", "twitch", "bluesky", "threads"},
 		fTitle:        {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "professor", "pc", "dc", "ds", "di", "dci", "dsi", "sgt", "sergeant", "constable", "inspector", "officer", "detective", "pcso", "nurse", "sister", "rev", "reverend", "father", "imam", "pastor", "rabbi", "cllr", "councillor", "judge", "lord", "lady", "sir", "dame", "auntie", "aunty", "uncle"},
 		fRelation:     {"son", "daughter", "husband", "wife", "partner", "ex", "boyfriend", "girlfriend", "brother", "sister", "mum", "mother", "dad", "father", "stepdad", "stepmum", "stepson", "stepdaughter", "neighbour", "neighbor", "friend", "cousin", "aunt", "uncle", "nan", "grandad", "grandma", "grandson", "granddaughter", "niece", "nephew", "child", "kid", "baby", "carer", "landlord", "landlady", "colleague", "boss", "manager", "caseworker", "worker", "advocate", "advisor", "adviser", "idva", "isva", "counsellor", "therapist", "teacher", "solicitor", "lawyer", "barrister", "officer", "detective", "mentor", "volunteer", "attacker", "abuser", "offender", "suspect", "perpetrator", "stalker", "fiancé", "fiance", "fiancée", "twin", "sibling", "granddad", "nanna", "gran", "lodger", "flatmate", "housemate"},

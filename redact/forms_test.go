@@ -65,6 +65,7 @@ func TestRedactOddForms(t *testing.T) {
 		{"we are at 14 The Drive now", "we are at [ADDRESS] now"},
 		{"the Polish lady at number 12", "the Polish lady at [ADDRESS]"},
 		{"the only Romanian carer at Sunrise care home", "the only [ROLE] at [WORKPLACE] care home"},
+		{"I'm a 45 year old Kurdish taxi driver in Halifax", "I'm a [ROLE] in [PLACE]"},
 		// Hidden from a matcher but not from a reader.
 		{"call 07700\u200b900123 now", "call [PHONE] now"},
 		{"call ０７７００ ９００１２３ now", "call [PHONE] now"},
@@ -89,6 +90,7 @@ func TestRedactOddForms(t *testing.T) {
 		{"the email was sent to my solicitor", "the email was sent to my solicitor"},
 		{"take 1000mg twice, the covid19 jab, an iPhone15", "take 1000mg twice, the covid19 jab, an iPhone15"},
 		{"our baby was born 3 weeks early and my birthday was ruined", "our baby was born 3 weeks early and my birthday was ruined"},
+		{"I'm a 45 year old woman and they said my case was nfa'd", "I'm a 45 year old woman and they said my case was nfa'd"},
 		{"i will recieve it and bill was paid", "i will recieve it and bill was paid"},
 		{"I am a bit lost with the paperwork", "I am a bit lost with the paperwork"},
 	}

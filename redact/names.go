@@ -34,10 +34,12 @@ func (f *finder) selfDescription(i int) bool {
 
 // describedRole records a description of the writer when it holds a word
 // that, with a place, singles someone out: an occupation, a faith, a
-// nationality, a disability ("a Deaf mum", "a Kurdish hairdresser").
+// nationality, a disability ("a Deaf mum", "a Kurdish hairdresser"), with
+// the age before it if one is given ("a 45 year old Kurdish taxi driver").
 func (f *finder) describedRole(i int) int {
-	j, telling := i, false
-	for j < len(f.toks) && j-i < 4 && (j == i || f.joined(j)) && f.word(j) {
+	j := f.ageEnd(i)
+	from, telling := j, false
+	for j < len(f.toks) && j-from < 4 && (j == from || f.joined(j)) && f.word(j) {
 		t := f.toks[j]
 		if t.is(fFunction) || t.is(fSpeech) || roleStop(t.low) {
 			break
@@ -52,6 +54,21 @@ func (f *finder) describedRole(i int) int {
 	}
 	f.add(i, j, KindRole)
 	return j
+}
+
+// ageEnd returns the end of an age at token i ("45 year old", "45-year-old",
+// "45yo"), or i.
+func (f *finder) ageEnd(i int) int {
+	if i >= len(f.toks) || !f.toks[i].digits {
+		return i
+	}
+	switch w := f.toks[i].low; {
+	case strings.HasSuffix(w, "-year-old") || strings.HasSuffix(w, "yo") && allDigits(strings.TrimSuffix(w, "yo")):
+		return i + 1
+	case allDigits(w) && len(w) <= 3 && (f.low(i+1) == "year" || f.low(i+1) == "years") && f.low(i+2) == "old":
+		return i + 3
+	}
+	return i
 }
 
 // nickname reports whether token i ends words after which whatever comes

@@ -137,7 +137,7 @@ func (f *finder) at(i int) int {
 	switch {
 	case t.is(fPlatform):
 		return f.account(i)
-	case f.birthCue(i):
+	case t.is(fBirth) && f.birthCue(i):
 		return f.birth(i)
 	case (t.is(fNick) || f.is(i-1, fNick)) && f.nickname(i) && f.near(i+1) && f.nameAfterCue(f.calledFrom(i+1), true):
 		return f.name(f.calledFrom(i + 1))
