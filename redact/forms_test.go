@@ -40,6 +40,7 @@ func TestRedactOddForms(t *testing.T) {
 		{"her snapchat is jsmith and insta is kaz", "her snapchat is [HANDLE] and insta is [HANDLE]"},
 		{"my username on facebook is jane.smith.1986", "my username on facebook is [HANDLE]"},
 		{"add him, dazza_99, he knows", "add him, [HANDLE], he knows"},
+		{"I posted on reddit as u/throwaway_leeds, discord: bigdave#1234", "I posted on reddit as u/[HANDLE], discord: [HANDLE]"},
 		{"my email is jsmith hotmail com", "my email is [HANDLE] [NAME]"},
 		{"email j a n e 9 9 @ g m a i l . c o m.", "email [EMAIL]."},
 		// Nicknames, even when they are English words.
@@ -88,6 +89,7 @@ func TestRedactOddForms(t *testing.T) {
 		{"two hundred and fifty people waited three hundred days", "two hundred and fifty people waited three hundred days"},
 		{"I went to www.gov.uk and the police.uk site", "I went to www.gov.uk and the police.uk site"},
 		{"the email was sent to my solicitor", "the email was sent to my solicitor"},
+		{"it was 2/3 of the way, and/or the police/council", "it was 2/3 of the way, and/or the police/council"},
 		{"take 1000mg twice, the covid19 jab, an iPhone15", "take 1000mg twice, the covid19 jab, an iPhone15"},
 		{"our baby was born 3 weeks early and my birthday was ruined", "our baby was born 3 weeks early and my birthday was ruined"},
 		{"I'm a 45 year old woman and they said my case was nfa'd", "I'm a 45 year old woman and they said my case was nfa'd"},

@@ -50,6 +50,16 @@ func (f *finder) chunk(i, j int) {
 		}
 		if hostLike(host) && slash+1 < len(c) && hasAlnum(c[slash+1:]) {
 			f.spans = append(f.spans, Span{i + slash + 1, j, KindHandle})
+			return
+		}
+		// No link: a forum's "u/throwaway_leeds", or usernames joined by
+		// slashes, each part judged alone.
+		at := i
+		for part := range strings.SplitSeq(c, "/") {
+			if part != "" && usernameLike(part, f.l.common) {
+				f.spans = append(f.spans, Span{at, at + len(part), KindHandle})
+			}
+			at += len(part) + 1
 		}
 		return
 	}
@@ -191,10 +201,10 @@ func (f *finder) account(i int) int {
 		return i + 1 // a word, or a name that the name rules will find ("email Sarah")
 	}
 	end := t.end
-	for end < len(f.text) && (isLetter(f.text[end]) || isDigit(f.text[end]) || strings.IndexByte("._-", f.text[end]) >= 0) {
-		end++
+	for end < len(f.text) && (isLetter(f.text[end]) || isDigit(f.text[end]) || strings.IndexByte("._-#", f.text[end]) >= 0) {
+		end++ // "#": a tag's number, "bigdave#1234"
 	}
-	for end > t.start && strings.IndexByte("._-", f.text[end-1]) >= 0 {
+	for end > t.start && strings.IndexByte("._-#", f.text[end-1]) >= 0 {
 		end--
 	}
 	f.spans = append(f.spans, Span{t.start, end, KindHandle})
