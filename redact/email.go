@@ -48,6 +48,10 @@ func (f *finder) emails() {
 				}
 				continue
 			}
+			if k := spokenDot(text, end); k > end { // "jane@gmail dot com"
+				end = k
+				continue
+			}
 			break
 		}
 		switch {
@@ -113,3 +117,12 @@ func spacedEmail(text string, at int) (start, end int, ok bool) {
 }
 
 func alnum(b byte) bool { return isLetter(b) || isDigit(b) }
+
+// spokenDot returns where the label after a spoken dot at text[i:] begins
+// (" dot com", " DOT co"), or i when no dot is spoken there.
+func spokenDot(text string, i int) int {
+	if i+6 <= len(text) && text[i] == ' ' && strings.EqualFold(text[i+1:i+4], "dot") && text[i+4] == ' ' && isLetter(text[i+5]) {
+		return i + 5
+	}
+	return i
+}

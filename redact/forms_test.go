@@ -41,7 +41,7 @@ func TestRedactOddForms(t *testing.T) {
 		{"my username on facebook is jane.smith.1986", "my username on facebook is [HANDLE]"},
 		{"add him, dazza_99, he knows", "add him, [HANDLE], he knows"},
 		{"I posted on reddit as u/throwaway_leeds, discord: bigdave#1234", "I posted on reddit as u/[HANDLE], discord: [HANDLE]"},
-		{"my email is jsmith hotmail com", "my email is [HANDLE] [NAME]"},
+		{"my email is jsmith hotmail com", "my email is [HANDLE] hotmail com"},
 		{"email j a n e 9 9 @ g m a i l . c o m.", "email [EMAIL]."},
 		// Nicknames, even when they are English words.
 		{"the lad they call Smudge", "the lad they call [NAME]"},
@@ -56,6 +56,9 @@ func TestRedactOddForms(t *testing.T) {
 		{"my membership no. AB123456 was used", "my membership no. [REFERENCE] was used"},
 		// Spelt out a character at a time, or with look-alike letters.
 		{"postcode Y O 7 1 P L thanks", "postcode [POSTCODE] thanks"},
+		{"my postcode's ls6 and we moved to HX1 from BD3", "my postcode's [POSTCODE] and we moved to [POSTCODE] from [POSTCODE]"},
+		{"the reg was YK19 A B X", "the reg was [VEHICLE]"},
+		{"ring 07700 900 one two three, or jane.doe@gmail dot com, hotmail: janedoe99", "ring [PHONE], or [EMAIL], hotmail: [HANDLE]"},
 		{"reg y k 1 9 a b x", "reg [VEHICLE]"},
 		{"call O77OO 9OO 123 now", "call [PHONE] now"},
 		{"ring seven seven double zero nine hundred one two three", "ring [PHONE]"},
@@ -90,6 +93,7 @@ func TestRedactOddForms(t *testing.T) {
 		{"I went to www.gov.uk and the police.uk site", "I went to www.gov.uk and the police.uk site"},
 		{"the email was sent to my solicitor", "the email was sent to my solicitor"},
 		{"it was 2/3 of the way, and/or the police/council", "it was 2/3 of the way, and/or the police/council"},
+		{"call 07700 900123 one more time; he drove on the M62 in Year 9; the postcode was wrong", "call [PHONE] one more time; he drove on the M62 in Year 9; the postcode was wrong"},
 		{"take 1000mg twice, the covid19 jab, an iPhone15", "take 1000mg twice, the covid19 jab, an iPhone15"},
 		{"our baby was born 3 weeks early and my birthday was ruined", "our baby was born 3 weeks early and my birthday was ruined"},
 		{"I'm a 45 year old woman and they said my case was nfa'd", "I'm a 45 year old woman and they said my case was nfa'd"},

@@ -197,6 +197,10 @@ func (f *finder) account(i int) int {
 		}
 	}
 	t := f.toks[j]
+	switch t.low {
+	case "com", "co", "uk", "org", "net", "dot":
+		return i + 1 // the rest of an address: "jsmith hotmail com"
+	}
 	if t.is(fFunction) || (f.common(t) || f.capital(j)) && !t.digits && !f.glues(j) {
 		return i + 1 // a word, or a name that the name rules will find ("email Sarah")
 	}

@@ -190,6 +190,30 @@ func (f *finder) spokenNumber(i int) (int, bool) {
 	return i, false
 }
 
+// spokenRest carries a phone number of fewer than eleven digits that ended
+// at token j on through the digits read aloud after it ("07700 900 one two
+// three"), and returns the next token to look at.
+func (f *finder) spokenRest(j int) int {
+	last := len(f.spans) - 1
+	if last < 0 || f.spans[last].Kind != KindPhone || f.spans[last].End != f.toks[j-1].end {
+		return j
+	}
+	digits := len(onlyDigits(f.text[f.spans[last].Start:f.spans[last].End]))
+	k := j
+	for k < len(f.toks) && digits < 11 && f.spokenGap(k) { // a UK number has eleven digits
+		d, _, ok := spokenToken(f.toks[k].low)
+		if !ok {
+			break
+		}
+		digits += d
+		k++
+	}
+	if k > j {
+		f.spans[last].End = f.toks[k-1].end
+	}
+	return k
+}
+
 // spokenStart reports whether a word of hyphenated parts starts with a
 // digit word ("oh-seven-seven").
 func spokenStart(low string) bool {

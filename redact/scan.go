@@ -210,6 +210,30 @@ func (f *finder) postcode(i int) (int, Kind) {
 	return i, ""
 }
 
+// district records the first half of a postcode named as one ("my
+// postcode's ls6", "post code: M1"): alone it is a district, and with the
+// rest of a comment it narrows who wrote it. Token i is "postcode" or the
+// "code" of "post code". It returns the next token to look at.
+func (f *finder) district(i int) int {
+	j := i + 1
+	for n := 0; n < 2 && f.named(j) && (f.low(j) == "is" || f.low(j) == "was"); n++ {
+		j++
+	}
+	if !f.named(j) {
+		return i + 1
+	}
+	if f.mayStartStructured(j) {
+		if end, ok := f.structured(j); ok {
+			return end
+		}
+	}
+	if outward(f.raw(j)) {
+		f.add(j, j+1, KindPostcode)
+		return j + 1
+	}
+	return i + 1
+}
+
 // vehicle: a registration, current ("YK19 ABX", "yk19abx") or older
 // ("W123 ABC", "ABC 123D", "AXZ 1234").
 func (f *finder) vehicle(i int) (int, Kind) {
@@ -233,6 +257,10 @@ func (f *finder) vehicle(i int) (int, Kind) {
 		}
 	case shapeIs(r, "LLDD") && shapeIs(next, "LLL") && !f.is(i+1, fFunction):
 		return i + 2, KindVehicle
+	case shapeIs(r, "LLDD") && i+3 < len(f.toks) && f.spaced(i+1, 1) && f.spaced(i+2, 1) && f.spaced(i+3, 1) &&
+		isLetter(f.toks[i+1].low[0]) && single(f.toks[i+1]) && single(f.toks[i+2]) && single(f.toks[i+3]) &&
+		isLetter(f.toks[i+2].low[0]) && isLetter(f.toks[i+3].low[0]):
+		return i + 4, KindVehicle // "YK19 A B X"
 	case shapeIn(r, "LD", "LDD", "LDDD") && shapeIs(next, "LLL") && lettersOK(i+1):
 		return i + 2, KindVehicle
 	case shapeIs(r, "LLL") && shapeIn(next, "DL", "DDL", "DDDL") && lettersOK(i):

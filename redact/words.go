@@ -123,7 +123,7 @@ func (f *finder) at(i int) int {
 	t := f.toks[i]
 	if f.mayStartStructured(i) {
 		if next, ok := f.structured(i); ok {
-			return next
+			return f.spokenRest(next)
 		}
 	}
 	if t.is(fDigitWord) || t.digits && !t.letters || spokenStart(t.low) {
@@ -131,12 +131,18 @@ func (f *finder) at(i int) int {
 			return next
 		}
 	}
+	if t.letters && t.digits && f.placeCue(i) && f.joined(i) && shapeIn(f.raw(i), "LLD", "LLDD", "LLDL") && strings.ToUpper(f.raw(i)) == f.raw(i) {
+		f.add(i, i+1, KindPostcode) // a postcode district as a place: "lives in LS6"
+		return i + 1
+	}
 	if !t.letters || t.digits {
 		return i + 1
 	}
 	switch {
 	case t.is(fPlatform):
 		return f.account(i)
+	case t.low == "postcode" || t.low == "postcode's" || t.low == "code" && f.low(i-1) == "post":
+		return f.district(i)
 	case t.is(fBirth) && f.birthCue(i):
 		return f.birth(i)
 	case (t.is(fNick) || f.is(i-1, fNick)) && f.nickname(i) && f.near(i+1) && f.nameAfterCue(f.calledFrom(i+1), true):
