@@ -65,6 +65,7 @@ func TestRedactOddForms(t *testing.T) {
 		// More of a name, an address, a workplace.
 		{"MY SOCIAL WORKER KAREN HUGHES NEVER RINGS BACK", "MY SOCIAL WORKER [NAME] NEVER RINGS BACK"},
 		{"i saw will jones and john d'souza", "i saw [NAME] and [NAME]"},
+		{"PC J. Smith was rude, my ex (initials D.K.) too", "PC [NAME]. [NAME] was rude, my ex (initials [NAME].) too"},
 		{"ask jones about it", "ask [NAME] about it"},
 		{"we are at 14 The Drive now", "we are at [ADDRESS] now"},
 		{"the Polish lady at number 12", "the Polish lady at [ADDRESS]"},
@@ -93,6 +94,7 @@ func TestRedactOddForms(t *testing.T) {
 		{"I went to www.gov.uk and the police.uk site", "I went to www.gov.uk and the police.uk site"},
 		{"the email was sent to my solicitor", "the email was sent to my solicitor"},
 		{"it was 2/3 of the way, and/or the police/council", "it was 2/3 of the way, and/or the police/council"},
+		{"I chose plan B. Then it went wrong.", "I chose plan B. Then it went wrong."},
 		{"call 07700 900123 one more time; he drove on the M62 in Year 9; the postcode was wrong", "call [PHONE] one more time; he drove on the M62 in Year 9; the postcode was wrong"},
 		{"take 1000mg twice, the covid19 jab, an iPhone15", "take 1000mg twice, the covid19 jab, an iPhone15"},
 		{"our baby was born 3 weeks early and my birthday was ruined", "our baby was born 3 weeks early and my birthday was ruined"},

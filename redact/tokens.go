@@ -33,7 +33,12 @@ func tokenize(text string, toks []token) []token {
 		}
 		if !isWordRune(r) {
 			switch r {
-			case '.', '!', '?', '\n', '\r':
+			case '.':
+				// An initial ("J. Smith") ends no sentence.
+				if n := len(toks); n == 0 || toks[n-1].end != i || toks[n-1].end-toks[n-1].start != 1 || !toks[n-1].cap {
+					sentence = true
+				}
+			case '!', '?', '\n', '\r':
 				sentence = true
 			}
 			i += size

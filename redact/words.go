@@ -143,6 +143,13 @@ func (f *finder) at(i int) int {
 		return f.account(i)
 	case t.low == "postcode" || t.low == "postcode's" || t.low == "code" && f.low(i-1) == "post":
 		return f.district(i)
+	case t.low == "initials" && f.named(i+1) && f.toks[i+1].cap:
+		j := i + 1
+		for j < len(f.toks) && j-i <= 4 && (j == i+1 || f.gap(j) == "." || f.gap(j) == ". ") && single(f.toks[j]) {
+			j++
+		}
+		f.add(i+1, j, KindName) // "initials D.K."
+		return j
 	case t.is(fBirth) && f.birthCue(i):
 		return f.birth(i)
 	case (t.is(fNick) || f.is(i-1, fNick)) && f.nickname(i) && f.near(i+1) && f.nameAfterCue(f.calledFrom(i+1), true):
