@@ -69,6 +69,7 @@ func TestRedactOddForms(t *testing.T) {
 		{"ask jones about it", "ask [NAME] about it"},
 		{"we are at 14 The Drive now", "we are at [ADDRESS] now"},
 		{"the Polish lady at number 12", "the Polish lady at [ADDRESS]"},
+		{"apartment 12, Room 214 at the hotel, PO Box 1234", "[ADDRESS], [ADDRESS] at the hotel, PO [ADDRESS]"},
 		{"the only Romanian carer at Sunrise care home", "the only [ROLE] at [WORKPLACE] care home"},
 		{"I'm a 45 year old Kurdish taxi driver in Halifax", "I'm a [ROLE] in [PLACE]"},
 		// Hidden from a matcher but not from a reader.
@@ -95,6 +96,7 @@ func TestRedactOddForms(t *testing.T) {
 		{"the email was sent to my solicitor", "the email was sent to my solicitor"},
 		{"it was 2/3 of the way, and/or the police/council", "it was 2/3 of the way, and/or the police/council"},
 		{"I chose plan B. Then it went wrong.", "I chose plan B. Then it went wrong."},
+		{"I waited in interview room 3 for hours", "I waited in interview room 3 for hours"},
 		{"call 07700 900123 one more time; he drove on the M62 in Year 9; the postcode was wrong", "call [PHONE] one more time; he drove on the M62 in Year 9; the postcode was wrong"},
 		{"take 1000mg twice, the covid19 jab, an iPhone15", "take 1000mg twice, the covid19 jab, an iPhone15"},
 		{"our baby was born 3 weeks early and my birthday was ruined", "our baby was born 3 weeks early and my birthday was ruined"},

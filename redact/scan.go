@@ -281,15 +281,23 @@ func acronym(s string) bool {
 	return false
 }
 
-// flat: "Flat 3", "flat 10a", and a house by its number alone: "the lady
-// at number 12".
+// flat: "Flat 3", "flat 10a", "apartment 12", "Room 214", "PO Box 1234",
+// and a house by its number alone: "the lady at number 12".
 func (f *finder) flat(i int) (int, Kind) {
 	if !(i+1 < len(f.toks) && f.spaced(i+1, 1) && houseNumber(f.toks[i+1])) {
 		return i, ""
 	}
 	switch f.toks[i].low {
-	case "flat":
+	case "flat", "apartment", "apt", "plot", "block":
 		return i + 2, KindAddress
+	case "room", "unit", "suite": // "Room 214" is a place to find someone, "interview room 3" not
+		if len(onlyDigits(f.toks[i+1].low)) >= 2 {
+			return i + 2, KindAddress
+		}
+	case "box":
+		if f.low(i-1) == "po" {
+			return i + 2, KindAddress // "PO Box 1234"
+		}
 	case "number", "no":
 		switch f.low(i - 1) {
 		case "at", "from", "to", "lives", "live", "lived", "living", "in":
