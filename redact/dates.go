@@ -121,10 +121,8 @@ func (f *finder) birth(i int) int {
 	if j >= len(f.toks) || !f.named(j) && !strings.HasSuffix(f.gap(j), "'") {
 		return i + 1
 	}
-	if f.mayStartStructured(j) {
-		if end, ok := f.structured(j); ok {
-			return end
-		}
+	if end, ok := f.structuredAt(j); ok {
+		return end
 	}
 	if f.day(j) {
 		k := j + 1

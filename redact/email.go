@@ -116,8 +116,6 @@ func spacedEmail(text string, at int) (start, end int, ok bool) {
 	return start, end, dots >= 1 && last >= 2
 }
 
-func alnum(b byte) bool { return isLetter(b) || isDigit(b) }
-
 // spokenDot returns where the label after a spoken dot at text[i:] begins
 // (" dot com", " DOT co"), or i when no dot is spoken there.
 func spokenDot(text string, i int) int {

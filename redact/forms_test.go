@@ -66,6 +66,8 @@ func TestRedactOddForms(t *testing.T) {
 		{"MY SOCIAL WORKER KAREN HUGHES NEVER RINGS BACK", "MY SOCIAL WORKER [NAME] NEVER RINGS BACK"},
 		{"i saw will jones and john d'souza", "i saw [NAME] and [NAME]"},
 		{"PC J. Smith was rude, my ex (initials D.K.) too", "PC [NAME]. [NAME] was rude, my ex (initials [NAME].) too"},
+		{"his initials DK and hers J M", "his initials [NAME] and hers J M"},
+		{"initials Dk are odd", "initials Dk are odd"},
 		{"ask jones about it", "ask [NAME] about it"},
 		{"we are at 14 The Drive now", "we are at [ADDRESS] now"},
 		{"the Polish lady at number 12", "the Polish lady at [ADDRESS]"},

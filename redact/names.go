@@ -71,6 +71,23 @@ func (f *finder) ageEnd(i int) int {
 	return i
 }
 
+// initials records the initials from token i on, after the word
+// "initials": "initials D.K.", "initials J M", "initials DK". It returns
+// the next token to look at.
+func (f *finder) initials(i int) int {
+	j := i
+	for j < len(f.toks) && j-i < 4 && (j == i || f.gap(j) == "." || f.gap(j) == ". " || f.gap(j) == " ") && single(f.toks[j]) {
+		j++
+	}
+	if j == i && f.toks[i].upper && len(f.toks[i].low) <= 3 {
+		j++ // "initials DK"
+	}
+	if j > i {
+		f.add(i, j, KindName)
+	}
+	return max(j, i+1)
+}
+
 // nickname reports whether token i ends words after which whatever comes
 // is what someone is called, even a common word: "they call him Smudge",
 // "known as Tiny", "goes by Big Tony", "the name of", "nicknamed".

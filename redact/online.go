@@ -82,7 +82,7 @@ func hasJoiner(s string) bool {
 
 // chunkByte reports whether b may stand inside a link or a username.
 func chunkByte(b byte) bool {
-	if isLetter(b) || isDigit(b) {
+	if alnum(b) {
 		return true
 	}
 	switch b {
@@ -116,7 +116,7 @@ func hostLike(s string) bool {
 
 func hostLabel(l string) bool {
 	for i := 0; i < len(l); i++ {
-		if !isLetter(l[i]) && !isDigit(l[i]) && l[i] != '-' {
+		if !alnum(l[i]) && l[i] != '-' {
 			return false
 		}
 	}
@@ -125,7 +125,7 @@ func hostLabel(l string) bool {
 
 func hasAlnum(s string) bool {
 	for i := 0; i < len(s); i++ {
-		if isLetter(s[i]) || isDigit(s[i]) {
+		if alnum(s[i]) {
 			return true
 		}
 	}
@@ -191,10 +191,8 @@ func (f *finder) account(i int) int {
 	if !f.named(j) {
 		return i + 1
 	}
-	if f.mayStartStructured(j) {
-		if end, ok := f.structured(j); ok {
-			return end // "email 13/8/42": a date, a phone number, read as itself
-		}
+	if end, ok := f.structuredAt(j); ok {
+		return end // "email 13/8/42": a date, a phone number, read as itself
 	}
 	t := f.toks[j]
 	switch t.low {
@@ -205,7 +203,7 @@ func (f *finder) account(i int) int {
 		return i + 1 // a word, or a name that the name rules will find ("email Sarah")
 	}
 	end := t.end
-	for end < len(f.text) && (isLetter(f.text[end]) || isDigit(f.text[end]) || strings.IndexByte("._-#", f.text[end]) >= 0) {
+	for end < len(f.text) && (alnum(f.text[end]) || strings.IndexByte("._-#", f.text[end]) >= 0) {
 		end++ // "#": a tag's number, "bigdave#1234"
 	}
 	for end > t.start && strings.IndexByte("._-#", f.text[end-1]) >= 0 {
@@ -233,5 +231,5 @@ func (f *finder) named(j int) bool {
 // underscore, a dot or a digit, as a username is ("bigdave_", "ace.99").
 func (f *finder) glues(j int) bool {
 	e := f.toks[j].end
-	return e+1 < len(f.text) && (f.text[e] == '_' || f.text[e] == '.') && (isLetter(f.text[e+1]) || isDigit(f.text[e+1]))
+	return e+1 < len(f.text) && (f.text[e] == '_' || f.text[e] == '.') && alnum(f.text[e+1])
 }

@@ -30,6 +30,16 @@ func (f *finder) structured(i int) (int, bool) {
 	return i, false
 }
 
+// structuredAt looks for a structured identifier at token j when one may
+// start there: what follows a cue ("email 13/8/42", "postcode LS6 2AB") is
+// read as itself first.
+func (f *finder) structuredAt(j int) (int, bool) {
+	if j >= len(f.toks) || !f.mayStartStructured(j) {
+		return j, false
+	}
+	return f.structured(j)
+}
+
 // mayStartStructured reports whether token i or the one after it holds a
 // digit, tokens i and i+1 are single characters, or token i is a word that
 // starts a date or a reference.
@@ -46,6 +56,7 @@ func (f *finder) mayStartStructured(i int) bool {
 
 func isLetter(b byte) bool { return 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' }
 func isDigit(b byte) bool  { return '0' <= b && b <= '9' }
+func alnum(b byte) bool    { return isLetter(b) || isDigit(b) }
 
 // shapeIs reports whether s has the shape p, where L stands for a letter,
 // D for a digit, and any other byte for itself.
@@ -222,16 +233,22 @@ func (f *finder) district(i int) int {
 	if !f.named(j) {
 		return i + 1
 	}
-	if f.mayStartStructured(j) {
-		if end, ok := f.structured(j); ok {
-			return end
-		}
+	if end, ok := f.structuredAt(j); ok {
+		return end
 	}
 	if outward(f.raw(j)) {
 		f.add(j, j+1, KindPostcode)
 		return j + 1
 	}
 	return i + 1
+}
+
+// districtAsPlace reports whether token i is a postcode's district in
+// capitals where a place would stand: "lives in LS6", "moved to HX1".
+func (f *finder) districtAsPlace(i int) bool {
+	r := f.raw(i)
+	return f.toks[i].letters && f.toks[i].digits && f.joined(i) && f.placeCue(i) &&
+		shapeIn(r, "LLD", "LLDD", "LLDL") && strings.ToUpper(r) == r
 }
 
 // vehicle: a registration, current ("YK19 ABX", "yk19abx") or older

@@ -131,8 +131,8 @@ func (f *finder) at(i int) int {
 			return next
 		}
 	}
-	if t.letters && t.digits && f.placeCue(i) && f.joined(i) && shapeIn(f.raw(i), "LLD", "LLDD", "LLDL") && strings.ToUpper(f.raw(i)) == f.raw(i) {
-		f.add(i, i+1, KindPostcode) // a postcode district as a place: "lives in LS6"
+	if f.districtAsPlace(i) {
+		f.add(i, i+1, KindPostcode)
 		return i + 1
 	}
 	if !t.letters || t.digits {
@@ -144,12 +144,7 @@ func (f *finder) at(i int) int {
 	case t.low == "postcode" || t.low == "postcode's" || t.low == "code" && f.low(i-1) == "post":
 		return f.district(i)
 	case t.low == "initials" && f.named(i+1) && f.toks[i+1].cap:
-		j := i + 1
-		for j < len(f.toks) && j-i <= 4 && (j == i+1 || f.gap(j) == "." || f.gap(j) == ". ") && single(f.toks[j]) {
-			j++
-		}
-		f.add(i+1, j, KindName) // "initials D.K."
-		return j
+		return f.initials(i + 1)
 	case t.is(fBirth) && f.birthCue(i):
 		return f.birth(i)
 	case (t.is(fNick) || f.is(i-1, fNick)) && f.nickname(i) && f.near(i+1) && f.nameAfterCue(f.calledFrom(i+1), true):
