@@ -3,61 +3,43 @@ package policy
 import (
 	"math"
 	"slices"
-	"sync/atomic"
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 )
 
-// A clock serves the decisions of a specialisation whose residual policy
-// reads nothing of the request but its time, and reads the time only by
-// comparing it with fixed instants: an analyst's insight, whose residual
-// asks which agreements are in force, or an auditor's read of the log, which
-// asks nothing at all. Such a decision is the same at every instant between
-// two of those thresholds, so the clock decides once for each stretch of time
-// the request falls in and keeps the result for the next request in the same
-// stretch.
+// A clock tells apart the stretches of time in which a residual policy's
+// answer cannot change: the residual reads the time only by comparing it with
+// fixed instants, its thresholds, so its answer is the same at every instant
+// between two of them. An analyst's insight, whose residual asks which
+// agreements are in force, compares the time with each agreement's start and
+// expiry; a caseworker's read does not read the time at all, and its clock has
+// no thresholds. A memo (memo.go) keeps one decision for each stretch.
 //
 // Guarantees:
-//   - A clock is made only for a residual that, anywhere in the rules it
-//     evaluates: refers to the input in no way but
-//     time.parse_rfc3339_ns(input.now) as one side of a comparison (<, <=,
-//     >, >=, ==, !=) whose other side is a whole number written in the
-//     policy; replaces nothing with `with`; and calls no built-in function
-//     OPA marks non-deterministic (time.now_ns, http.send, rand.intn and the
-//     like). Anything else is evaluated for every request, as before.
+//   - The thresholds are the whole numbers that
+//     time.parse_rfc3339_ns(input.now) is compared with (<, <=, >, >=, ==,
+//     !=) anywhere in the residual, on either side (thresholds); a reading of
+//     the time in any other way leaves the residual without a memo.
 //   - The request's time is converted as OPA's time.parse_rfc3339_ns
 //     converts input.now (the RFC 3339 text the input carries, read back),
-//     and a time it cannot convert is evaluated in full, so that a builtin
-//     error still makes the same undefined answer.
-//   - It keeps one result, for the stretch last decided: requests come at
-//     the server's time, which moves forward through the stretches, so one
-//     is all a caller uses, and a clock's memory does not grow with the
-//     thresholds. (n thresholds make 2n+1 stretches: each threshold instant
-//     is a stretch of its own, for == and !=.)
+//     and a time it cannot convert falls in no stretch and is evaluated in
+//     full, so that a builtin error still makes the same undefined answer.
+//     (n thresholds make 2n+1 stretches: each threshold instant is a stretch
+//     of its own, for == and !=.)
 type clock struct {
 	thresholds []int64 // sorted, without repeats
-	last       atomic.Pointer[kept]
 }
 
-// kept is a decision, as OPA's value, and the stretch of time it holds for.
-type kept struct {
-	stretch int
-	value   ast.Value
-}
-
-// timeOnly returns a clock for the residual policy made of modules, or nil
-// when the residual reads more of the request than its time compared with
-// fixed instants (see clock).
-func timeOnly(modules []*ast.Module) *clock {
-	allowed := map[*ast.Term]bool{} // time.parse_rfc3339_ns(input.now) calls inside a comparison with a constant
-	var thresholds []int64
-	ok := true
+// thresholds finds, in modules, the calls time.parse_rfc3339_ns(input.now)
+// that are one side of a comparison whose other side is a whole number
+// written in the policy, and returns those calls and a clock at those
+// numbers.
+func thresholds(modules []*ast.Module) (map[*ast.Term]bool, clock) {
+	allowed := map[*ast.Term]bool{}
+	var at []int64
 	for _, m := range modules {
 		ast.WalkExprs(m, func(e *ast.Expr) bool {
-			if len(e.With) > 0 {
-				ok = false
-			}
 			if !isComparison(e) {
 				return false
 			}
@@ -72,34 +54,14 @@ func timeOnly(modules []*ast.Module) *clock {
 				}
 				if x, whole := n.Int64(); whole {
 					allowed[t] = true
-					thresholds = append(thresholds, x)
+					at = append(at, x)
 				}
 			}
 			return false
 		})
-		ast.WalkTerms(m, func(t *ast.Term) bool {
-			if allowed[t] {
-				return true // input.now, as a threshold comparison reads it
-			}
-			switch v := t.Value.(type) {
-			case ast.Var:
-				if v.Equal(ast.InputRootDocument.Value) {
-					ok = false
-				}
-			case ast.Ref:
-				if b := ast.BuiltinMap[v.String()]; b != nil && b.Nondeterministic {
-					ok = false
-				}
-			}
-			return !ok
-		})
-		if !ok {
-			return nil
-		}
 	}
-	slices.Sort(thresholds)
-	thresholds = slices.Compact(thresholds)
-	return &clock{thresholds: thresholds}
+	slices.Sort(at)
+	return allowed, clock{thresholds: slices.Compact(at)}
 }
 
 // isComparison reports whether e is one of the built-in comparisons a
@@ -124,8 +86,13 @@ func isNow(t *ast.Term) bool {
 
 // stretch returns the index of the stretch of time now falls in: 2i when i
 // thresholds lie before it and it is none of them, 2i+1 when it is the
-// threshold after those i. ok is false for a time OPA would not convert.
-func (c *clock) stretch(now time.Time) (int, bool) {
+// threshold after those i. ok is false for a time OPA would not convert. A
+// clock without thresholds has one stretch, which holds every time: its
+// residual does not read the time at all.
+func (c clock) stretch(now time.Time) (int, bool) {
+	if len(c.thresholds) == 0 {
+		return 0, true
+	}
 	// As input.now reaches time.parse_rfc3339_ns, and within the instants it
 	// converts to nanoseconds.
 	t, err := time.Parse(time.RFC3339, now.Format(time.RFC3339Nano))
@@ -138,15 +105,3 @@ func (c *clock) stretch(now time.Time) (int, bool) {
 	}
 	return 2 * i, true
 }
-
-// result returns the decision kept for stretch i, if any.
-func (c *clock) result(i int) ast.Value {
-	if k := c.last.Load(); k != nil && k.stretch == i {
-		return k.value
-	}
-	return nil
-}
-
-// keep keeps v as the decision for stretch i, in place of the one kept
-// before.
-func (c *clock) keep(i int, v ast.Value) { c.last.Store(&kept{stretch: i, value: v}) }

@@ -19,8 +19,8 @@ func Specialise(ctx context.Context, e *Engine, in candour.DecisionInput) error 
 }
 
 // DecideResidual decides in by evaluating e's specialisation for its caller
-// in full, never from the specialisation's clock: the cost of the first
-// decision in each stretch of time.
+// in full, never from the specialisation's memo: the cost of the first
+// decision for each kind of request and stretch of time.
 func DecideResidual(ctx context.Context, e *Engine, in candour.DecisionInput) (candour.Decision, error) {
 	sp := held(e, in)
 	if sp == nil {
@@ -92,12 +92,29 @@ func (s *specialiser) buildNow(ctx context.Context, in candour.DecisionInput) (*
 // that a test comparing the two paths knows it compared two.
 func Specialised(e *Engine, in candour.DecisionInput) bool { return held(e, in) != nil }
 
-// Clocked reports whether e's specialisation for in's caller keeps its
-// decisions on a clock (clock.go).
-func Clocked(e *Engine, in candour.DecisionInput) bool {
+// Kept reports whether e's specialisation for in's caller keeps its
+// decisions (memo.go).
+func Kept(e *Engine, in candour.DecisionInput) bool {
 	sp := held(e, in)
-	return sp != nil && sp.clock != nil
+	return sp != nil && sp.memo != nil
+}
+
+// Dated reports whether e's specialisation for in's caller keeps its
+// decisions for stretches of time between dates the policy names.
+func Dated(e *Engine, in candour.DecisionInput) bool {
+	sp := held(e, in)
+	return sp != nil && sp.memo != nil && len(sp.memo.clock.thresholds) > 0
 }
 
 // Unspecialise forgets every specialisation e holds.
 func Unspecialise(e *Engine) { e.special.cache.Purge() }
+
+// KeptKeys returns how many keys e's specialisation for in's caller keeps
+// decisions for (memo.go), or -1 when it keeps none.
+func KeptKeys(e *Engine, in candour.DecisionInput) int {
+	sp := held(e, in)
+	if sp == nil || sp.memo == nil {
+		return -1
+	}
+	return sp.memo.kept.Len()
+}

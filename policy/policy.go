@@ -3,8 +3,8 @@
 // defaults), compiled and prepared once; each decision is one evaluation of
 // the prepared query data.candour.decision, or of the policy partially
 // evaluated for the request's caller (specialise.go), or the decision that
-// residual policy made earlier in the same stretch of time, where nothing
-// else can change it (clock.go).
+// residual policy made earlier for a request it cannot tell apart, in the
+// same stretch of time (memo.go, clock.go).
 //
 // Guarantees: default deny; a failed or malformed evaluation returns a denying
 // decision and an error; every decision carries a fresh id and the revision
@@ -229,21 +229,27 @@ func (e *Engine) Decide(ctx context.Context, in candour.DecisionInput) (candour.
 
 // evaluate decides in with pq, over the data the cache holds.
 func evaluate(ctx context.Context, pq *rego.PreparedEvalQuery, data dataCache, in candour.DecisionInput) (candour.Decision, error) {
-	v, err := result(ctx, pq, data, in)
+	return decisionFor(ctx, pq, data, inputValue(in))
+}
+
+// decisionFor decides the request whose input (inputValue) is given.
+func decisionFor(ctx context.Context, pq *rego.PreparedEvalQuery, data dataCache, input ast.Value) (candour.Decision, error) {
+	v, err := result(ctx, pq, data, input)
 	if err != nil {
 		return candour.Decision{}, err
 	}
 	return decisionOf(v)
 }
 
-// result evaluates pq for in, over the data the cache holds, and returns the
-// decision as OPA's value. OPA would otherwise start a goroutine per
-// evaluation to watch ctx, and keep metrics nobody reads; a cancel hooked to
-// ctx stops an evaluation whose request goes.
-func result(ctx context.Context, pq *rego.PreparedEvalQuery, data dataCache, in candour.DecisionInput) (ast.Value, error) {
+// result evaluates pq for the request whose input (inputValue) is given,
+// over the data the cache holds, and returns the decision as OPA's value.
+// OPA would otherwise start a goroutine per evaluation to watch ctx, and keep
+// metrics nobody reads; a cancel hooked to ctx stops an evaluation whose
+// request goes.
+func result(ctx context.Context, pq *rego.PreparedEvalQuery, data dataCache, input ast.Value) (ast.Value, error) {
 	cancel := topdown.NewCancel()
 	defer context.AfterFunc(ctx, cancel.Cancel)()
-	rs, err := pq.Eval(ctx, rego.EvalParsedInput(inputValue(in)),
+	rs, err := pq.Eval(ctx, rego.EvalParsedInput(input),
 		rego.EvalExternalCancel(cancel), rego.EvalMetrics(metrics.NoOp()), rego.EvalGenerateJSON(keepTerm),
 		rego.EvalBaseCache(data))
 	if err != nil {

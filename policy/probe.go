@@ -16,7 +16,7 @@ import (
 )
 
 // agrees decides each of the probes for in's caller with sp, as a request
-// would be decided (its clock included), and with the whole policy, and
+// would be decided (its memo included), and with the whole policy, and
 // reports the first on which they differ. The error names the action and the
 // probe's number only: never a principal or a record.
 func (s *specialiser) agrees(ctx context.Context, sp *specialisation, in candour.DecisionInput) error {
@@ -88,12 +88,14 @@ func (s *specialiser) probes(in candour.DecisionInput) []candour.DecisionInput {
 // SpecialisedReport is what CheckSpecialised found over its sample callers.
 type SpecialisedReport struct {
 	Tried int // sample callers tried
-	// Clocked is how many of those are decided once for each stretch of time
-	// between the policy's thresholds (clock.go), not on every request.
-	Clocked int
-	// Dated is how many of the clocked callers' decisions change at a date
-	// the policy names (an agreement's start or expiry, say); the rest do
-	// not depend on the time at all.
+	// Kept is how many of those have their decisions kept (memo.go): decided
+	// once for each kind of request, as far as the policy can tell them
+	// apart, and stretch of time between the policy's thresholds, not on
+	// every request.
+	Kept int
+	// Dated is how many of the kept callers' decisions change at a date the
+	// policy names (an agreement's start or expiry, say); the rest do not
+	// depend on the time at all.
 	Dated int
 	// Whole says, for each caller that could not be specialised, why: such a
 	// caller is decided by the whole policy, correctly but more slowly.
@@ -121,9 +123,9 @@ func (e *Engine) CheckSpecialised(ctx context.Context) (SpecialisedReport, error
 			}
 			rep.Whole = append(rep.Whole, fmt.Sprintf("%s of %s asking %s for %q is decided by the whole policy: %v",
 				who, in.Principal.Agency, in.Action, in.Purpose, strings.TrimPrefix(err.Error(), "policy: ")))
-		case sp.clock != nil:
-			rep.Clocked++
-			if len(sp.clock.thresholds) > 0 {
+		case sp.memo != nil:
+			rep.Kept++
+			if len(sp.memo.clock.thresholds) > 0 {
 				rep.Dated++
 			}
 		}

@@ -41,12 +41,16 @@ import (
 //   - A request never waits for a specialisation other than its own, and a
 //     build that fails or is refused leaves the request to the whole policy:
 //     specialising is a cache, never a second policy.
-//   - A specialisation that reads nothing of a request but its time,
-//     compared with fixed instants, decides once for each stretch of time
-//     between those instants and keeps the decision (clock.go), so that an
-//     analyst's insight decision is not evaluated again until an agreement
-//     starts or ends. TestClockAgrees holds it to the whole policy on either
-//     side of every such instant.
+//   - A specialisation that reads the request only at places written in the
+//     policy (the record's agency, say), and its time, if at all, only by
+//     comparing it with fixed instants, decides once for each key (what the
+//     request holds at those places) and stretch of time between those
+//     instants, and keeps the decision (memo.go): a caseworker's reads of
+//     their agency's records are decided once, and an analyst's insight
+//     decision is not evaluated again until an agreement starts or ends.
+//     TestClockAgrees holds it to the whole policy on either side of every
+//     such instant, and TestMemoAgrees over records that differ at every
+//     place a residual reads.
 //   - Builds are bounded: one at a time, and each waits after the last for
 //     nine times as long as that one took, so a stream of new callers spends
 //     at most about a tenth of one core on them; the cache holds at most
@@ -100,33 +104,21 @@ func newSpecialiser(e *Engine, modules map[string]*ast.Module, data map[string]a
 }
 
 // A specialisation is one caller's residual policy, prepared, and, when the
-// residual reads nothing of a request but its time, compared with fixed
-// instants, a clock that keeps its decisions (clock.go).
+// residual reads the request only at places a key can hold, a memo that keeps
+// its decisions (memo.go).
 type specialisation struct {
-	pq    rego.PreparedEvalQuery
-	clock *clock // nil: every decision evaluates pq
+	pq   rego.PreparedEvalQuery
+	memo *memo // nil: every decision evaluates pq
 }
 
 // decide decides in, which must be a request of the caller sp was built for:
-// from its clock when the clock holds the decision for in's time, else by
-// evaluating the residual (and keeping the result on the clock, if any).
+// from its memo when the memo holds the decision for in's key and time, else
+// by evaluating the residual (and keeping the result in the memo, if any).
 func (sp *specialisation) decide(ctx context.Context, data dataCache, in candour.DecisionInput) (candour.Decision, error) {
-	if sp.clock == nil {
+	if sp.memo == nil {
 		return evaluate(ctx, &sp.pq, data, in)
 	}
-	i, ok := sp.clock.stretch(in.Now)
-	if !ok {
-		return evaluate(ctx, &sp.pq, data, in) // a time OPA cannot convert: its answer, not a kept one
-	}
-	v := sp.clock.result(i)
-	if v == nil {
-		var err error
-		if v, err = result(ctx, &sp.pq, data, in); err != nil {
-			return candour.Decision{}, err
-		}
-		sp.clock.keep(i, v)
-	}
-	return decisionOf(v)
+	return sp.memo.decide(ctx, &sp.pq, data, in)
 }
 
 // lookup returns the specialisation for in's caller, building it if it may,
@@ -186,7 +178,8 @@ func (s *specialiser) specialise(ctx context.Context, in candour.DecisionInput) 
 // data.candour_specialised.decision, beside the support rules partial
 // evaluation wrote and the whole policy's rules that the residual still
 // names (a rule kept as it is), with the rules they depend on, and no
-// others; with a clock when those rules read only the time (timeOnly).
+// others; with a memo when those rules read the request only where a key can
+// hold it (memoFor).
 func (s *specialiser) residual(ctx context.Context, in candour.DecisionInput, shallow bool) (*specialisation, error) {
 	const v = "specialised"
 	pq, err := rego.New(rego.Query(v+" = "+query), rego.Compiler(s.compiler), rego.Store(s.store),
@@ -208,12 +201,12 @@ func (s *specialiser) residual(ctx context.Context, in candour.DecisionInput, sh
 	for _, m := range residual {
 		opts = append(opts, rego.ParsedModule(m))
 	}
-	clock := timeOnly(residual) // before preparing, which compiles the modules in place
+	memo := memoFor(residual) // before preparing, which compiles the modules in place
 	prepared, err := rego.New(opts...).PrepareForEval(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("policy: specialise: %w", err)
 	}
-	return &specialisation{pq: prepared, clock: clock}, nil
+	return &specialisation{pq: prepared, memo: memo}, nil
 }
 
 // named returns, as modules, the rules of the whole policy that residual

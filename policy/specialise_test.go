@@ -227,14 +227,15 @@ func BenchmarkSpecialisedMemory(b *testing.B) {
 	}
 }
 
-// TestClockAgrees holds decisions kept on a specialisation's clock (clock.go)
-// to the whole policy at the instants where they could go wrong: a
+// TestClockAgrees holds decisions kept by a specialisation's memo for a
+// stretch of time (memo.go, clock.go) to the whole policy at the instants where they could go wrong: a
 // nanosecond before, at, and a nanosecond after every start and end of every
 // agreement in the data (read from the data here, not from the clock),
 // first in order of time and then back, so that the second pass is answered
 // from what the first kept; and at times OPA cannot convert, which are
-// evaluated in full. Every insight caller with the analyst role must be on
-// a clock, so that the test compares the clock and not only the residual.
+// evaluated in full. Every insight caller with the analyst role must have
+// its decisions kept, so that the test compares the memo and not only the
+// residual.
 func TestClockAgrees(t *testing.T) {
 	ctx := context.Background()
 	files := withVariedAgreements(t)
@@ -268,9 +269,9 @@ func TestClockAgrees(t *testing.T) {
 					if err := policy.Specialise(ctx, e, caller); err != nil {
 						t.Fatalf("%+v: %v", caller, err)
 					}
-					on := policy.Clocked(e, caller)
+					on := policy.Kept(e, caller)
 					if slices.Equal(p.Roles, []candour.Role{candour.RoleAnalyst}) && !on {
-						t.Fatalf("%+v: not on a clock", caller)
+						t.Fatalf("%+v: decisions not kept", caller)
 					}
 					if on {
 						clocked++
@@ -285,5 +286,5 @@ func TestClockAgrees(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d decisions agree; %d callers of %d on a clock", asked, clocked, asked/len(times))
+	t.Logf("%d decisions agree; %d callers of %d kept", asked, clocked, asked/len(times))
 }

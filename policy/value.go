@@ -34,23 +34,28 @@ func inputValue(in candour.DecisionInput) ast.Value {
 	if in.Purpose != "" {
 		items = append(items, item("purpose", ast.StringTerm(string(in.Purpose))))
 	}
-	if r := in.Resource; r != nil {
-		res := [][2]*ast.Term{item("agency", ast.StringTerm(r.Agency))}
-		if r.ID != "" {
-			res = append(res, item("id", ast.StringTerm(r.ID)))
-		}
-		if r.Service != "" {
-			res = append(res, item("service", ast.StringTerm(r.Service)))
-		}
-		if r.Sensitivity != "" {
-			res = append(res, item("sensitivity", ast.StringTerm(string(r.Sensitivity))))
-		}
-		if c := r.Consent; c != nil {
-			res = append(res, item("consent", consentTerm(*c)))
-		}
-		items = append(items, item("resource", ast.ObjectTerm(res...)))
+	if in.Resource != nil {
+		items = append(items, item("resource", resourceTerm(*in.Resource)))
 	}
 	return ast.NewObject(items...)
+}
+
+// resourceTerm is input.resource as inputValue builds it.
+func resourceTerm(r candour.Resource) *ast.Term {
+	res := [][2]*ast.Term{item("agency", ast.StringTerm(r.Agency))}
+	if r.ID != "" {
+		res = append(res, item("id", ast.StringTerm(r.ID)))
+	}
+	if r.Service != "" {
+		res = append(res, item("service", ast.StringTerm(r.Service)))
+	}
+	if r.Sensitivity != "" {
+		res = append(res, item("sensitivity", ast.StringTerm(string(r.Sensitivity))))
+	}
+	if c := r.Consent; c != nil {
+		res = append(res, item("consent", consentTerm(*c)))
+	}
+	return ast.ObjectTerm(res...)
 }
 
 func consentTerm(c candour.Consent) *ast.Term {

@@ -69,9 +69,9 @@ func runPolicy(ctx context.Context, args []string, stdout io.Writer) error {
 	for _, s := range sp.Whole {
 		fmt.Fprintf(stdout, "  note: %s\n", s)
 	}
-	// Not a problem either: a caller without a clock is evaluated on every
-	// request, with the same answer.
-	fmt.Fprintf(stdout, "Kept for a stretch of time, not evaluated on each request (docs/policy.md): %d of them, %d of which change at a date the policy names.\n",
-		sp.Clocked, sp.Dated)
+	// Not a problem either: a caller whose decisions are not kept is
+	// evaluated on every request, with the same answer.
+	fmt.Fprintf(stdout, "Kept for each kind of request, not evaluated on each one (docs/policy.md): %d of them, %d of which change at a date the policy names.\n",
+		sp.Kept, sp.Dated)
 	return nil
 }
