@@ -75,11 +75,7 @@ why_not contains sprintf("record %s: consent withdrawn", [input.resource.id]) if
 		for _, agency := range []string{"police-north", "victim-support-north"} {
 			t.Run(tc.name+"/"+agency, func(t *testing.T) {
 				t.Parallel()
-				e, err := policy.Compile(ctx, tc.files)
-				if err != nil {
-					t.Fatal(err)
-				}
-				whole := policy.Whole(e)
+				e, whole := engines(t, tc.files)
 				records := varied(agency)
 				back := slices.Clone(records)
 				slices.Reverse(back)

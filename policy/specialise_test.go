@@ -111,11 +111,7 @@ func TestSpecialisedAgrees(t *testing.T) {
 		for _, agency := range []string{"police-north", "north-inspectorate", "nowhere"} {
 			t.Run(tc.name+"/"+agency, func(t *testing.T) {
 				t.Parallel()
-				e, err := policy.Compile(ctx, tc.files)
-				if err != nil {
-					t.Fatal(err)
-				}
-				whole := policy.Whole(e)
+				e, whole := engines(t, tc.files)
 				asked, allowed := 0, 0
 				for _, p := range callers(agency) {
 					for _, action := range actions {
@@ -168,6 +164,17 @@ func decideBoth(t *testing.T, e, whole *policy.Engine, in candour.DecisionInput)
 		t.Fatalf("%+v:\nspecialised %+v, %v\nwhole       %+v, %v", in, got, gotErr, want, wantErr)
 	}
 	return got.Allow
+}
+
+// engines compiles files, and returns the engine and a copy of it that
+// decides every request by the whole policy.
+func engines(t *testing.T, files policy.Files) (e, whole *policy.Engine) {
+	t.Helper()
+	e, err := policy.Compile(context.Background(), files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e, policy.Whole(e)
 }
 
 func mustRead(tb testing.TB) policy.Files {
