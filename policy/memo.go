@@ -62,7 +62,7 @@ type kept struct {
 // agency, the consent's method and whether and when it was withdrawn), so a
 // caller sees a few; the bound keeps a stream of withdrawn records, each a key
 // of its own, from growing the memory (at most maxSpecialised × maxKept
-// decisions, each a few hundred bytes).
+// decisions in all).
 const maxKept = 64
 
 // memoFor returns a memo for the residual policy made of modules, or nil

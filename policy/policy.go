@@ -229,12 +229,7 @@ func (e *Engine) Decide(ctx context.Context, in candour.DecisionInput) (candour.
 
 // evaluate decides in with pq, over the data the cache holds.
 func evaluate(ctx context.Context, pq *rego.PreparedEvalQuery, data dataCache, in candour.DecisionInput) (candour.Decision, error) {
-	return decisionFor(ctx, pq, data, inputValue(in))
-}
-
-// decisionFor decides the request whose input (inputValue) is given.
-func decisionFor(ctx context.Context, pq *rego.PreparedEvalQuery, data dataCache, input ast.Value) (candour.Decision, error) {
-	v, err := result(ctx, pq, data, input)
+	v, err := result(ctx, pq, data, inputValue(in))
 	if err != nil {
 		return candour.Decision{}, err
 	}
