@@ -266,7 +266,7 @@ func TestClockAgrees(t *testing.T) {
 	slices.Reverse(back)
 	times = append(times, back...)
 	times = append(times, time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC))
-	asked, kept := 0, 0
+	asked, keptCallers := 0, 0
 	for _, agency := range []string{"police-north", "victim-support-north", "council-north-social-care", "housing-north"} {
 		for _, p := range callers(agency) {
 			for _, action := range []candour.Action{candour.ActionInsightSummary, candour.ActionInsightComments, candour.ActionInsightExport} {
@@ -281,7 +281,7 @@ func TestClockAgrees(t *testing.T) {
 						t.Fatalf("%+v: decisions not kept", caller)
 					}
 					if on {
-						kept++
+						keptCallers++
 					}
 					for _, now := range times {
 						in := caller
@@ -293,5 +293,5 @@ func TestClockAgrees(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d decisions agree; %d callers of %d kept", asked, kept, asked/len(times))
+	t.Logf("%d decisions agree; %d callers of %d kept", asked, keptCallers, asked/len(times))
 }
