@@ -54,6 +54,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	citizen := addCitizenFlags(fs, false)
 	cpuProfile := fs.String("cpu-profile", "", "write a CPU profile of the server to this file until it stops (for docs/benchmarks.md)")
 	allocProfile := fs.String("alloc-profile", "", "write a profile of the server's allocations to this file when it stops (for docs/benchmarks.md)")
+	traceFile := fs.String("trace", "", "write an execution trace of the server to this file until it stops (for docs/benchmarks.md; `go tool trace` reads it)")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
@@ -151,7 +152,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if *sweeps > 0 {
 		go c.sweeper().Every(ctx, *sweeps)
 	}
-	for _, p := range []profiler{{*cpuProfile, startCPUProfile}, {*allocProfile, startAllocProfile}} {
+	for _, p := range []profiler{{*cpuProfile, startCPUProfile}, {*allocProfile, startAllocProfile}, {*traceFile, startTrace}} {
 		if p.path == "" {
 			continue
 		}

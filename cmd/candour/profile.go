@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/pprof"
+	"runtime/trace"
 )
 
 // profiler is a profile `candour dev` was asked for: where it goes, and how
@@ -46,5 +47,26 @@ func startAllocProfile(path string) (stop func() error, err error) {
 	return func() error {
 		werr := pprof.Lookup("allocs").WriteTo(f, 0)
 		return errors.Join(werr, f.Close())
+	}, nil
+}
+
+// startTrace writes an execution trace of this process to path until stop is
+// called (`candour dev --trace`; read it with `go tool trace`, for instance
+// `-pprof=sched` for the time goroutines waited to run, or `-pprof=net` for
+// the time they waited on the network). Like the profiles, it holds goroutine
+// events and function names, never a request's data. A trace grows by
+// megabytes a second under load: take it for seconds, not hours.
+func startTrace(path string) (stop func() error, err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("the execution trace cannot be written: %w", err)
+	}
+	if err := trace.Start(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("the execution trace cannot start: %w", err)
+	}
+	return func() error {
+		trace.Stop()
+		return f.Close()
 	}, nil
 }

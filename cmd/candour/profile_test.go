@@ -17,12 +17,14 @@ func TestProfiles(t *testing.T) {
 		start    func(string) (func() error, error)
 		file     string
 		wantErr  string
-		wantType string // a sample type the written profile counts
+		wantType string // a sample type the written profile counts, or "trace" for an execution trace
 	}{
 		{"CPU, a file in a directory that exists", startCPUProfile, "cpu.pprof", "", "cpu"},
 		{"CPU, a directory that does not exist", startCPUProfile, "missing/cpu.pprof", "CPU profile cannot be written", ""},
 		{"allocations, a file in a directory that exists", startAllocProfile, "allocs.pprof", "", "alloc_space"},
 		{"allocations, a directory that does not exist", startAllocProfile, "missing/allocs.pprof", "allocation profile cannot be written", ""},
+		{"execution trace, a file in a directory that exists", startTrace, "exec.trace", "", "trace"},
+		{"execution trace, a directory that does not exist", startTrace, "missing/exec.trace", "execution trace cannot be written", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -37,13 +39,24 @@ func TestProfiles(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if tt.wantType == "cpu" {
+			if tt.wantType == "cpu" || tt.wantType == "trace" {
 				if _, err := tt.start(filepath.Join(dir, "second-"+tt.file)); err == nil {
-					t.Error("a second CPU profile started while the first ran")
+					t.Errorf("a second %s started while the first ran", tt.wantType)
 				}
 			}
 			if err := stop(); err != nil {
 				t.Fatal(err)
+			}
+			if tt.wantType == "trace" {
+				// An execution trace begins with its format's header.
+				raw, err := os.ReadFile(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.HasPrefix(raw, []byte("go 1.")) || !bytes.Contains(raw[:min(len(raw), 16)], []byte(" trace")) {
+					t.Errorf("the file does not begin with an execution trace's header: %q", raw[:min(len(raw), 16)])
+				}
+				return
 			}
 			// A profile is a gzipped protocol buffer whose string table names
 			// its sample types.
