@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"runtime/pprof"
 	"runtime/trace"
@@ -20,16 +21,23 @@ type profiler struct {
 // docs/benchmarks.md are taken). A profile holds function names and sampled
 // times, never a request's data.
 func startCPUProfile(path string) (stop func() error, err error) {
+	return startStream(path, "CPU profile", pprof.StartCPUProfile, pprof.StopCPUProfile)
+}
+
+// startStream creates path and starts writing what (a CPU profile or an
+// execution trace) to it, until stop ends the stream and closes the file.
+// Only one stream of each kind runs at a time: a second start is refused.
+func startStream(path, what string, start func(io.Writer) error, end func()) (stop func() error, err error) {
 	f, err := os.Create(path)
 	if err != nil {
-		return nil, fmt.Errorf("the CPU profile cannot be written: %w", err)
+		return nil, fmt.Errorf("the %s cannot be written: %w", what, err)
 	}
-	if err := pprof.StartCPUProfile(f); err != nil {
+	if err := start(f); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("the CPU profile cannot start: %w", err)
+		return nil, fmt.Errorf("the %s cannot start: %w", what, err)
 	}
 	return func() error {
-		pprof.StopCPUProfile()
+		end()
 		return f.Close()
 	}, nil
 }
@@ -57,16 +65,5 @@ func startAllocProfile(path string) (stop func() error, err error) {
 // events and function names, never a request's data. A trace grows by
 // megabytes a second under load: take it for seconds, not hours.
 func startTrace(path string) (stop func() error, err error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, fmt.Errorf("the execution trace cannot be written: %w", err)
-	}
-	if err := trace.Start(f); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("the execution trace cannot start: %w", err)
-	}
-	return func() error {
-		trace.Stop()
-		return f.Close()
-	}, nil
+	return startStream(path, "execution trace", trace.Start, trace.Stop)
 }
